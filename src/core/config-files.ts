@@ -1,0 +1,75 @@
+// app.yaml and the presence file: read at start, then watched, so an edit applies without a restart.
+import fs from 'node:fs';
+import { watch, type FSWatcher } from 'chokidar';
+import { parseAppYaml } from '../domain/app-yaml.js';
+import { parsePresenceFixture } from '../domain/presence.js';
+import type { Emulator } from './emulator.js';
+
+export interface ConfigFile {
+  source: 'app.yaml' | 'presence';
+  path: string;
+  /** parse and apply; throws with the reason when the text is broken */
+  apply(text: string): string;
+}
+
+export function appYamlFile(emulator: Emulator, file: string): ConfigFile {
+  return {
+    source: 'app.yaml',
+    path: file,
+    apply(text) {
+      const yaml = parseAppYaml(text);
+      emulator.setInboundServices(yaml.inboundServices);
+      return `inbound services: ${yaml.inboundServices.length ? yaml.inboundServices.join(', ') : 'none'}`;
+    },
+  };
+}
+
+export function presenceFile(emulator: Emulator, file: string): ConfigFile {
+  return {
+    source: 'presence',
+    path: file,
+    apply(text) {
+      const fixture = parsePresenceFixture(text);
+      emulator.applyPresenceFixture(fixture);
+      return `presence: ${fixture.jids.size} JIDs, ${fixture.subscribed.length} subscribed`;
+    },
+  };
+}
+
+/** Load once at start: a broken file stops start-up with its reason. */
+export function loadConfigFile(c: ConfigFile): string {
+  let text: string;
+  try {
+    text = fs.readFileSync(c.path, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read ${c.source} file ${c.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    return c.apply(text);
+  } catch (e) {
+    throw new Error(`${c.source} file ${c.path}: ${(e as Error).message}`);
+  }
+}
+
+/** Re-read on every change; a broken edit keeps the last good state and says why. */
+export async function watchConfigFile(c: ConfigFile, emulator: Emulator): Promise<FSWatcher> {
+  const reload = (): void => {
+    let text: string;
+    try {
+      text = fs.readFileSync(c.path, 'utf8');
+    } catch (e) {
+      emulator.emit({ type: 'config', source: c.source, ok: false, message: `cannot read ${c.path} (${(e as NodeJS.ErrnoException).code}); keeping the last good state` });
+      return;
+    }
+    try {
+      const summary = c.apply(text);
+      emulator.emit({ type: 'config', source: c.source, ok: true, message: `reloaded ${c.path}: ${summary}` });
+    } catch (e) {
+      emulator.emit({ type: 'config', source: c.source, ok: false, message: `${c.path}: ${(e as Error).message}; keeping the last good state` });
+    }
+  };
+  const watcher = watch(c.path, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 10 } });
+  watcher.on('add', reload).on('change', reload);
+  await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  return watcher;
+}

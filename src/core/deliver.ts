@@ -1,0 +1,66 @@
+// POSTs a planned delivery to the app as multipart/form-data, the way App Engine's injector did.
+import http from 'node:http';
+import https from 'node:https';
+import FormData from 'form-data';
+import { ADMIN_HEADERS, type Part } from '../domain/inbound.js';
+
+export interface PostOutcome {
+  status: number | null;
+  reason?: string;
+  durationMs: number;
+}
+
+/** Encode the parts: each names its own Content-Type and charset, and none has a filename (so parsers read fields). */
+export function encodeParts(parts: Part[]): { body: Buffer; contentType: string } {
+  const form = new FormData();
+  for (const p of parts) form.append(p.name, p.value, { contentType: p.contentType });
+  return { body: form.getBuffer(), contentType: form.getHeaders()['content-type'] as string };
+}
+
+export function joinUrl(base: string, path: string): string {
+  return base.replace(/\/+$/, '') + path;
+}
+
+export function postParts(url: string, parts: Part[], timeoutMs: number, agents: { http: http.Agent; https: https.Agent }): Promise<PostOutcome> {
+  const started = performance.now();
+  const { body, contentType } = encodeParts(parts);
+  const elapsed = (): number => Math.round((performance.now() - started) * 100) / 100;
+  return new Promise((resolve) => {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      resolve({ status: null, reason: `the app URL "${url}" is not a valid URL`, durationMs: 0 });
+      return;
+    }
+    const lib = target.protocol === 'https:' ? https : http;
+    let settled = false;
+    const finish = (o: Omit<PostOutcome, 'durationMs'>): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ ...o, durationMs: elapsed() });
+    };
+    const req = lib.request(target, {
+      method: 'POST',
+      agent: target.protocol === 'https:' ? agents.https : agents.http,
+      headers: { 'Content-Type': contentType, 'Content-Length': body.length, ...ADMIN_HEADERS },
+    });
+    const timer = setTimeout(() => {
+      finish({ status: null, reason: `the app did not answer within ${timeoutMs} ms (POST ${url})` });
+      req.destroy();
+    }, timeoutMs);
+    req.on('response', (res) => {
+      res.resume();
+      const status = res.statusCode ?? 0;
+      const ok = status >= 200 && status < 300;
+      res.on('end', () => finish(ok ? { status } : { status, reason: `the app answered HTTP ${status} (POST ${url})` }));
+      res.on('error', () => finish(ok ? { status } : { status, reason: `the app answered HTTP ${status} (POST ${url})` }));
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      const why = e.code === 'ECONNREFUSED' ? `nothing is listening at ${target.origin} (connection refused)` : `${e.code ?? ''} ${e.message}`.trim();
+      finish({ status: null, reason: `the app could not be reached: ${why} (POST ${url})` });
+    });
+    req.end(body);
+  });
+}

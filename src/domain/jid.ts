@@ -1,0 +1,63 @@
+// JIDs: the service's own checks plus RFC 7622's, with no I/O.
+
+export interface Jid {
+  node: string;
+  domain: string;
+  /** null for a bare JID */
+  resource: string | null;
+}
+
+export type JidResult = { ok: true; jid: Jid } | { ok: false; reason: string };
+
+const MAX_PART_BYTES = 1023;
+// The service refused these anywhere in the address.
+const SERVICE_FORBIDDEN = /[,;()[\]]/;
+// RFC 7622 (localpart): no " & ' / : < > @ or spaces; we also refuse controls.
+const NODE_FORBIDDEN = /["&'/:<>@\s]/u;
+// Controls and the code points XML 1.0 cannot carry, in any part.
+const CONTROL = /[\u0000-\u001f\u007f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/u;
+const DOMAIN_FORBIDDEN = /[\s"&'/:<>@\\]/u;
+
+function bytes(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+export function parseJid(input: unknown): JidResult {
+  if (typeof input !== 'string') return { ok: false, reason: 'a JID must be a string' };
+  if (input.length === 0) return { ok: false, reason: 'the JID is empty' };
+  if (input.length > 3 * (MAX_PART_BYTES + 1)) return { ok: false, reason: 'the JID is longer than 3071 bytes' };
+  if (CONTROL.test(input)) return { ok: false, reason: 'the JID contains a control character' };
+  if (SERVICE_FORBIDDEN.test(input)) return { ok: false, reason: 'the JID contains one of , ; ( ) [ ]' };
+  const at = input.split('@').length - 1;
+  if (at !== 1) return { ok: false, reason: at === 0 ? 'the JID has no @' : 'the JID has more than one @' };
+  const slash = input.indexOf('/');
+  const bare = slash === -1 ? input : input.slice(0, slash);
+  const resource = slash === -1 ? null : input.slice(slash + 1);
+  if (resource !== null && resource.includes('/')) return { ok: false, reason: 'the JID has more than one /' };
+  const [node, domain] = bare.split('@') as [string, string];
+  if (slash !== -1 && slash < input.indexOf('@')) return { ok: false, reason: 'the @ must come before the resource' };
+  if (node.length === 0) return { ok: false, reason: 'the JID has an empty node (nothing before @)' };
+  if (domain.length === 0) return { ok: false, reason: 'the JID has an empty domain' };
+  if (resource !== null && resource.length === 0) return { ok: false, reason: 'the JID has an empty resource after /' };
+  if (NODE_FORBIDDEN.test(node)) return { ok: false, reason: `the node "${node}" contains a character RFC 7622 forbids (" & ' / : < > @ or space)` };
+  if (DOMAIN_FORBIDDEN.test(domain)) return { ok: false, reason: `the domain "${domain}" is not a valid domain` };
+  if (domain.startsWith('.') || domain.endsWith('..') || domain.includes('..')) return { ok: false, reason: `the domain "${domain}" has an empty label` };
+  for (const [name, part] of [['node', node], ['domain', domain], ['resource', resource ?? '']] as const) {
+    if (bytes(part) > MAX_PART_BYTES) return { ok: false, reason: `the JID's ${name} is longer than ${MAX_PART_BYTES} bytes` };
+  }
+  return { ok: true, jid: { node, domain: domain.toLowerCase(), resource } };
+}
+
+export function isValidJid(input: unknown): input is string {
+  return parseJid(input).ok;
+}
+
+export function formatJid(jid: Jid): string {
+  return `${jid.node}@${jid.domain}${jid.resource === null ? '' : `/${jid.resource}`}`;
+}
+
+/** The bare form of a JID string, lower-cased domain; the input unchanged if it does not parse. */
+export function bareJid(input: string): string {
+  const r = parseJid(input);
+  return r.ok ? `${r.jid.node}@${r.jid.domain}` : input;
+}

@@ -1,0 +1,165 @@
+// Fake presence and subscription state: what get_presence answers, with no I/O.
+import { BadRequestError } from './errors.js';
+import { bareJid, parseJid } from './jid.js';
+import { SHOW_VALUES, validateStatus, type Show } from './validate.js';
+
+export interface PresenceState {
+  available: boolean;
+  show: Show;
+  status: string;
+}
+
+export const DEFAULT_PRESENCE_VALUES = ['available', 'unavailable', 'away', 'chat', 'dnd', 'xa'] as const;
+export type DefaultPresence = (typeof DEFAULT_PRESENCE_VALUES)[number];
+
+const UNAVAILABLE: PresenceState = Object.freeze({ available: false, show: '', status: '' });
+
+/** `available`, `unavailable`, or a show value (which means available with that show). */
+export function presenceFromWord(word: string): PresenceState | null {
+  if (word === 'available') return { available: true, show: '', status: '' };
+  if (word === 'unavailable') return { ...UNAVAILABLE };
+  if ((SHOW_VALUES as readonly string[]).includes(word) && word !== '') return { available: true, show: word as Show, status: '' };
+  return null;
+}
+
+/** A presence entry as written in a presence file or in PUT /v1/presence/:jid. */
+export function readPresenceEntry(value: unknown, where: string): PresenceState {
+  if (typeof value === 'string') {
+    const p = presenceFromWord(value);
+    if (!p) throw new BadRequestError(`${where}: "${value}" is not one of ${DEFAULT_PRESENCE_VALUES.join(', ')}`);
+    return p;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new BadRequestError(`${where}: expected a word (available, away, ...) or an object {available, show?, status?}`);
+  }
+  const o = value as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (!['available', 'show', 'status'].includes(k)) throw new BadRequestError(`${where}: unknown field "${k}" (expected available, show, status)`);
+  }
+  if (o.available !== undefined && typeof o.available !== 'boolean') throw new BadRequestError(`${where}.available must be true or false`);
+  if (o.show !== undefined && (typeof o.show !== 'string' || !(SHOW_VALUES as readonly string[]).includes(o.show))) {
+    throw new BadRequestError(`${where}.show must be one of "", away, chat, dnd, xa`);
+  }
+  if (o.status !== undefined && typeof o.status !== 'string') throw new BadRequestError(`${where}.status must be a string`);
+  const status = validateStatus(o.status as string | undefined, `${where}.status`) ?? '';
+  const available = (o.available as boolean | undefined) ?? true;
+  return available ? { available, show: (o.show as Show | undefined) ?? '', status } : { ...UNAVAILABLE, status };
+}
+
+export interface PresenceFixture {
+  default: PresenceState | null;
+  subscribed: string[];
+  jids: Map<string, PresenceState>;
+}
+
+/** Parse a presence file's text. Throws BadRequestError naming the first thing wrong. */
+export function parsePresenceFixture(text: string): PresenceFixture {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new BadRequestError(`not valid JSON: ${(e as Error).message}`);
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new BadRequestError('the file must hold a JSON object');
+  const o = data as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (!['default', 'subscribed', 'jids', '$schema', 'comment'].includes(k)) {
+      throw new BadRequestError(`unknown key "${k}" (expected default, subscribed, jids)`);
+    }
+  }
+  let def: PresenceState | null = null;
+  if (o.default !== undefined) {
+    def = typeof o.default === 'string' ? presenceFromWord(o.default) : null;
+    if (!def) throw new BadRequestError(`"default" must be one of ${DEFAULT_PRESENCE_VALUES.join(', ')}`);
+  }
+  const subscribed: string[] = [];
+  if (o.subscribed !== undefined) {
+    if (!Array.isArray(o.subscribed)) throw new BadRequestError('"subscribed" must be a list of JIDs');
+    o.subscribed.forEach((j, i) => subscribed.push(requireJid(j, `subscribed[${i}]`)));
+  }
+  const jids = new Map<string, PresenceState>();
+  if (o.jids !== undefined) {
+    if (o.jids === null || typeof o.jids !== 'object' || Array.isArray(o.jids)) throw new BadRequestError('"jids" must be an object of JID → presence');
+    for (const [jid, entry] of Object.entries(o.jids as Record<string, unknown>)) {
+      jids.set(requireJid(jid, `jids key "${jid}"`), readPresenceEntry(entry, `jids["${jid}"]`));
+    }
+  }
+  return { default: def, subscribed, jids };
+}
+
+function requireJid(j: unknown, where: string): string {
+  const r = parseJid(j);
+  if (!r.ok) throw new BadRequestError(`${where} is not a valid JID: ${r.reason}`);
+  return key(j as string);
+}
+
+function key(jid: string): string {
+  return bareJid(jid).toLowerCase();
+}
+
+export interface PresenceListing {
+  default: PresenceState;
+  strict: boolean;
+  jids: Array<PresenceState & { jid: string; subscribed: boolean; invited: boolean }>;
+}
+
+/** Who is available, who is subscribed, who was invited. Keys are bare JIDs; resources share their bare JID's state. */
+export class PresenceBook {
+  private fromFile = new Map<string, PresenceState>();
+  private fileDefault: PresenceState | null = null;
+  private fileSubscribed = new Set<string>();
+  private live = new Map<string, PresenceState>();
+  private liveSubscribed = new Map<string, boolean>();
+  private invited = new Set<string>();
+
+  constructor(
+    private readonly defaultPresence: PresenceState,
+    readonly strict: boolean,
+  ) {}
+
+  /** Replace the file layer; what the file names now wins over earlier live changes to the same JIDs. */
+  applyFixture(f: PresenceFixture): void {
+    this.fromFile = new Map(f.jids);
+    this.fileDefault = f.default;
+    this.fileSubscribed = new Set(f.subscribed);
+    for (const jid of f.jids.keys()) this.live.delete(jid);
+    for (const jid of f.subscribed) this.liveSubscribed.delete(jid);
+  }
+
+  set(jid: string, state: PresenceState): void {
+    this.live.set(key(jid), { ...state });
+  }
+
+  setSubscribed(jid: string, subscribed: boolean): void {
+    this.liveSubscribed.set(key(jid), subscribed);
+  }
+
+  markInvited(jid: string): void {
+    this.invited.add(key(jid));
+  }
+
+  isSubscribed(jid: string): boolean {
+    const k = key(jid);
+    return this.liveSubscribed.get(k) ?? this.fileSubscribed.has(k);
+  }
+
+  isInvited(jid: string): boolean {
+    return this.invited.has(key(jid));
+  }
+
+  /** What the service reports for a (valid) JID that is not the app's own. */
+  lookup(jid: string): PresenceState {
+    const k = key(jid);
+    if (this.strict && !this.isSubscribed(k)) return { ...UNAVAILABLE };
+    return { ...(this.live.get(k) ?? this.fromFile.get(k) ?? this.fileDefault ?? this.defaultPresence) };
+  }
+
+  list(): PresenceListing {
+    const jids = new Set([...this.fromFile.keys(), ...this.live.keys(), ...this.fileSubscribed, ...this.liveSubscribed.keys(), ...this.invited]);
+    return {
+      default: { ...(this.fileDefault ?? this.defaultPresence) },
+      strict: this.strict,
+      jids: [...jids].sort().map((jid) => ({ jid, ...this.lookup(jid), subscribed: this.isSubscribed(jid), invited: this.isInvited(jid) })),
+    };
+  }
+}

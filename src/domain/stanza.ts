@@ -1,0 +1,53 @@
+// Stanzas as App Engine delivered and sent them: jabber:client elements with escaped text.
+import { escapeAttr, escapeText } from './xml.js';
+
+export const JABBER_CLIENT = 'jabber:client';
+
+function attrs(pairs: Array<[string, string | null | undefined]>): string {
+  return pairs
+    .filter((p): p is [string, string] => p[1] !== null && p[1] !== undefined && p[1] !== '')
+    .map(([k, v]) => ` ${k}="${escapeAttr(v)}"`)
+    .join('');
+}
+
+export interface MessageStanzaInput {
+  from: string;
+  to: string;
+  /** '' writes no type attribute */
+  type: string;
+  body: string;
+  /** true: body is already XML and becomes the element's children */
+  rawXml?: boolean;
+}
+
+export function messageStanza(m: MessageStanzaInput): string {
+  const children = m.rawXml ? m.body : `<body>${escapeText(m.body)}</body>`;
+  return `<message xmlns="${JABBER_CLIENT}"${attrs([['from', m.from], ['to', m.to], ['type', m.type]])}>${children}</message>`;
+}
+
+export interface PresenceStanzaInput {
+  from: string;
+  to: string;
+  /** '' (available), unavailable, probe, subscribe, subscribed, unsubscribe, unsubscribed */
+  type: string;
+  show?: string;
+  status?: string;
+}
+
+export function presenceStanza(p: PresenceStanzaInput): string {
+  const children =
+    (p.show ? `<show>${escapeText(p.show)}</show>` : '') + (p.status ? `<status>${escapeText(p.status)}</status>` : '');
+  const open = `<presence xmlns="${JABBER_CLIENT}"${attrs([['from', p.from], ['to', p.to], ['type', p.type]])}`;
+  return children ? `${open}>${children}</presence>` : `${open}/>`;
+}
+
+/** The error stanza delivered when the developer does not supply one: the recipient was unavailable. */
+export function errorStanza(from: string, to: string, text = ''): string {
+  const textEl = text
+    ? `<text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">${escapeText(text)}</text>`
+    : '';
+  return (
+    `<message xmlns="${JABBER_CLIENT}"${attrs([['from', from], ['to', to], ['type', 'error']])}>` +
+    `<error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/>${textEl}</error></message>`
+  );
+}

@@ -1,0 +1,60 @@
+// XML text rules: escaping, the characters XML 1.0 can carry, and well-formedness by a real parser (saxes).
+import { SaxesParser } from 'saxes';
+
+const TEXT_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+  '\r': '&#xD;',
+};
+const ATTR_ESCAPES: Record<string, string> = { ...TEXT_ESCAPES, '\t': '&#x9;', '\n': '&#xA;' };
+
+/** Escape character data; \r is written as a reference so parsers do not fold it into \n. */
+export function escapeText(s: string): string {
+  return s.replace(/[&<>"'\r]/g, (c) => TEXT_ESCAPES[c]!);
+}
+
+/** Escape an attribute value; whitespace is referenced so attribute normalisation keeps it. */
+export function escapeAttr(s: string): string {
+  return s.replace(/[&<>"'\r\n\t]/g, (c) => ATTR_ESCAPES[c]!);
+}
+
+// Anything outside XML 1.0's Char production, lone surrogates included.
+const NOT_XML_CHAR = /[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u;
+
+/** The first code point XML 1.0 cannot carry, as U+XXXX, or null when every one is allowed. */
+export function firstNonXmlChar(s: string): string | null {
+  const m = NOT_XML_CHAR.exec(s);
+  if (!m) return null;
+  return `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * Why `fragment` is not well-formed content of a jabber:client element, or null when it is.
+ * The fragment is parsed inside a wrapper element, namespace-aware, so it must be element content on its own.
+ */
+export function xmlFragmentError(fragment: string): string | null {
+  const bad = firstNonXmlChar(fragment);
+  if (bad) return `contains ${bad}, which XML 1.0 cannot carry`;
+  const open = '<message xmlns="jabber:client">';
+  const why = xmlDocumentError(`${open}${fragment}</message>`);
+  // Report positions within the fragment, not within our wrapper.
+  return why?.replace(/^1:(\d+): /, (_, col: string) => `column ${Math.max(1, Number(col) - open.length)}: `) ?? null;
+}
+
+/** Why `doc` is not a well-formed XML document, or null when it is. */
+export function xmlDocumentError(doc: string): string | null {
+  const parser = new SaxesParser({ xmlns: true, position: true });
+  let first: string | null = null;
+  parser.on('error', (e) => {
+    first ??= e.message;
+  });
+  try {
+    parser.write(doc).close();
+  } catch (e) {
+    first ??= (e as Error).message;
+  }
+  return first;
+}

@@ -1,0 +1,35 @@
+// Every HTTP error has one shape: {"error":{"code","message"}}. Body-parser failures are mapped to codes too.
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { BadRequestError, ExceededMaxSizeError, NotFoundError, XmppError, UnspecifiedError } from '../domain/errors.js';
+
+export function toXmppError(err: unknown): XmppError {
+  if (err instanceof XmppError) return err;
+  const e = err as { type?: string; status?: number; message?: string; limit?: number; length?: number };
+  switch (e?.type) {
+    case 'entity.parse.failed':
+      return new BadRequestError(`malformed JSON in the request body: ${e.message}`);
+    case 'entity.too.large':
+      return new ExceededMaxSizeError(`the request body is ${e.length} bytes; at most ${e.limit} bytes are accepted`);
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new BadRequestError(`unsupported request encoding: ${e.message}`);
+    case 'request.aborted':
+      return new BadRequestError('the request was aborted by the client');
+  }
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new BadRequestError(e.message ?? 'bad request');
+  return new UnspecifiedError(`internal error: ${e?.message ?? String(err)}`);
+}
+
+export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
+  const x = toXmppError(err);
+  if (x.code === 'UNSPECIFIED_ERROR') console.error(err);
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.status(x.httpStatus).json(x.toBody());
+};
+
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(new NotFoundError(`no such endpoint: ${req.method} ${req.path}`));
+};

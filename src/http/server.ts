@@ -1,0 +1,45 @@
+// Wires the HTTP surfaces onto one express app and one server.
+import http from 'node:http';
+import { isUtf8 } from 'node:buffer';
+import express from 'express';
+import type { Emulator } from '../core/emulator.js';
+import { BadRequestError } from '../domain/errors.js';
+import { controlApi } from './control-api.js';
+import { errorHandler, notFound } from './errors.js';
+import { attachEventsFeed } from './events-ws.js';
+import { localOnly } from './guard.js';
+import { serviceApi } from './service-api.js';
+
+/** Above the service's 1 MB call limit, so that limit is reported by the call's own check. */
+export const BODY_LIMIT = '1536kb';
+
+const CONTROL_PATHS = ['/v1/inbound', '/v1/outbox', '/v1/presence', '/v1/stats', '/v1/info'];
+
+export function createHttpServer(emulator: Emulator): { server: http.Server; closeFeed(): void } {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  // The guard runs before anything reads the body, so a refused page learns nothing from parse errors.
+  app.use(CONTROL_PATHS, localOnly(emulator.options.host));
+  app.use(
+    express.json({
+      limit: BODY_LIMIT,
+      type: () => true,
+      verify: (_req, _res, buf) => {
+        if (!isUtf8(buf)) throw new BadRequestError('the request body is not valid UTF-8');
+      },
+    }),
+  );
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.use(serviceApi(emulator));
+  app.use(controlApi(emulator));
+  app.use(notFound);
+  app.use(errorHandler);
+
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 5_000;
+  const feed = attachEventsFeed(server, emulator, emulator.options.host);
+  return { server, closeFeed: () => feed.close() };
+}

@@ -1,0 +1,180 @@
+// One options object: flags > environment > config file > defaults, resolved once and frozen.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseAppYaml } from './domain/app-yaml.js';
+import { BadRequestError } from './domain/errors.js';
+import { DEFAULT_PRESENCE_VALUES, type DefaultPresence } from './domain/presence.js';
+import { DEFAULT_QUOTAS, type QuotaLimits } from './domain/quotas.js';
+
+export interface Options {
+  host: string;
+  port: number;
+  /** the local app, default version */
+  appUrl: string;
+  appId: string;
+  /** path of app.yaml, or null for none (every inbound service enabled) */
+  appYaml: string | null;
+  /** non-default versions: name → URL */
+  versions: Readonly<Record<string, string>>;
+  /** presence fixture file, or null */
+  presence: string | null;
+  defaultPresence: DefaultPresence;
+  strictPresence: boolean;
+  /** transcript file (JSON lines), or null */
+  record: string | null;
+  /** print events to the console (the CLI does; tests usually do not) */
+  console: boolean;
+  /** the console prints JSON lines instead of the human format */
+  json: boolean;
+  /** open the REPL in `start` (the CLI decides from the terminal when unset) */
+  repl: boolean | null;
+  /** how long an inbound POST to the app may take */
+  deliveryTimeoutMs: number;
+  /** how many outbox entries are kept before the oldest are dropped */
+  outboxCap: number;
+  quotas: Readonly<QuotaLimits>;
+  /** watch app.yaml and the presence file for edits */
+  watch: boolean;
+}
+
+export type OptionsInput = Partial<Omit<Options, 'quotas' | 'versions'>> & {
+  quotas?: Partial<QuotaLimits>;
+  versions?: Record<string, string>;
+};
+
+export const DEFAULTS = Object.freeze({
+  host: '127.0.0.1',
+  port: 8095,
+  appUrl: 'http://localhost:8080',
+  appId: 'dev-app',
+  defaultPresence: 'available' as DefaultPresence,
+  strictPresence: false,
+  console: false,
+  json: false,
+  deliveryTimeoutMs: 10_000,
+  outboxCap: 10_000,
+  watch: true,
+});
+
+const KEYS: ReadonlyArray<keyof Options> = [
+  'host', 'port', 'appUrl', 'appId', 'appYaml', 'versions', 'presence', 'defaultPresence', 'strictPresence',
+  'record', 'console', 'json', 'repl', 'deliveryTimeoutMs', 'outboxCap', 'quotas', 'watch',
+];
+
+/** The environment variables `start` reads, and the option each sets. */
+export const ENV_VARS: Readonly<Record<string, keyof Options>> = Object.freeze({
+  XMPP_EMU_HOST: 'host',
+  XMPP_EMU_PORT: 'port',
+  XMPP_EMU_APP_URL: 'appUrl',
+  XMPP_EMU_APP_ID: 'appId',
+  XMPP_EMU_APP_YAML: 'appYaml',
+  XMPP_EMU_PRESENCE: 'presence',
+});
+
+export const CONFIG_FILE = 'xmpp-emu.config.json';
+
+export function fromEnv(env: NodeJS.ProcessEnv): OptionsInput {
+  const out: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(ENV_VARS)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') out[key] = key === 'port' ? parsePort(v, name) : v;
+  }
+  return out as OptionsInput;
+}
+
+/** Read a config file; `explicit` means the user named it, so a missing file is an error. */
+export function fromConfigFile(file: string, explicit: boolean): OptionsInput {
+  if (!fs.existsSync(file)) {
+    if (explicit) throw new BadRequestError(`config file ${file} does not exist`);
+    return {};
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new BadRequestError(`config file ${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new BadRequestError(`config file ${file} must hold a JSON object`);
+  for (const k of Object.keys(data)) {
+    if (!(KEYS as string[]).includes(k)) throw new BadRequestError(`config file ${file}: unknown key "${k}" (known: ${KEYS.join(', ')})`);
+  }
+  const o = data as OptionsInput;
+  const dir = path.dirname(file);
+  // Paths in a config file are relative to the file.
+  for (const k of ['appYaml', 'presence', 'record'] as const) {
+    if (typeof o[k] === 'string') o[k] = path.resolve(dir, o[k] as string);
+  }
+  return o;
+}
+
+export function parsePort(v: string | number, what: string): number {
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new BadRequestError(`${what} must be a port number from 0 to 65535, not "${v}"`);
+  return n;
+}
+
+/** Merge layers (earlier wins) over the defaults, read app.yaml for the app id, check everything, freeze. */
+export function resolveOptions(...layers: OptionsInput[]): Readonly<Options> {
+  const pick = <K extends keyof OptionsInput>(k: K): OptionsInput[K] | undefined => {
+    for (const l of layers) if (l[k] !== undefined) return l[k];
+    return undefined;
+  };
+  let appYaml = pick('appYaml');
+  if (appYaml === undefined) appYaml = fs.existsSync('app.yaml') ? path.resolve('app.yaml') : null;
+  else if (appYaml !== null) {
+    appYaml = path.resolve(appYaml);
+    if (!fs.existsSync(appYaml)) throw new BadRequestError(`app.yaml ${appYaml} does not exist`);
+  }
+  let appId = pick('appId');
+  if (appId === undefined && appYaml) appId = parseAppYaml(fs.readFileSync(appYaml, 'utf8')).application ?? undefined;
+  appId ??= DEFAULTS.appId;
+  if (!/^[a-z0-9][a-z0-9-]*$/i.test(appId)) throw new BadRequestError(`app id "${appId}" may hold only letters, digits and hyphens`);
+
+  const defaultPresence = pick('defaultPresence') ?? DEFAULTS.defaultPresence;
+  if (!DEFAULT_PRESENCE_VALUES.includes(defaultPresence)) {
+    throw new BadRequestError(`default presence "${defaultPresence}" is not one of ${DEFAULT_PRESENCE_VALUES.join(', ')}`);
+  }
+  const versions = { ...(pick('versions') ?? {}) };
+  for (const [name, url] of Object.entries(versions)) {
+    if (!/^[a-z0-9][a-z0-9-]*$/i.test(name)) throw new BadRequestError(`version name "${name}" may hold only letters, digits and hyphens`);
+    checkUrl(url, `the URL of version ${name}`);
+  }
+  const appUrl = pick('appUrl') ?? DEFAULTS.appUrl;
+  checkUrl(appUrl, 'app URL');
+  const presence = pick('presence') ?? null;
+  const positive = (k: 'deliveryTimeoutMs' | 'outboxCap'): number => {
+    const v = pick(k) ?? DEFAULTS[k];
+    if (!Number.isInteger(v) || v <= 0) throw new BadRequestError(`${k} must be a positive whole number, not ${v}`);
+    return v;
+  };
+  const options: Options = {
+    host: pick('host') ?? DEFAULTS.host,
+    port: parsePort(pick('port') ?? DEFAULTS.port, 'port'),
+    appUrl,
+    appId,
+    appYaml,
+    versions: Object.freeze(versions),
+    presence: presence === null ? null : path.resolve(presence),
+    defaultPresence,
+    strictPresence: pick('strictPresence') ?? DEFAULTS.strictPresence,
+    record: pick('record') ? path.resolve(pick('record')!) : null,
+    console: pick('console') ?? DEFAULTS.console,
+    json: pick('json') ?? DEFAULTS.json,
+    repl: pick('repl') ?? null,
+    deliveryTimeoutMs: positive('deliveryTimeoutMs'),
+    outboxCap: positive('outboxCap'),
+    quotas: Object.freeze({ ...DEFAULT_QUOTAS, ...(pick('quotas') ?? {}) }),
+    watch: pick('watch') ?? DEFAULTS.watch,
+  };
+  return Object.freeze(options);
+}
+
+function checkUrl(url: string, what: string): void {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new BadRequestError(`${what} "${url}" is not a URL (expected http://HOST:PORT)`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new BadRequestError(`${what} "${url}" must be http:// or https://`);
+}
