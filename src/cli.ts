@@ -1,0 +1,337 @@
+// The CLI: maps flags onto one options object and calls the same engine and control API the tests use.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { Command, CommanderError, Option } from 'commander';
+import { banner, readyLine } from './console/banner.js';
+import { chalkFor, formatDelivery, formatEvent, formatSent } from './console/printer.js';
+import { startRepl, type Repl } from './console/repl.js';
+import { ControlClient, DEFAULT_EMULATOR } from './control/client.js';
+import { runConversation } from './control/conversation-runner.js';
+import { defaultAppJid } from './domain/addresses.js';
+import { parseConversation } from './domain/conversation.js';
+import { XmppError } from './domain/errors.js';
+import { startResolved, type RunningEmulator } from './index.js';
+import { CONFIG_FILE, fromConfigFile, fromEnv, parsePort, resolveOptions, type OptionsInput } from './options.js';
+
+export interface CliIO {
+  stdout: NodeJS.WriteStream | NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+const VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** A user mistake or a failed check: one line, an exit code, no stack trace. */
+class CliFailure extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+  }
+}
+
+function collectVersion(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new CliFailure(`--version expects NAME=URL, not "${value}"`, 2);
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+function addStartOptions(cmd: Command): Command {
+  return cmd
+    .option('--host <host>', 'address to listen on (env XMPP_EMU_HOST)', undefined)
+    .option('--port <port>', 'port; 0 picks a free one (env XMPP_EMU_PORT; default 8095)')
+    .option('--app-url <url>', 'the local app, default version (env XMPP_EMU_APP_URL; default http://localhost:8080)')
+    .option('--app-id <id>', "the app's id (env XMPP_EMU_APP_ID; default from app.yaml, else dev-app)")
+    .option('--app-yaml <file>', 'app.yaml to read inbound_services from; watched (env XMPP_EMU_APP_YAML; default ./app.yaml if present)')
+    .option('--version <name=url>', 'a non-default version of the app and where it runs (repeatable)', collectVersion)
+    .option('--presence <file>', 'presence fixture (JSON); watched (env XMPP_EMU_PRESENCE)')
+    .addOption(new Option('--default-presence <state>', 'presence of JIDs not configured otherwise').choices(['available', 'unavailable', 'away', 'chat', 'dnd', 'xa']))
+    .option('--strict-presence', 'report presence only for JIDs subscribed to the app, as production did')
+    .option('--record <file>', 'append every event to FILE as one JSON line')
+    .option('--json', 'print one JSON object per line instead of the human format')
+    .option('--delivery-timeout <ms>', 'how long an inbound POST to the app may take (default 10000)')
+    .option('--outbox-cap <n>', 'how many sent entries are kept before the oldest are dropped (default 10000)')
+    .option('--config <file>', `config file (default ./${CONFIG_FILE} if present)`);
+}
+
+function positiveInt(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new CliFailure(`${flag} must be a positive whole number, not "${v}"`, 2);
+  return n;
+}
+
+interface StartFlags {
+  host?: string; port?: string; appUrl?: string; appId?: string; appYaml?: string; version?: Record<string, string>;
+  presence?: string; defaultPresence?: string; strictPresence?: boolean; record?: string; json?: boolean;
+  deliveryTimeout?: string; outboxCap?: string; config?: string; repl?: boolean;
+}
+
+function flagsToInput(f: StartFlags): OptionsInput {
+  const input: OptionsInput = {
+    host: f.host, appUrl: f.appUrl, appId: f.appId, appYaml: f.appYaml, versions: f.version, presence: f.presence,
+    defaultPresence: f.defaultPresence as OptionsInput['defaultPresence'], strictPresence: f.strictPresence, record: f.record,
+    json: f.json, deliveryTimeoutMs: positiveInt(f.deliveryTimeout, '--delivery-timeout'), outboxCap: positiveInt(f.outboxCap, '--outbox-cap'),
+    port: f.port === undefined ? undefined : parsePort(f.port, '--port'),
+  };
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as OptionsInput;
+}
+
+function resolveStart(f: StartFlags, io: CliIO, extra: OptionsInput = {}) {
+  const file = f.config ? fromConfigFile(path.resolve(f.config), true) : fromConfigFile(path.resolve(CONFIG_FILE), false);
+  return resolveOptions({ ...flagsToInput(f), ...extra }, fromEnv(io.env), file);
+}
+
+function emulatorAddress(flag: string | undefined, io: CliIO): string {
+  return flag ?? io.env.XMPP_EMULATOR_HOST ?? DEFAULT_EMULATOR;
+}
+
+function isTty(s: unknown): boolean {
+  return (s as { isTTY?: boolean }).isTTY === true;
+}
+
+function colorFor(s: unknown): boolean {
+  return isTty(s) && (s as NodeJS.WriteStream).hasColors?.() === true;
+}
+
+async function runStart(flags: StartFlags, io: CliIO): Promise<number | undefined> {
+  const options = resolveStart(flags, io, { console: true });
+  const color = colorFor(io.stdout);
+  // Console lines go through the REPL once it is open, so they do not garble the line being typed.
+  let repl: Repl | null = null;
+  const out = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      if (repl) repl.print(String(chunk).replace(/\n$/, ''));
+      else io.stdout.write(chunk);
+      cb();
+    },
+  });
+  const em = await startResolved(options, { stdout: out, color });
+  io.stdout.write(options.json ? `${readyLine(em)}\n` : banner(em, VERSION, chalkFor(color)));
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await em.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+  const wantRepl = flags.repl === false ? false : isTty(io.stdin) && !options.json;
+  if (wantRepl) {
+    repl = startRepl({
+      port: em, input: io.stdin, output: io.stdout, appJid: defaultAppJid(options.appId), historyFile: historyFile(io),
+      showReplies: false, color, terminal: true,
+    });
+    void repl.closed.then(stop);
+  }
+  return undefined;
+}
+
+function historyFile(io: CliIO, flag?: string): string {
+  return flag ?? io.env.XMPP_EMU_HISTORY ?? path.join(os.homedir(), '.xmpp_emu_history');
+}
+
+function printResult(io: CliIO, r: Awaited<ReturnType<ControlClient['injectMessage']>>, json: boolean): number {
+  io.stdout.write(json ? `${JSON.stringify(r)}\n` : `${formatDelivery(r, chalkFor(colorFor(io.stdout)))}\n`);
+  return r.delivered ? 0 : 1;
+}
+
+export function buildProgram(io: CliIO, result: { code: number | undefined } = { code: 0 }): Command {
+  const program = new Command('xmpp-emu')
+    .description('A local emulator of Google App Engine\'s XMPP service: capture what your bot sends, inject what it receives.')
+    .version(VERSION, '-V, --print-version', 'print the version')
+    .enablePositionalOptions()
+    .showHelpAfterError('(xmpp-emu --help lists the commands)')
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride();
+  const emulatorOption = (cmd: Command): Command => cmd.option('--emulator <host:port>', `the running emulator (default $XMPP_EMULATOR_HOST, else ${DEFAULT_EMULATOR})`);
+  const done = (c: number | undefined): void => {
+    result.code = c;
+  };
+
+  addStartOptions(program.command('start').description('run the emulator beside your app (opens a REPL when stdin is a terminal)'))
+    .option('--no-repl', 'do not open the REPL')
+    .action(async (f: StartFlags) => done(await runStart(f, io)));
+
+  emulatorOption(program.command('send').description('inject one chat message into the app; exit 0 only when the app answered 2xx'))
+    .requiredOption('--from <jid>', 'the sender')
+    .option('--to <jid>', "the app address it is sent to (default the app's APP_ID@appspot.com)")
+    .option('--type <type>', 'message type: chat, normal, or another to see it refused', 'chat')
+    .option('--json', 'print the result as JSON')
+    .argument('<body>', 'the message text')
+    .action(async (body: string, f: { from: string; to?: string; type: string; emulator?: string; json?: boolean }) => {
+      const client = new ControlClient(emulatorAddress(f.emulator, io));
+      done(printResult(io, await client.injectMessage({ from: f.from, to: f.to, body, type: f.type }), f.json ?? false));
+    });
+
+  const presence = program.command('presence').description('read and set fake presence');
+  emulatorOption(presence.command('set').description('set the presence get_presence reports for JID'))
+    .argument('<jid>')
+    .argument('<state>', 'available, unavailable, away, chat, dnd or xa')
+    .option('--status <text>', 'status message')
+    .option('--subscribed', 'mark the JID as subscribed to the app')
+    .option('--unsubscribed', 'mark the JID as not subscribed')
+    .action(async (jid: string, state: string, f: { status?: string; subscribed?: boolean; unsubscribed?: boolean; emulator?: string }) => {
+      const client = new ControlClient(emulatorAddress(f.emulator, io));
+      const body: Record<string, unknown> = state === 'unavailable' ? { available: false } : state === 'available' ? { available: true } : { available: true, show: state };
+      if (!['available', 'unavailable', 'away', 'chat', 'dnd', 'xa'].includes(state)) throw new CliFailure(`state "${state}" is not one of available, unavailable, away, chat, dnd, xa`, 2);
+      if (f.status !== undefined) body.status = f.status;
+      if (f.subscribed || f.unsubscribed) body.subscribed = !!f.subscribed;
+      const p = await client.setPresence(jid, body);
+      io.stdout.write(`${jid}: ${p.available ? `available${p.show ? ` (${p.show})` : ''}` : 'unavailable'}${p.status ? ` "${p.status}"` : ''}${p.subscribed ? ' [subscribed]' : ''}\n`);
+      done(0);
+    });
+  emulatorOption(presence.command('list').description('list configured presence'))
+    .option('--json', 'print JSON')
+    .action(async (f: { json?: boolean; emulator?: string }) => {
+      const list = await new ControlClient(emulatorAddress(f.emulator, io)).listPresence();
+      if (f.json) io.stdout.write(`${JSON.stringify(list)}\n`);
+      else {
+        io.stdout.write(`default: ${list.default.available ? `available${list.default.show ? ` (${list.default.show})` : ''}` : 'unavailable'}${list.strict ? ' (strict)' : ''}\n`);
+        for (const j of list.jids) io.stdout.write(`${j.jid}: ${j.available ? `available${j.show ? ` (${j.show})` : ''}` : 'unavailable'}${j.status ? ` "${j.status}"` : ''}${j.subscribed ? ' [subscribed]' : ''}${j.invited ? ' [invited]' : ''}\n`);
+      }
+      done(0);
+    });
+
+  emulatorOption(program.command('messages').description('print what the app sent; --follow streams every event live'))
+    .option('--follow', 'keep printing events as they happen')
+    .option('--json', 'one JSON object per line')
+    .option('--to <jid>').option('--from <jid>').option('--contains <text>')
+    .addOption(new Option('--kind <kind>').choices(['message', 'invite', 'presence']))
+    .action(async (f: { follow?: boolean; json?: boolean; to?: string; from?: string; contains?: string; kind?: 'message'; emulator?: string }) => {
+      const client = new ControlClient(emulatorAddress(f.emulator, io));
+      const c = chalkFor(colorFor(io.stdout));
+      const filter = { to: f.to, from: f.from, contains: f.contains, kind: f.kind };
+      for (const e of await client.outbox(filter)) io.stdout.write(f.json ? `${JSON.stringify(e)}\n` : `${formatSent(e, c)}\n`);
+      if (!f.follow) return done(0);
+      await new Promise<void>((resolve, reject) => {
+        client
+          .openFeed(
+            (e) => io.stdout.write(f.json ? `${JSON.stringify(e)}\n` : `${formatEvent(e, c)}\n`),
+            (why) => {
+              io.stderr.write(`xmpp-emu: the live feed closed: ${why}\n`);
+              resolve();
+            },
+          )
+          .then((close) => {
+            process.once('SIGINT', () => { close(); resolve(); });
+            process.once('SIGTERM', () => { close(); resolve(); });
+          }, reject);
+      });
+      done(0);
+    });
+
+  emulatorOption(program.command('repl').description('chat with your app from the terminal, against a running emulator'))
+    .option('--from <jid>', 'talk as this user', 'user@example.com')
+    .option('--to <jid>', "talk to this app address (default the app's APP_ID@appspot.com)")
+    .option('--history <file>', 'history file (default $XMPP_EMU_HISTORY, else ~/.xmpp_emu_history)')
+    .action(async (f: { from: string; to?: string; history?: string; emulator?: string }) => {
+      const client = new ControlClient(emulatorAddress(f.emulator, io));
+      const info = await client.info();
+      const repl = startRepl({
+        port: client, input: io.stdin, output: io.stdout, appJid: defaultAppJid(info.app_id), from: f.from, to: f.to,
+        historyFile: historyFile(io, f.history), showReplies: true, color: colorFor(io.stdout), terminal: isTty(io.stdin) && isTty(io.stdout),
+      });
+      await repl.closed;
+      done(0);
+    });
+
+  program
+    .command('env')
+    .description('print the line that points an app at the emulator')
+    .option('--emulator <host:port>', 'the emulator (default $XMPP_EMULATOR_HOST, else from --host/--port and XMPP_EMU_*)')
+    .option('--host <host>').option('--port <port>')
+    .action((f: { emulator?: string; host?: string; port?: string }) => {
+      let hostPort = f.emulator ?? io.env.XMPP_EMULATOR_HOST;
+      if (!hostPort) {
+        const o = resolveStart({ host: f.host, port: f.port }, io);
+        hostPort = `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`;
+      }
+      io.stdout.write(`export XMPP_EMULATOR_HOST=${hostPort}\n`);
+      done(0);
+    });
+
+  addStartOptions(program.command('exec').description('start the emulator on a free port, run CMD with XMPP_EMULATOR_HOST set, stop, exit with its code'))
+    .option('--quiet', 'do not print emulator events (they go to stderr otherwise)')
+    .argument('<cmd...>', 'the command, after --')
+    .passThroughOptions()
+    .action(async (cmd: string[], f: StartFlags & { quiet?: boolean }) => {
+      const options = resolveStart(f, io, { console: !f.quiet, ...(f.port === undefined ? { port: 0 } : {}) });
+      const em = await startResolved(options, { stdout: io.stderr, color: colorFor(io.stderr) });
+      done(await runChild(cmd, em, io));
+    });
+
+  emulatorOption(program.command('run').description('play conversation files against the running app; exit 1 when a step fails'))
+    .argument('<files...>', 'conversation files (JSON)')
+    .option('--json', 'print one JSON report per file')
+    .action(async (files: string[], f: { json?: boolean; emulator?: string }) => {
+      const client = new ControlClient(emulatorAddress(f.emulator, io));
+      const c = chalkFor(colorFor(io.stdout));
+      let failed = 0;
+      const counts = { passed: 0, failed: 0, skipped: 0 };
+      for (const file of files) {
+        let report;
+        try {
+          report = await runConversation(parseConversation(fs.readFileSync(file, 'utf8'), file), client);
+        } catch (e) {
+          const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? `${file}: no such file` : (e as Error).message;
+          report = { name: file, ok: false, steps: [{ index: 0, step: 'read the file', outcome: 'failed' as const, detail: why }] };
+        }
+        if (!report.ok) failed++;
+        for (const s of report.steps) counts[s.outcome]++;
+        if (f.json) {
+          io.stdout.write(`${JSON.stringify({ file, ...report })}\n`);
+          continue;
+        }
+        io.stdout.write(`${c.bold(file)}${report.name !== file ? ` — ${report.name}` : ''}\n`);
+        for (const s of report.steps) {
+          const mark = s.outcome === 'passed' ? c.green('✓') : s.outcome === 'failed' ? c.red('✗') : c.dim('-');
+          io.stdout.write(`  ${mark} ${s.index}. ${s.step}\n      ${s.outcome === 'failed' ? c.red(s.detail) : c.dim(s.detail)}\n`);
+        }
+      }
+      if (!f.json) io.stdout.write(`conversations: ${files.length - failed} passed, ${failed} failed (steps: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped)\n`);
+      done(failed ? 1 : 0);
+    });
+  return program;
+}
+
+function runChild(cmd: string[], em: RunningEmulator, io: CliIO): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd[0]!, cmd.slice(1), { stdio: 'inherit', env: { ...io.env, ...em.env } });
+    const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+    const onInt = forward('SIGINT');
+    const onTerm = forward('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    const finish = async (code: number, message?: string): Promise<void> => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      if (message) io.stderr.write(`xmpp-emu: ${message}\n`);
+      await em.close();
+      resolve(code);
+    };
+    child.once('error', (e: NodeJS.ErrnoException) => void finish(e.code === 'ENOENT' ? 127 : 126, `cannot run ${cmd[0]}: ${e.code === 'ENOENT' ? 'command not found' : e.message}`));
+    child.once('exit', (code, signal) => {
+      const n = signal ? 128 + (os.constants.signals[signal] ?? 0) : (code ?? 1);
+      void finish(n);
+    });
+  });
+}
+
+/** Run the CLI. Resolves with the exit code, or undefined while `start` keeps running. */
+export async function main(argv: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env }): Promise<number | undefined> {
+  const result: { code: number | undefined } = { code: 0 };
+  const program = buildProgram(io, result);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return result.code;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    const code = e instanceof CliFailure ? e.exitCode : e instanceof XmppError && (e.code === 'BAD_REQUEST' || e.code === 'INVALID_JID' || e.code === 'INVALID_TYPE') ? 2 : 1;
+    io.stderr.write(`xmpp-emu: ${(e as Error).message}\n`);
+    return code;
+  }
+}

@@ -1,0 +1,238 @@
+// The REPL: a line is a message to the app from the current user; dot-commands switch user, set presence, inject.
+import fs from 'node:fs';
+import readline from 'node:readline';
+import type { ChalkInstance } from 'chalk';
+import type { EmulatorEvent } from '../core/events.js';
+import type { ControlPort } from '../index.js';
+import { formatDelivery, chalkFor } from './printer.js';
+
+export interface ReplOptions {
+  port: ControlPort;
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream;
+  /** the app's default address */
+  appJid: string;
+  from?: string;
+  to?: string;
+  /** file where lines are kept across sessions; null for none */
+  historyFile: string | null;
+  /** print the app's replies as compact lines (off when a console printer already shows them) */
+  showReplies: boolean;
+  color: boolean;
+  terminal: boolean;
+}
+
+export const REPL_COMMANDS: Record<string, string> = {
+  '.help': 'show this help',
+  '.from': '.from JID            talk as this user',
+  '.to': '.to JID              talk to this app address',
+  '.type': '.type chat|normal|…   message type of the lines you type',
+  '.presence': '.presence JID STATE [STATUS]   set fake presence (available, unavailable, away, chat, dnd, xa)',
+  '.who': 'list fake presence',
+  '.inject': '.inject presence [available|unavailable|probe|away|…] [STATUS] | subscription TYPE | error [STANZA]   as the current user',
+  '.outbox': '.outbox [N]          the last N things the app sent (default 10)',
+  '.clear': 'forget the outbox',
+  '.history': 'lines typed in earlier sessions',
+  '.exit': 'leave',
+};
+
+const JID_COMMANDS = ['.from', '.to', '.presence'];
+const HISTORY_KEEP = 500;
+
+/** Tab completion: command names after a dot, known JIDs after a command that takes one. Pure. */
+export function complete(line: string, jids: Iterable<string>): [string[], string] {
+  const words = line.split(' ');
+  if (words.length === 1 && line.startsWith('.')) {
+    const hits = Object.keys(REPL_COMMANDS).filter((c) => c.startsWith(line));
+    return [hits, line];
+  }
+  if (words.length === 2 && JID_COMMANDS.includes(words[0]!)) {
+    const partial = words[1]!;
+    return [[...new Set(jids)].filter((j) => j.startsWith(partial)).sort(), partial];
+  }
+  if (words.length === 2 && words[0] === '.inject') {
+    return [['presence', 'subscription', 'error'].filter((k) => k.startsWith(words[1]!)), words[1]!];
+  }
+  return [[], line];
+}
+
+function loadHistory(file: string | null): string[] {
+  if (!file) return [];
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).slice(-HISTORY_KEEP);
+  } catch {
+    return [];
+  }
+}
+
+export interface Repl {
+  /** print a line above the prompt without garbling what the user is typing */
+  print(text: string): void;
+  /** resolves when the user leaves (.exit, Ctrl-D, end of input) */
+  closed: Promise<void>;
+  close(): void;
+}
+
+export function startRepl(o: ReplOptions): Repl {
+  const c: ChalkInstance = chalkFor(o.color);
+  const history = loadHistory(o.historyFile);
+  const known = new Set<string>([o.appJid]);
+  let from = o.from ?? 'user@example.com';
+  let to = o.to ?? o.appJid;
+  let type = 'chat';
+  known.add(from);
+
+  const rl = readline.createInterface({
+    input: o.input,
+    output: o.output,
+    terminal: o.terminal,
+    history: [...history].reverse(),
+    historySize: HISTORY_KEEP,
+    completer: (line: string) => complete(line, known),
+    prompt: '',
+  });
+  // Ctrl-C leaves, as Ctrl-D and .exit do.
+  rl.on('SIGINT', () => rl.close());
+  const prompt = (): void => {
+    if (!o.terminal) return;
+    rl.setPrompt(c.bold(`${from} → ${to}> `));
+    rl.prompt(true);
+  };
+  const print = (text: string): void => {
+    if (o.terminal) {
+      readline.clearLine(o.output as NodeJS.WritableStream & { isTTY?: boolean } as never, 0);
+      readline.cursorTo(o.output as never, 0);
+    }
+    o.output.write(`${text}\n`);
+    prompt();
+  };
+
+  const offEvents = o.port.onEvent((e: EmulatorEvent) => {
+    if (e.type === 'sent') {
+      e.entry.to.forEach((j) => known.add(j));
+      if (!o.showReplies) return;
+      const m = e.entry;
+      if (m.kind === 'message') print(`${c.cyan(`${m.from} → ${m.to.join(', ')}:`)} ${m.body}`);
+      else if (m.kind === 'invite') print(c.cyan(`${m.from} invited ${m.to.join(', ')}`));
+      else print(c.cyan(`${m.from} sent presence ${m.type || 'available'}${m.show ? ` (${m.show})` : ''} to ${m.to.join(', ')}`));
+    }
+  });
+
+  const say = async (line: string): Promise<void> => {
+    const r = await o.port.injectMessage({ from, to, body: line, type });
+    if (!r.delivered) print(formatDelivery(r, c));
+  };
+
+  const handle = async (line: string): Promise<boolean> => {
+    if (o.historyFile && line.trim()) fs.appendFileSync(o.historyFile, `${line.replace(/\n/g, ' ')}\n`);
+    if (!line.startsWith('.') || line.startsWith('..')) {
+      // ".." escapes a line that really starts with a dot.
+      if (line.trim()) await say(line.startsWith('..') ? line.slice(1) : line);
+      return true;
+    }
+    const [cmd, ...args] = line.trim().split(/\s+/);
+    const rest = line.trim().slice(cmd!.length).trim();
+    switch (cmd) {
+      case '.help':
+        print(['Type a line to send it to the app. Commands:', ...Object.values(REPL_COMMANDS).map((h, i) => `  ${Object.keys(REPL_COMMANDS)[i]!.padEnd(10)} ${h}`)].join('\n'));
+        break;
+      case '.from':
+      case '.to': {
+        if (!args[0]) {
+          print(`${cmd.slice(1)}: ${cmd === '.from' ? from : to}`);
+          break;
+        }
+        if (cmd === '.from') from = args[0];
+        else to = args[0];
+        known.add(args[0]);
+        print(c.dim(`now ${from} → ${to}`));
+        break;
+      }
+      case '.type':
+        if (args[0] === undefined) print(`type: ${type}`);
+        else {
+          type = args[0] === '""' ? '' : args[0];
+          print(c.dim(`messages are now of type ${type || '(none)'}`));
+        }
+        break;
+      case '.presence': {
+        if (args.length < 2) {
+          print('usage: .presence JID STATE [STATUS]');
+          break;
+        }
+        const status = args.slice(2).join(' ');
+        const p = await o.port.setPresence(args[0]!, status ? { ...wordToState(args[1]!), status } : args[1]!);
+        known.add(args[0]!);
+        print(c.magenta(`${args[0]}: ${p.available ? `available${p.show ? ` (${p.show})` : ''}` : 'unavailable'}${p.status ? ` "${p.status}"` : ''}`));
+        break;
+      }
+      case '.who': {
+        const list = await o.port.listPresence();
+        print(
+          [`default: ${list.default.available ? 'available' : 'unavailable'}${list.strict ? ' (strict: only subscribed JIDs)' : ''}`, ...list.jids.map((j) => `  ${j.jid}: ${j.available ? `available${j.show ? ` (${j.show})` : ''}` : 'unavailable'}${j.status ? ` "${j.status}"` : ''}${j.subscribed ? ' [subscribed]' : ''}${j.invited ? ' [invited]' : ''}`)].join('\n'),
+        );
+        break;
+      }
+      case '.inject': {
+        const [kind, word, ...more] = args;
+        let r;
+        if (kind === 'presence') {
+          const w = word ?? 'available';
+          const show = ['away', 'chat', 'dnd', 'xa'].includes(w) ? w : undefined;
+          const ptype = (show ? 'available' : w) as 'available';
+          r = await o.port.injectPresence({ from, to, type: ptype, ...(show ? { show } : {}), ...(more.length ? { status: more.join(' ') } : {}) });
+        } else if (kind === 'subscription') r = await o.port.injectSubscription({ from, to, type: (word ?? 'subscribe') as 'subscribe' });
+        else if (kind === 'error') {
+          const stanza = rest.slice('error'.length).trim();
+          r = await o.port.injectError({ from, to, ...(stanza ? { stanza } : {}) });
+        } else {
+          print('usage: .inject presence [TYPE|SHOW] [STATUS] | subscription TYPE | error [STANZA]');
+          break;
+        }
+        print(formatDelivery(r, c));
+        break;
+      }
+      case '.outbox': {
+        const n = Number(args[0] ?? 10);
+        const entries = (await o.port.outbox()).slice(-(Number.isInteger(n) && n > 0 ? n : 10));
+        print(entries.length ? entries.map((e) => `  #${e.id} ${e.kind} ${e.from} → ${e.to.join(', ')}${e.body !== undefined ? `: ${e.body}` : ''}`).join('\n') : '  (the outbox is empty)');
+        break;
+      }
+      case '.clear':
+        print(c.dim(`forgot ${await o.port.clearOutbox()} entries`));
+        break;
+      case '.history':
+        print(history.length ? history.map((h) => `  ${h}`).join('\n') : '  (no earlier lines)');
+        break;
+      case '.exit':
+        return false;
+      default:
+        print(`unknown command ${cmd}; .help lists them (start a message with .. to send a line beginning with a dot)`);
+    }
+    return true;
+  };
+
+  const closed = (async () => {
+    prompt();
+    for await (const line of rl) {
+      let go = true;
+      try {
+        go = await handle(line);
+      } catch (e) {
+        print(c.red(`error: ${(e as Error).message}`));
+      }
+      if (!go) break;
+      prompt();
+    }
+    offEvents();
+    rl.close();
+  })();
+  print(c.dim(`REPL: you are ${from}, talking to ${to}. Type a message, or .help`));
+  return { print, closed, close: () => rl.close() };
+}
+
+function wordToState(word: string): { available: boolean; show?: string } {
+  if (word === 'unavailable') return { available: false };
+  if (word === 'available') return { available: true };
+  return { available: true, show: word };
+}

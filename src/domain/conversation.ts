@@ -1,0 +1,171 @@
+// Conversation files: a scripted exchange (inject, then expect what the app sends), parsed and checked, no I/O.
+import { BadRequestError } from './errors.js';
+import { parseJid } from './jid.js';
+
+export type Step =
+  | { kind: 'send'; from: string; to?: string; body: string; type?: string }
+  | { kind: 'presence'; from: string; to?: string; type?: 'available' | 'unavailable' | 'probe'; show?: string; status?: string }
+  | { kind: 'subscription'; from: string; to?: string; type: 'subscribe' | 'subscribed' | 'unsubscribe' | 'unsubscribed' }
+  | { kind: 'error'; from: string; to?: string; stanza?: string }
+  | { kind: 'set_presence'; jid: string; state: unknown }
+  | { kind: 'expect'; outboxKind: 'message' | 'invite' | 'presence'; to: string; body?: string; contains?: string; matches?: RegExp; timeoutMs: number };
+
+export interface Conversation {
+  name: string;
+  steps: Step[];
+}
+
+export const DEFAULT_EXPECT_TIMEOUT_MS = 2000;
+const STEP_KINDS = ['send', 'presence', 'subscription', 'error', 'set_presence', 'expect'] as const;
+const SHOWS = ['away', 'chat', 'dnd', 'xa'];
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function str(o: Obj, key: string, where: string, required = false): string | undefined {
+  const v = o[key];
+  if (v === undefined) {
+    if (required) throw new BadRequestError(`${where}: "${key}" is missing`);
+    return undefined;
+  }
+  if (typeof v !== 'string') throw new BadRequestError(`${where}: "${key}" must be a string`);
+  return v;
+}
+
+function jid(o: Obj, key: string, where: string, fallback: string | undefined): string {
+  const v = str(o, key, where) ?? fallback;
+  if (v === undefined) throw new BadRequestError(`${where}: "${key}" is missing (and the file sets no default "from")`);
+  const r = parseJid(v);
+  if (!r.ok) throw new BadRequestError(`${where}: "${key}" ${JSON.stringify(v)} is not a valid JID: ${r.reason}`);
+  return v;
+}
+
+function only(o: Obj, keys: string[], where: string): void {
+  for (const k of Object.keys(o)) if (!keys.includes(k)) throw new BadRequestError(`${where}: unknown key "${k}" (expected ${keys.join(', ')})`);
+}
+
+export function parseConversation(text: string, file: string): Conversation {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new BadRequestError(`${file}: not valid JSON: ${(e as Error).message}`);
+  }
+  if (!isObj(data)) throw new BadRequestError(`${file}: must hold a JSON object with "steps"`);
+  only(data, ['name', 'from', 'to', 'timeout_ms', 'steps', 'comment'], file);
+  const defFrom = data.from === undefined ? undefined : jid(data, 'from', file, undefined);
+  const defTo = data.to === undefined ? undefined : jid(data, 'to', file, undefined);
+  const defTimeout = data.timeout_ms ?? DEFAULT_EXPECT_TIMEOUT_MS;
+  if (!Number.isInteger(defTimeout) || (defTimeout as number) <= 0) throw new BadRequestError(`${file}: "timeout_ms" must be a positive whole number`);
+  if (!Array.isArray(data.steps) || data.steps.length === 0) throw new BadRequestError(`${file}: "steps" must be a non-empty list`);
+  let lastFrom = defFrom;
+  const steps = data.steps.map((raw, i): Step => {
+    const where = `${file}: step ${i + 1}`;
+    if (!isObj(raw)) throw new BadRequestError(`${where}: must be an object such as {"send": "hello"}`);
+    const kinds = STEP_KINDS.filter((k) => k in raw);
+    if (kinds.length !== 1) throw new BadRequestError(`${where}: must have exactly one of ${STEP_KINDS.join(', ')}`);
+    const kind = kinds[0]!;
+    const v = raw[kind];
+    const withTo = (o: Obj): { to?: string } => (o.to !== undefined || defTo ? { to: jid(o, 'to', where, defTo) } : {});
+    switch (kind) {
+      case 'send': {
+        only(raw, ['send', 'from', 'to', 'type'], where);
+        if (typeof v !== 'string' || v === '') throw new BadRequestError(`${where}: "send" must be the message body (a non-empty string)`);
+        const from = jid(raw, 'from', where, defFrom);
+        lastFrom = from;
+        const type = str(raw, 'type', where);
+        return { kind, from, ...withTo(raw), body: v, ...(type !== undefined ? { type } : {}) };
+      }
+      case 'presence': {
+        only(raw, ['presence', 'from', 'to', 'status'], where);
+        const from = jid(raw, 'from', where, defFrom);
+        const word = typeof v === 'string' ? v : undefined;
+        if (word === undefined || !['available', 'unavailable', 'probe', ...SHOWS].includes(word)) {
+          throw new BadRequestError(`${where}: "presence" must be available, unavailable, probe, away, chat, dnd or xa`);
+        }
+        const status = str(raw, 'status', where);
+        const show = SHOWS.includes(word) ? word : undefined;
+        const type = show ? 'available' : (word as 'available' | 'unavailable' | 'probe');
+        return { kind, from, ...withTo(raw), type, ...(show ? { show } : {}), ...(status !== undefined ? { status } : {}) };
+      }
+      case 'subscription': {
+        only(raw, ['subscription', 'from', 'to'], where);
+        if (typeof v !== 'string' || !['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed'].includes(v)) {
+          throw new BadRequestError(`${where}: "subscription" must be subscribe, subscribed, unsubscribe or unsubscribed`);
+        }
+        return { kind, from: jid(raw, 'from', where, defFrom), ...withTo(raw), type: v as 'subscribe' };
+      }
+      case 'error': {
+        only(raw, ['error', 'from', 'to'], where);
+        if (v !== true && typeof v !== 'string') throw new BadRequestError(`${where}: "error" must be true or the error stanza's XML`);
+        return { kind, from: jid(raw, 'from', where, defFrom), ...withTo(raw), ...(typeof v === 'string' ? { stanza: v } : {}) };
+      }
+      case 'set_presence': {
+        only(raw, ['set_presence', 'jid'], where);
+        return { kind, jid: jid(raw, 'jid', where, defFrom), state: v };
+      }
+      case 'expect': {
+        only(raw, ['expect'], where);
+        const o: Obj = typeof v === 'string' ? { body: v } : isObj(v) ? v : {};
+        if (!isObj(v) && typeof v !== 'string') throw new BadRequestError(`${where}: "expect" must be the exact body or an object`);
+        only(o, ['body', 'contains', 'matches', 'flags', 'to', 'kind', 'timeout_ms'], `${where} expect`);
+        const outboxKind = (str(o, 'kind', where) ?? 'message') as 'message';
+        if (!['message', 'invite', 'presence'].includes(outboxKind)) throw new BadRequestError(`${where}: expect.kind must be message, invite or presence`);
+        let matches: RegExp | undefined;
+        const pattern = str(o, 'matches', where);
+        if (pattern !== undefined) {
+          try {
+            matches = new RegExp(pattern, str(o, 'flags', where) ?? '');
+          } catch (e) {
+            throw new BadRequestError(`${where}: expect.matches is not a valid regular expression: ${(e as Error).message}`);
+          }
+        }
+        const timeoutMs = o.timeout_ms ?? defTimeout;
+        if (!Number.isInteger(timeoutMs) || (timeoutMs as number) <= 0) throw new BadRequestError(`${where}: expect.timeout_ms must be a positive whole number`);
+        const body = str(o, 'body', where);
+        const contains = str(o, 'contains', where);
+        return {
+          kind, outboxKind, to: jid(o, 'to', where, lastFrom), timeoutMs: timeoutMs as number,
+          ...(body !== undefined ? { body } : {}), ...(contains !== undefined ? { contains } : {}), ...(matches ? { matches } : {}),
+        };
+      }
+    }
+  });
+  return { name: typeof data.name === 'string' ? data.name : file, steps };
+}
+
+export function describeStep(s: Step): string {
+  switch (s.kind) {
+    case 'send':
+      return `send ${JSON.stringify(s.body)} from ${s.from}${s.to ? ` to ${s.to}` : ''}`;
+    case 'presence':
+      return `presence ${s.type}${s.show ? ` (${s.show})` : ''} from ${s.from}`;
+    case 'subscription':
+      return `subscription ${s.type} from ${s.from}`;
+    case 'error':
+      return `error stanza from ${s.from}`;
+    case 'set_presence':
+      return `set presence of ${s.jid} to ${JSON.stringify(s.state)}`;
+    case 'expect': {
+      const what = s.body !== undefined ? `body ${JSON.stringify(s.body)}` : s.contains !== undefined ? `body containing ${JSON.stringify(s.contains)}` : s.matches ? `body matching ${s.matches}` : 'anything';
+      return `expect ${s.outboxKind} to ${s.to} with ${what} (within ${s.timeoutMs} ms)`;
+    }
+  }
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The outbox filter an expect step waits for. */
+export function expectFilter(s: Extract<Step, { kind: 'expect' }>): { kind: 'message' | 'invite' | 'presence'; to: string; contains?: string; matches?: RegExp } {
+  return {
+    kind: s.outboxKind,
+    to: s.to,
+    ...(s.contains !== undefined ? { contains: s.contains } : {}),
+    ...(s.body !== undefined ? { matches: new RegExp(`^${escapeRegExp(s.body)}$`) } : s.matches ? { matches: s.matches } : {}),
+  };
+}
