@@ -1,0 +1,86 @@
+// Shared test plumbing: a tiny real app (express + multer) that records what it receives, and JSON calls.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import multer from 'multer';
+
+export interface Received {
+  path: string;
+  fields: Record<string, string>;
+  headers: Record<string, string | string[] | undefined>;
+  raw: Buffer;
+}
+
+export interface TestApp {
+  url: string;
+  received: Received[];
+  /** resolves with the next request the app receives */
+  next(): Promise<Received>;
+  /** how the app answers: a status, or 'hang' to never answer */
+  respond: number | 'hang';
+  close(): Promise<void>;
+}
+
+/** An app on an ephemeral port that parses every /_ah/xmpp/ POST with multer and keeps the raw body too. */
+export async function startTestApp(): Promise<TestApp> {
+  const received: Received[] = [];
+  const waiters: Array<(r: Received) => void> = [];
+  const app = express();
+  const state: TestApp = {
+    url: '',
+    received,
+    respond: 200,
+    next: () => new Promise((resolve) => waiters.push(resolve)),
+    close: async () => undefined,
+  };
+  app.use((req, _res, next) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => ((req as unknown as { raw: Buffer }).raw = Buffer.concat(chunks)));
+    next();
+  });
+  app.post(/^\/_ah\/xmpp\//, multer().none(), (req, res) => {
+    const r: Received = {
+      path: req.path,
+      fields: { ...(req.body as Record<string, string>) },
+      headers: req.headers,
+      raw: (req as unknown as { raw: Buffer }).raw ?? Buffer.alloc(0),
+    };
+    received.push(r);
+    waiters.splice(0).forEach((w) => w(r));
+    if (state.respond === 'hang') return;
+    res.status(state.respond).end();
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  state.close = () =>
+    new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return state;
+}
+
+export async function postJson(base: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* keep the text */
+  }
+  return { status: res.status, body: parsed };
+}
+
+export async function getJson(base: string, path: string, init: RequestInit = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${base}${path}`, init);
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { expectFilter, parseConversation } from '../../src/domain/conversation.js';
+
+test('a conversation file parses into steps with defaults applied', () => {
+  const c = parseConversation(
+    JSON.stringify({
+      name: 'greets',
+      from: 'alice@example.com',
+      timeout_ms: 1500,
+      steps: [{ send: 'hello' }, { expect: 'Greetings!' }, { send: '/echo x', from: 'bob@example.com' }, { expect: { matches: '^x$', flags: 'i' } }, { presence: 'away', status: 'lunch' }, { subscription: 'subscribe' }],
+    }),
+    'f.json',
+  );
+  assert.equal(c.name, 'greets');
+  assert.deepEqual(c.steps[0], { kind: 'send', from: 'alice@example.com', body: 'hello' });
+  assert.deepEqual(c.steps[1], { kind: 'expect', outboxKind: 'message', to: 'alice@example.com', timeoutMs: 1500, body: 'Greetings!' });
+  // An expect goes to the last sender by default.
+  assert.equal((c.steps[3] as { to: string }).to, 'bob@example.com');
+  assert.deepEqual(c.steps[4], { kind: 'presence', from: 'alice@example.com', type: 'available', show: 'away', status: 'lunch' });
+  const f = expectFilter(c.steps[1] as Extract<typeof c.steps[number], { kind: 'expect' }>);
+  assert.ok(f.matches!.test('Greetings!'));
+  assert.ok(!f.matches!.test('Greetings!!'));
+});
+
+test('broken conversation files name the step and the problem', () => {
+  const table: Array<[unknown, RegExp]> = [
+    [{ steps: [] }, /"steps" must be a non-empty list/],
+    [{ steps: [{ send: 'x' }] }, /step 1: "from" is missing/],
+    [{ from: 'a@b.c', steps: [{ send: 'x', expect: 'y' }] }, /step 1: must have exactly one of/],
+    [{ from: 'a@b.c', steps: [{ send: 'x' }, { expect: { matches: '(' } }] }, /step 2: expect.matches is not a valid regular expression/],
+    [{ from: 'a@b.c', steps: [{ presence: 'sleepy' }] }, /step 1: "presence" must be/],
+    [{ from: 'nope', steps: [{ send: 'x' }] }, /"from" "nope" is not a valid JID/],
+    [{ from: 'a@b.c', steps: [{ expect: { body: 'x', within: 3 } }] }, /unknown key "within"/],
+  ];
+  for (const [data, why] of table) assert.throws(() => parseConversation(JSON.stringify(data), 'c.json'), why);
+  assert.throws(() => parseConversation('{', 'c.json'), /c.json: not valid JSON/);
+});
