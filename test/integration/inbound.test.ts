@@ -69,7 +69,7 @@ test('a chat message arrives as multipart/form-data with from, to, body, stanza,
   const value = (name: string) => fs.readFileSync(files[name]![0]!.filepath, 'utf8');
   assert.equal(value('body'), TRICKY);
   assert.equal(value('stanza'), got.fields.stanza);
-  assert.equal(files.stanza![0]!.mimetype, 'text/xml');
+  assert.equal(files.stanza![0]!.mimetype, 'text/xml; charset="UTF-8"');
 });
 
 test('a parser outside Node (Python\'s email package) reads every part with its charset', { skip: spawnSync('python3', ['--version']).status !== 0 && 'python3 not installed' }, async () => {
