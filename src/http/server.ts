@@ -24,6 +24,8 @@ export function createHttpServer(emulator: Emulator): { server: http.Server; clo
   app.use(
     express.json({
       limit: BODY_LIMIT,
+      // Any JSON value parses (PUT /v1/presence/:jid takes a bare "away"); each handler checks its shape.
+      strict: false,
       type: () => true,
       verify: (_req, _res, buf) => {
         if (!isUtf8(buf)) throw new BadRequestError('the request body is not valid UTF-8');
