@@ -109,7 +109,6 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number | undefine
     },
   });
   const em = await startResolved(options, { stdout: out, color });
-  io.stdout.write(options.json ? `${readyLine(em)}\n` : banner(em, VERSION, chalkFor(color)));
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
@@ -117,8 +116,10 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number | undefine
     await em.close();
     process.exit(0);
   };
+  // Handlers go in before the ready line: whoever reads it may signal at once.
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
+  io.stdout.write(options.json ? `${readyLine(em)}\n` : banner(em, VERSION, chalkFor(color)));
   const wantRepl = flags.repl === false ? false : isTty(io.stdin) && !options.json;
   if (wantRepl) {
     repl = startRepl({
@@ -217,6 +218,7 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
             },
           )
           .then((close) => {
+            io.stderr.write(`following live events from ${client.base}/v1/events (Ctrl-C to stop)\n`);
             process.once('SIGINT', () => { close(); resolve(); });
             process.once('SIGTERM', () => { close(); resolve(); });
           }, reject);

@@ -176,5 +176,5 @@ function checkUrl(url: string, what: string): void {
   } catch {
     throw new BadRequestError(`${what} "${url}" is not a URL (expected http://HOST:PORT)`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new BadRequestError(`${what} "${url}" must be http:// or https://`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new BadRequestError(`${what} "${url}" must start with http:// or https:// (for example http://${url.replace(/^[a-z]+:\/\//, '')})`);
 }
