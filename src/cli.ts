@@ -13,7 +13,7 @@ import { runConversation } from './control/conversation-runner.js';
 import { defaultAppJid } from './domain/addresses.js';
 import { parseConversation } from './domain/conversation.js';
 import { XmppError } from './domain/errors.js';
-import { startResolved, type RunningEmulator } from './index.js';
+import { startResolved, type ControlPort, type EmulatorEvent, type RunningEmulator } from './index.js';
 import { CONFIG_FILE, fromConfigFile, fromEnv, parsePort, resolveOptions, type OptionsInput } from './options.js';
 
 export interface CliIO {
@@ -233,11 +233,16 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
     .action(async (f: { from: string; to?: string; history?: string; emulator?: string }) => {
       const client = new ControlClient(emulatorAddress(f.emulator, io));
       const info = await client.info();
+      // The feed is connected before the REPL greets, so no reply to the first line can be missed.
+      const listeners = new Set<(e: EmulatorEvent) => void>();
+      const closeFeed = await client.openFeed((e) => listeners.forEach((l) => l(e)));
+      const port: ControlPort = { ...bindPort(client), onEvent: (l) => (listeners.add(l), () => void listeners.delete(l)) };
       const repl = startRepl({
-        port: client, input: io.stdin, output: io.stdout, appJid: defaultAppJid(info.app_id), from: f.from, to: f.to,
+        port, input: io.stdin, output: io.stdout, appJid: defaultAppJid(info.app_id), from: f.from, to: f.to,
         historyFile: historyFile(io, f.history), showReplies: true, color: colorFor(io.stdout), terminal: isTty(io.stdin) && isTty(io.stdout),
       });
       await repl.closed;
+      closeFeed();
       done(0);
     });
 
@@ -298,6 +303,23 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
       done(failed ? 1 : 0);
     });
   return program;
+}
+
+/** The client's methods bound to it, so they can be spread into another ControlPort. */
+function bindPort(c: ControlClient): ControlPort {
+  return {
+    injectMessage: (m) => c.injectMessage(m),
+    injectPresence: (p) => c.injectPresence(p),
+    injectSubscription: (s) => c.injectSubscription(s),
+    injectError: (e) => c.injectError(e),
+    outbox: (f) => c.outbox(f),
+    waitFor: (o) => c.waitFor(o),
+    clearOutbox: () => c.clearOutbox(),
+    setPresence: (j, s) => c.setPresence(j, s),
+    listPresence: () => c.listPresence(),
+    lastOutboxId: () => c.lastOutboxId(),
+    onEvent: (l) => c.onEvent(l),
+  };
 }
 
 function runChild(cmd: string[], em: RunningEmulator, io: CliIO): Promise<number> {

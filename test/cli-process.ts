@@ -13,8 +13,17 @@ export interface Cli {
   exited: Promise<number | null>;
 }
 
+const running = new Set<ChildProcessWithoutNullStreams>();
+
+/** Kill every CLI still running (call from after()), so a failed test cannot leave the test file hanging. */
+export function killAll(): void {
+  for (const c of running) c.kill('SIGKILL');
+}
+
 export function runCli(args: string[], env: Record<string, string | undefined> = {}): Cli {
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, FORCE_COLOR: '0', ...env } });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const out = { stdout: '', stderr: '' };
   const listeners = new Set<() => void>();
   child.stdout.on('data', (d) => {

@@ -1,5 +1,4 @@
 // The control API over HTTP, as a ControlPort: what the CLI's client commands, the REPL and `run` use.
-import WebSocket from 'ws';
 import type { DeliveryResult, EventListener, OutboxEntry, EmulatorEvent } from '../core/events.js';
 import type { OutboxFilter } from '../core/outbox.js';
 import { errorFromBody, UnspecifiedError } from '../domain/errors.js';
@@ -95,7 +94,8 @@ export class ControlClient implements ControlPort {
   }
 
   /** Subscribe to the live feed; resolves once connected. */
-  openFeed(listener: EventListener, onClose?: (why: string) => void): Promise<() => void> {
+  async openFeed(listener: EventListener, onClose?: (why: string) => void): Promise<() => void> {
+    const { default: WebSocket } = await import('ws');
     const ws = new WebSocket(`${this.base.replace(/^http/, 'ws')}/v1/events`);
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(() => ws.close()));

@@ -1,6 +1,6 @@
 // app.yaml and the presence file: read at start, then watched, so an edit applies without a restart.
 import fs from 'node:fs';
-import { watch, type FSWatcher } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
 import { parseAppYaml } from '../domain/app-yaml.js';
 import { parsePresenceFixture } from '../domain/presence.js';
 import type { Emulator } from './emulator.js';
@@ -68,6 +68,8 @@ export async function watchConfigFile(c: ConfigFile, emulator: Emulator): Promis
       emulator.emit({ type: 'config', source: c.source, ok: false, message: `${c.path}: ${(e as Error).message}; keeping the last good state` });
     }
   };
+  // Imported here so that a run with nothing to watch does not load it.
+  const { watch } = await import('chokidar');
   const watcher = watch(c.path, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 10 } });
   watcher.on('add', reload).on('change', reload);
   await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));

@@ -1,7 +1,8 @@
 // POSTs a planned delivery to the app as multipart/form-data, the way App Engine's injector did.
 import http from 'node:http';
 import https from 'node:https';
-import FormData from 'form-data';
+import { createRequire } from 'node:module';
+import type FormDataType from 'form-data';
 import { ADMIN_HEADERS, type Part } from '../domain/inbound.js';
 
 export interface PostOutcome {
@@ -11,7 +12,12 @@ export interface PostOutcome {
 }
 
 /** Encode the parts: each names its own Content-Type and charset, and none has a filename (so parsers read fields). */
+// Loaded on the first delivery, not at start-up (it pulls in a large MIME table).
+const load = createRequire(import.meta.url);
+let FormData: typeof FormDataType | undefined;
+
 export function encodeParts(parts: Part[]): { body: Buffer; contentType: string } {
+  FormData ??= load('form-data') as typeof FormDataType;
   const form = new FormData();
   for (const p of parts) form.append(p.name, p.value, { contentType: p.contentType });
   return { body: form.getBuffer(), contentType: form.getHeaders()['content-type'] as string };

@@ -1,5 +1,5 @@
 // app.yaml: the app's id and which inbound XMPP services it enabled.
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
 import { BadRequestError } from './errors.js';
 
 export const XMPP_SERVICES = ['xmpp_message', 'xmpp_presence', 'xmpp_subscribe', 'xmpp_error'] as const;
@@ -11,10 +11,13 @@ export interface AppYaml {
   inboundServices: XmppService[];
 }
 
+// Loaded on first use: only an app with an app.yaml pays for the YAML parser at start-up.
+const load = createRequire(import.meta.url);
+
 export function parseAppYaml(text: string): AppYaml {
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = (load('yaml') as typeof import('yaml')).parse(text);
   } catch (e) {
     throw new BadRequestError(`not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }

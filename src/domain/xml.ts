@@ -1,5 +1,10 @@
 // XML text rules: escaping, the characters XML 1.0 can carry, and well-formedness by a real parser (saxes).
-import { SaxesParser } from 'saxes';
+import { createRequire } from 'node:module';
+import type { SaxesParser as Parser } from 'saxes';
+
+// Loaded on first use: most runs never validate raw XML, and start-up time matters.
+const load = createRequire(import.meta.url);
+let Saxes: typeof Parser | undefined;
 
 const TEXT_ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -8,17 +13,20 @@ const TEXT_ESCAPES: Record<string, string> = {
   '"': '&quot;',
   "'": '&apos;',
   '\r': '&#xD;',
+  // XML 1.1-minded parsers fold NEL and LINE SEPARATOR into \n; references survive every parser.
+  '\u0085': '&#x85;',
+  '\u2028': '&#x2028;',
 };
 const ATTR_ESCAPES: Record<string, string> = { ...TEXT_ESCAPES, '\t': '&#x9;', '\n': '&#xA;' };
 
-/** Escape character data; \r is written as a reference so parsers do not fold it into \n. */
+/** Escape character data; line-end characters are written as references so parsers do not fold them into \n. */
 export function escapeText(s: string): string {
-  return s.replace(/[&<>"'\r]/g, (c) => TEXT_ESCAPES[c]!);
+  return s.replace(/[&<>"'\r\u0085\u2028]/g, (c) => TEXT_ESCAPES[c]!);
 }
 
 /** Escape an attribute value; whitespace is referenced so attribute normalisation keeps it. */
 export function escapeAttr(s: string): string {
-  return s.replace(/[&<>"'\r\n\t]/g, (c) => ATTR_ESCAPES[c]!);
+  return s.replace(/[&<>"'\r\n\t\u0085\u2028]/g, (c) => ATTR_ESCAPES[c]!);
 }
 
 // Anything outside XML 1.0's Char production, lone surrogates included.
@@ -46,7 +54,8 @@ export function xmlFragmentError(fragment: string): string | null {
 
 /** Why `doc` is not a well-formed XML document, or null when it is. */
 export function xmlDocumentError(doc: string): string | null {
-  const parser = new SaxesParser({ xmlns: true, position: true });
+  Saxes ??= (load('saxes') as { SaxesParser: typeof Parser }).SaxesParser;
+  const parser = new Saxes({ xmlns: true, position: true });
   let first: string | null = null;
   parser.on('error', (e) => {
     first ??= e.message;

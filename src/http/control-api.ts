@@ -88,7 +88,8 @@ export function controlApi(emulator: Emulator): Router {
   });
 
   r.get('/v1/stats', (_req, res) => {
-    res.json({ quotas: emulator.quotas.snapshot(), outbox: emulator.outbox.stats() });
+    const m = process.memoryUsage();
+    res.json({ quotas: emulator.quotas.snapshot(), outbox: emulator.outbox.stats(), memory: { rss_bytes: m.rss, heap_used_bytes: m.heapUsed } });
   });
 
   r.get('/v1/info', (_req, res) => {

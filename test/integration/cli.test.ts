@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startEchoBot, type RunningBot } from '../../fixtures/echo-bot/bot.js';
 import { startEmulator, type RunningEmulator } from '../../src/index.js';
-import { cli, runCli } from '../cli-process.js';
+import { cli, killAll, runCli } from '../cli-process.js';
 import { closedPort, getJson, postJson } from '../helpers.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xmpp-emu-cli-'));
@@ -22,6 +22,7 @@ before(async () => {
   client.host = host;
 });
 after(async () => {
+  killAll();
   await em.close();
   await bot.close();
 });

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startEmulator, type RunningEmulator } from '../../src/index.js';
-import { runCli } from '../cli-process.js';
+import { killAll, runCli } from '../cli-process.js';
 import { getJson, postJson, startTestApp, type TestApp } from '../helpers.js';
 
 let app: TestApp;
@@ -15,6 +15,7 @@ before(async () => {
   em = await startEmulator({ port: 0, appUrl: app.url, appYaml: null, deliveryTimeoutMs: 300 });
 });
 after(async () => {
+  killAll();
   await em.close();
   await app.close();
 });

@@ -37,3 +37,13 @@ test('wait resolves with an entry that arrives later, or null at the time-out', 
   aborted.abort();
   assert.equal(await w, null);
 });
+
+test('the ring keeps order across many wraps and after a clear', () => {
+  const o = new Outbox(4);
+  for (let i = 0; i < 1003; i++) o.add(msg('a@b.c', `m${i}`));
+  assert.deepEqual(o.list().map((e) => e.body), ['m999', 'm1000', 'm1001', 'm1002']);
+  assert.equal(o.stats().dropped, 999);
+  assert.equal(o.clear(), 4);
+  o.add(msg('a@b.c', 'after'));
+  assert.deepEqual(o.list().map((e) => [e.id, e.body]), [[1004, 'after']]);
+});
