@@ -12,6 +12,7 @@ import { ControlClient, DEFAULT_EMULATOR } from './control/client.js';
 import { runConversation } from './control/conversation-runner.js';
 import { defaultAppJid } from './domain/addresses.js';
 import { parseConversation } from './domain/conversation.js';
+import { describePresence } from './domain/presence.js';
 import { XmppError } from './domain/errors.js';
 import { startResolved, type ControlPort, type EmulatorEvent, type RunningEmulator } from './index.js';
 import { CONFIG_FILE, fromConfigFile, fromEnv, parsePort, resolveOptions, type OptionsInput } from './options.js';
@@ -182,7 +183,7 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
       if (f.status !== undefined) body.status = f.status;
       if (f.subscribed || f.unsubscribed) body.subscribed = !!f.subscribed;
       const p = await client.setPresence(jid, body);
-      io.stdout.write(`${jid}: ${p.available ? `available${p.show ? ` (${p.show})` : ''}` : 'unavailable'}${p.status ? ` "${p.status}"` : ''}${p.subscribed ? ' [subscribed]' : ''}\n`);
+      io.stdout.write(`${jid}: ${describePresence(p)}\n`);
       done(0);
     });
   emulatorOption(presence.command('list').description('list configured presence'))
@@ -191,8 +192,8 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
       const list = await new ControlClient(emulatorAddress(f.emulator, io)).listPresence();
       if (f.json) io.stdout.write(`${JSON.stringify(list)}\n`);
       else {
-        io.stdout.write(`default: ${list.default.available ? `available${list.default.show ? ` (${list.default.show})` : ''}` : 'unavailable'}${list.strict ? ' (strict)' : ''}\n`);
-        for (const j of list.jids) io.stdout.write(`${j.jid}: ${j.available ? `available${j.show ? ` (${j.show})` : ''}` : 'unavailable'}${j.status ? ` "${j.status}"` : ''}${j.subscribed ? ' [subscribed]' : ''}${j.invited ? ' [invited]' : ''}\n`);
+        io.stdout.write(`default: ${describePresence(list.default)}${list.strict ? ' (strict: only subscribed JIDs)' : ''}\n`);
+        for (const j of list.jids) io.stdout.write(`${j.jid}: ${describePresence(j)}\n`);
       }
       done(0);
     });

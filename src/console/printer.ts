@@ -1,6 +1,7 @@
 // The console: each event in the old dev server's human format (coloured on a terminal), or one JSON line each.
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { EmulatorEvent, OutboxEntry, DeliveryResult } from '../core/events.js';
+import { describePresence } from '../domain/presence.js';
 
 const pad = (s: string): string => s.split('\n').map((l) => `       ${l}`).join('\n');
 
@@ -48,9 +49,7 @@ export function formatEvent(event: EmulatorEvent, c: ChalkInstance): string {
     case 'delivered':
       return formatDelivery(event.result, c);
     case 'presence': {
-      const p = event.presence;
-      const state = p.available ? `available${p.show ? ` (${p.show})` : ''}` : 'unavailable';
-      return c.magenta(`presence ${event.jid}: ${state}${p.status ? ` "${p.status}"` : ''}${event.subscribed ? ' [subscribed]' : ''} (${event.source})`);
+      return c.magenta(`presence ${event.jid}: ${describePresence({ ...event.presence, subscribed: event.subscribed })} (${event.source})`);
     }
     case 'config':
       return (event.ok ? c.green : c.red)(`${event.source}: ${event.message}`);
@@ -63,14 +62,29 @@ export function chalkFor(color: boolean): ChalkInstance {
   return new Chalk({ level: color ? 1 : 0 });
 }
 
-/** Write each event to `out`: JSON lines, or the human format (coloured when `color`). */
+/**
+ * Write each event to `out`: JSON lines, or the human format (coloured when `color`). Lines are gathered and
+ * written once per turn of the event loop, in order: under load, one write instead of one per call.
+ */
 export function attachPrinter(
   on: (l: (e: EmulatorEvent) => void) => () => void,
   out: NodeJS.WritableStream,
   opts: { json: boolean; color: boolean },
 ): () => void {
   const c = chalkFor(opts.color);
-  return on((event) => {
-    out.write(opts.json ? `${JSON.stringify(event)}\n` : `${formatEvent(event, c)}\n`);
+  let pending: string[] = [];
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    const text = pending.join('');
+    pending = [];
+    out.write(text);
+  };
+  const off = on((event) => {
+    if (pending.length === 0) setImmediate(flush);
+    pending.push(opts.json ? `${JSON.stringify(event)}\n` : `${formatEvent(event, c)}\n`);
   });
+  return () => {
+    off();
+    flush();
+  };
 }

@@ -5,6 +5,7 @@ import type { ChalkInstance } from 'chalk';
 import type { EmulatorEvent } from '../core/events.js';
 import type { ControlPort } from '../index.js';
 import { formatDelivery, chalkFor } from './printer.js';
+import { describePresence } from '../domain/presence.js';
 
 export interface ReplOptions {
   port: ControlPort;
@@ -163,13 +164,13 @@ export function startRepl(o: ReplOptions): Repl {
         const status = args.slice(2).join(' ');
         const p = await o.port.setPresence(args[0]!, status ? { ...wordToState(args[1]!), status } : args[1]!);
         known.add(args[0]!);
-        print(c.magenta(`${args[0]}: ${p.available ? `available${p.show ? ` (${p.show})` : ''}` : 'unavailable'}${p.status ? ` "${p.status}"` : ''}`));
+        print(c.magenta(`${args[0]}: ${describePresence({ ...p, subscribed: false })}`));
         break;
       }
       case '.who': {
         const list = await o.port.listPresence();
         print(
-          [`default: ${list.default.available ? 'available' : 'unavailable'}${list.strict ? ' (strict: only subscribed JIDs)' : ''}`, ...list.jids.map((j) => `  ${j.jid}: ${j.available ? `available${j.show ? ` (${j.show})` : ''}` : 'unavailable'}${j.status ? ` "${j.status}"` : ''}${j.subscribed ? ' [subscribed]' : ''}${j.invited ? ' [invited]' : ''}`)].join('\n'),
+          [`default: ${describePresence(list.default)}${list.strict ? ' (strict: only subscribed JIDs)' : ''}`, ...list.jids.map((j) => `  ${j.jid}: ${describePresence(j)}`)].join('\n'),
         );
         break;
       }

@@ -14,8 +14,8 @@ const MAX_PART_BYTES = 1023;
 const SERVICE_FORBIDDEN = /[,;()[\]]/;
 // RFC 7622 (localpart): no " & ' / : < > @ or spaces; we also refuse controls.
 const NODE_FORBIDDEN = /["&'/:<>@\s]/u;
-// Controls and the code points XML 1.0 cannot carry, in any part.
-const CONTROL = /[\u0000-\u001f\u007f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/u;
+// Controls and the code points XML 1.0 cannot carry, in any part (lone surrogates: isWellFormed, below).
+const CONTROL = /[\u0000-\u001f\u007f\ufffe\uffff]/;
 const DOMAIN_FORBIDDEN = /[\s"&'/:<>@\\]/u;
 
 function bytes(s: string): number {
@@ -26,7 +26,7 @@ export function parseJid(input: unknown): JidResult {
   if (typeof input !== 'string') return { ok: false, reason: 'a JID must be a string' };
   if (input.length === 0) return { ok: false, reason: 'the JID is empty' };
   if (input.length > 3 * (MAX_PART_BYTES + 1)) return { ok: false, reason: 'the JID is longer than 3071 bytes' };
-  if (CONTROL.test(input)) return { ok: false, reason: 'the JID contains a control character' };
+  if (CONTROL.test(input) || !(input as string & { isWellFormed(): boolean }).isWellFormed()) return { ok: false, reason: 'the JID contains a control character' };
   if (SERVICE_FORBIDDEN.test(input)) return { ok: false, reason: 'the JID contains one of , ; ( ) [ ]' };
   const at = input.split('@').length - 1;
   if (at !== 1) return { ok: false, reason: at === 0 ? 'the JID has no @' : 'the JID has more than one @' };

@@ -163,3 +163,9 @@ export class PresenceBook {
     };
   }
 }
+
+/** One line for people: `available (away) "status" [subscribed] [invited]`. */
+export function describePresence(p: PresenceState & { subscribed?: boolean; invited?: boolean }): string {
+  const state = p.available ? `available${p.show ? ` (${p.show})` : ''}` : 'unavailable';
+  return `${state}${p.status ? ` "${p.status}"` : ''}${p.subscribed ? ' [subscribed]' : ''}${p.invited ? ' [invited]' : ''}`;
+}

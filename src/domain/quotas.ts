@@ -46,7 +46,7 @@ function zero(): Counters {
 export class QuotaMeter {
   readonly total = zero();
   private today = zero();
-  private day: string;
+  private day: number;
 
   constructor(
     readonly limits: QuotaLimits,
@@ -55,8 +55,9 @@ export class QuotaMeter {
     this.day = this.dayKey();
   }
 
-  private dayKey(): string {
-    return this.clock().toISOString().slice(0, 10);
+  /** Days since the epoch, UTC: cheap enough to check on every call. */
+  private dayKey(): number {
+    return Math.floor(this.clock().getTime() / 86_400_000);
   }
 
   private roll(): void {
@@ -114,6 +115,6 @@ export class QuotaMeter {
     const limits = Object.fromEntries(
       Object.entries(this.limits).map(([k, v]) => [k, Number.isFinite(v) ? v : null]),
     ) as Record<keyof QuotaLimits, number | null>;
-    return { total: { ...this.total }, today: { ...this.today, day: this.day }, limits };
+    return { total: { ...this.total }, today: { ...this.today, day: new Date(this.day * 86_400_000).toISOString().slice(0, 10) }, limits };
   }
 }
