@@ -1,6 +1,7 @@
 // POSTs a planned delivery to the app as multipart/form-data, the way App Engine's injector did.
 import http from 'node:http';
 import https from 'node:https';
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type FormDataType from 'form-data';
 import { ADMIN_HEADERS, type Part } from '../domain/inbound.js';
@@ -16,9 +17,14 @@ export interface PostOutcome {
 const load = createRequire(import.meta.url);
 let FormData: typeof FormDataType | undefined;
 
+// One random boundary per process instead of fresh random bytes per request (the largest cost of encoding);
+// a part that happens to contain it gets a fresh one.
+const BOUNDARY = `xmpp-emu-${randomBytes(12).toString('hex')}`;
+
 export function encodeParts(parts: Part[]): { body: Buffer; contentType: string } {
   FormData ??= load('form-data') as typeof FormDataType;
   const form = new FormData();
+  form.setBoundary(parts.some((p) => p.value.includes(BOUNDARY)) ? `xmpp-emu-${randomBytes(12).toString('hex')}` : BOUNDARY);
   for (const p of parts) form.append(p.name, p.value, { contentType: p.contentType });
   return { body: form.getBuffer(), contentType: form.getHeaders()['content-type'] as string };
 }

@@ -100,3 +100,16 @@ test('property: raw_xml bodies are accepted only when a real parser reads them',
     { numRuns: 1000 },
   );
 });
+
+test('multipart encoding: a part that contains the boundary gets another one, and every value reads back', async () => {
+  const { encodeParts } = await import('../../src/core/deliver.js');
+  const first = encodeParts([{ name: 'body', value: 'x', contentType: 'text/plain; charset="UTF-8"' }]);
+  const boundary = first.contentType.split('boundary=')[1]!;
+  const tricky = `--${boundary}\r\nContent-Disposition: form-data; name="evil"\r\n\r\nboo`;
+  const second = encodeParts([{ name: 'body', value: tricky, contentType: 'text/plain; charset="UTF-8"' }]);
+  const other = second.contentType.split('boundary=')[1]!;
+  assert.notEqual(other, boundary);
+  const fd = await new Response(new Uint8Array(second.body), { headers: { 'content-type': second.contentType } }).formData();
+  assert.equal(fd.get('body'), tricky);
+  assert.equal(fd.get('evil'), null);
+});
