@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { FSWatcher } from 'chokidar';
 import { appYamlFile, loadConfigFile, presenceFile, watchConfigFile } from './core/config-files.js';
 import { Emulator } from './core/emulator.js';
-import type { DeliveryResult, EmulatorEvent, EventListener, OutboxEntry } from './core/events.js';
+import type { DeliveryResult, EventListener, OutboxEntry } from './core/events.js';
 import type { OutboxFilter } from './core/outbox.js';
 import { recordTranscript } from './core/transcript.js';
 import { attachPrinter } from './console/printer.js';

@@ -55,7 +55,7 @@ export interface Delivery {
   path: string;
   parts: Part[];
   stanza: string;
-  /** what changes in presence state once this is injected (whether or not the app takes it) */
+  /** message: the body; presence: show and status (applied to presence state whether or not the app takes it) */
   body?: string;
   show?: string;
   status?: string;
