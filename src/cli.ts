@@ -12,9 +12,9 @@ import { ControlClient, DEFAULT_EMULATOR } from './control/client.js';
 import { runConversation } from './control/conversation-runner.js';
 import { defaultAppJid } from './domain/addresses.js';
 import { parseConversation } from './domain/conversation.js';
-import { describePresence } from './domain/presence.js';
+import { DEFAULT_PRESENCE_VALUES, describePresence, presenceFromWord } from './domain/presence.js';
 import { XmppError } from './domain/errors.js';
-import { startResolved, type ControlPort, type EmulatorEvent, type RunningEmulator } from './index.js';
+import { startResolved, type EmulatorEvent, type RunningEmulator } from './index.js';
 import { CONFIG_FILE, fromConfigFile, fromEnv, parsePort, resolveOptions, type OptionsInput } from './options.js';
 
 export interface CliIO {
@@ -178,9 +178,9 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
     .option('--unsubscribed', 'mark the JID as not subscribed')
     .action(async (jid: string, state: string, f: { status?: string; subscribed?: boolean; unsubscribed?: boolean; emulator?: string }) => {
       const client = new ControlClient(emulatorAddress(f.emulator, io));
-      const body: Record<string, unknown> = state === 'unavailable' ? { available: false } : state === 'available' ? { available: true } : { available: true, show: state };
-      if (!['available', 'unavailable', 'away', 'chat', 'dnd', 'xa'].includes(state)) throw new CliFailure(`state "${state}" is not one of available, unavailable, away, chat, dnd, xa`, 2);
-      if (f.status !== undefined) body.status = f.status;
+      const word = presenceFromWord(state);
+      if (!word) throw new CliFailure(`state "${state}" is not one of ${DEFAULT_PRESENCE_VALUES.join(', ')}`, 2);
+      const body: Record<string, unknown> = { ...word, status: f.status ?? '' };
       if (f.subscribed || f.unsubscribed) body.subscribed = !!f.subscribed;
       const p = await client.setPresence(jid, body);
       io.stdout.write(`${jid}: ${describePresence(p)}\n`);
@@ -237,9 +237,8 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
       // The feed is connected before the REPL greets, so no reply to the first line can be missed.
       const listeners = new Set<(e: EmulatorEvent) => void>();
       const closeFeed = await client.openFeed((e) => listeners.forEach((l) => l(e)));
-      const port: ControlPort = { ...bindPort(client), onEvent: (l) => (listeners.add(l), () => void listeners.delete(l)) };
       const repl = startRepl({
-        port, input: io.stdin, output: io.stdout, appJid: defaultAppJid(info.app_id), from: f.from, to: f.to,
+        port: client, events: (l) => (listeners.add(l), () => void listeners.delete(l)), input: io.stdin, output: io.stdout, appJid: defaultAppJid(info.app_id), from: f.from, to: f.to,
         historyFile: historyFile(io, f.history), showReplies: true, color: colorFor(io.stdout), terminal: isTty(io.stdin) && isTty(io.stdout),
       });
       await repl.closed;
@@ -304,23 +303,6 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
       done(failed ? 1 : 0);
     });
   return program;
-}
-
-/** The client's methods bound to it, so they can be spread into another ControlPort. */
-function bindPort(c: ControlClient): ControlPort {
-  return {
-    injectMessage: (m) => c.injectMessage(m),
-    injectPresence: (p) => c.injectPresence(p),
-    injectSubscription: (s) => c.injectSubscription(s),
-    injectError: (e) => c.injectError(e),
-    outbox: (f) => c.outbox(f),
-    waitFor: (o) => c.waitFor(o),
-    clearOutbox: () => c.clearOutbox(),
-    setPresence: (j, s) => c.setPresence(j, s),
-    listPresence: () => c.listPresence(),
-    lastOutboxId: () => c.lastOutboxId(),
-    onEvent: (l) => c.onEvent(l),
-  };
 }
 
 function runChild(cmd: string[], em: RunningEmulator, io: CliIO): Promise<number> {

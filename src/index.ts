@@ -147,11 +147,7 @@ function inProcessPort(emulator: Emulator): ControlPort {
       if (!entry) throw new TimeoutError(`no outbox entry matched ${describeFilter(filter)} within ${timeoutMs} ms`);
       return entry;
     },
-    clearOutbox: async () => {
-      const count = emulator.outbox.clear();
-      emulator.emit({ type: 'outbox.cleared', count });
-      return count;
-    },
+    clearOutbox: async () => emulator.clearOutbox(),
     setPresence: async (jid, state) => emulator.setPresence(jid, state),
     listPresence: async () => emulator.presence.list(),
     lastOutboxId: async () => emulator.outbox.lastId,

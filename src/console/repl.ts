@@ -5,10 +5,12 @@ import type { ChalkInstance } from 'chalk';
 import type { EmulatorEvent } from '../core/events.js';
 import type { ControlPort } from '../index.js';
 import { formatDelivery, chalkFor } from './printer.js';
-import { describePresence } from '../domain/presence.js';
+import { describePresence, presenceFromWord } from '../domain/presence.js';
 
 export interface ReplOptions {
   port: ControlPort;
+  /** where replies come from; default port.onEvent (the `repl` command passes a feed it has already connected) */
+  events?: ControlPort['onEvent'];
   input: NodeJS.ReadableStream;
   output: NodeJS.WritableStream;
   /** the app's default address */
@@ -108,7 +110,7 @@ export function startRepl(o: ReplOptions): Repl {
     prompt();
   };
 
-  const offEvents = o.port.onEvent((e: EmulatorEvent) => {
+  const offEvents = (o.events ?? o.port.onEvent)((e: EmulatorEvent) => {
     if (e.type === 'sent') {
       e.entry.to.forEach((j) => known.add(j));
       if (!o.showReplies) return;
@@ -161,8 +163,12 @@ export function startRepl(o: ReplOptions): Repl {
           print('usage: .presence JID STATE [STATUS]');
           break;
         }
-        const status = args.slice(2).join(' ');
-        const p = await o.port.setPresence(args[0]!, status ? { ...wordToState(args[1]!), status } : args[1]!);
+        const word = presenceFromWord(args[1]!);
+        if (!word) {
+          print(`unknown state ${args[1]}; use available, unavailable, away, chat, dnd or xa`);
+          break;
+        }
+        const p = await o.port.setPresence(args[0]!, { ...word, status: args.slice(2).join(' ') });
         known.add(args[0]!);
         print(c.magenta(`${args[0]}: ${describePresence({ ...p, subscribed: false })}`));
         break;
@@ -230,10 +236,4 @@ export function startRepl(o: ReplOptions): Repl {
   })();
   print(c.dim(`REPL: you are ${from}, talking to ${to}. Type a message, or .help`));
   return { print, closed, close: () => rl.close() };
-}
-
-function wordToState(word: string): { available: boolean; show?: string } {
-  if (word === 'unavailable') return { available: false };
-  if (word === 'available') return { available: true };
-  return { available: true, show: word };
 }

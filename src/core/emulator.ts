@@ -169,6 +169,13 @@ export class Emulator {
     return entry;
   }
 
+  /** Forget what the app sent, and tell every surface. */
+  clearOutbox(): number {
+    const count = this.outbox.clear();
+    this.emit({ type: 'outbox.cleared', count });
+    return count;
+  }
+
   // ---- fake presence, set by the developer -------------------------------------------------------------
 
   /** PUT /v1/presence/:jid: a word (available, away, ...) or {available, show?, status?, subscribed?}. */

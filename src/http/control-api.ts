@@ -74,9 +74,7 @@ export function controlApi(emulator: Emulator): Router {
   });
 
   r.delete('/v1/outbox', (_req, res) => {
-    const count = emulator.outbox.clear();
-    emulator.emit({ type: 'outbox.cleared', count });
-    res.json({ cleared: count });
+    res.json({ cleared: emulator.clearOutbox() });
   });
 
   r.get('/v1/presence', (_req, res) => {

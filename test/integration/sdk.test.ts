@@ -5,6 +5,7 @@ import {
   getPresence, sendInvite, sendMessage, sendPresence, Message,
 } from '../../src/client/index.js';
 import { startEmulator, type RunningEmulator } from '../../src/index.js';
+import { closedPort } from '../helpers.js';
 
 let em: RunningEmulator;
 let host: string;
@@ -73,7 +74,8 @@ test('Message.reply sends to the sender from the address written to, and returns
 });
 
 test('an unreachable emulator is a clear error', async () => {
-  await assert.rejects(sendMessage('a@b.c', 'x', { host: '127.0.0.1:1' }), /cannot reach the XMPP emulator at http:\/\/127.0.0.1:1/);
+  const port = await closedPort();
+  await assert.rejects(sendMessage('a@b.c', 'x', { host: `127.0.0.1:${port}` }), new RegExp(`cannot reach the XMPP emulator at http://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`));
   delete process.env.XMPP_EMULATOR_HOST;
   await assert.rejects(sendMessage('a@b.c', 'x'), /XMPP_EMULATOR_HOST is not set/);
 });
