@@ -55,6 +55,8 @@ export function formatEvent(event: EmulatorEvent, c: ChalkInstance): string {
       return (event.ok ? c.green : c.red)(`${event.source}: ${event.message}`);
     case 'outbox.cleared':
       return c.dim(`outbox cleared (${event.count} entries)`);
+    case 'rejected':
+      return c.red(`✗ refused ${event.call} (${event.protocol}): ${event.code} ${event.message}`);
   }
 }
 

@@ -33,7 +33,7 @@ export function joinUrl(base: string, path: string): string {
   return base.replace(/\/+$/, '') + path;
 }
 
-export function postParts(url: string, parts: Part[], timeoutMs: number, agents: { http: http.Agent; https: https.Agent }): Promise<PostOutcome> {
+export function postParts(url: string, parts: Part[], ticketHeaders: Record<string, string>, timeoutMs: number, agents: { http: http.Agent; https: https.Agent }): Promise<PostOutcome> {
   const started = performance.now();
   const { body, contentType } = encodeParts(parts);
   const elapsed = (): number => Math.round((performance.now() - started) * 100) / 100;
@@ -56,7 +56,7 @@ export function postParts(url: string, parts: Part[], timeoutMs: number, agents:
     const req = lib.request(target, {
       method: 'POST',
       agent: target.protocol === 'https:' ? agents.https : agents.http,
-      headers: { 'Content-Type': contentType, 'Content-Length': body.length, ...ADMIN_HEADERS },
+      headers: { 'Content-Type': contentType, 'Content-Length': body.length, ...ADMIN_HEADERS, ...ticketHeaders },
     });
     const timer = setTimeout(() => {
       finish({ status: null, reason: `the app did not answer within ${timeoutMs} ms (POST ${url})` });

@@ -15,6 +15,8 @@ import type { Options } from '../options.js';
 import { joinUrl, postParts } from './deliver.js';
 import type { DeliveryResult, EmulatorEvent, EventBody, EventListener, OutboxEntry } from './events.js';
 import { Outbox } from './outbox.js';
+import { JSON_CALL, type CallContext } from './call-context.js';
+import { TicketBook } from './tickets.js';
 
 export const NO_ERROR = 0;
 export const INVALID_JID = 1;
@@ -34,6 +36,7 @@ export class Emulator {
   readonly presence: PresenceBook;
   readonly quotas: QuotaMeter;
   private readonly bus = new EventEmitter();
+  private readonly tickets = new TicketBook();
   private seq = 0;
   private enabled: XmppService[] | null = null;
   private readonly inflight = new Set<Promise<unknown>>();
@@ -79,14 +82,19 @@ export class Emulator {
   // ---- the service API: what the app calls -------------------------------------------------------------
 
   /** X-AppEngine-Version names the calling version; only a configured non-default version rewrites senders. */
-  private versionOf(header: string | undefined): string | null {
-    return header && this.app.versions.includes(header) ? header : null;
+  private versionOf(ctx: CallContext): string | null {
+    return ctx.version && this.app.versions.includes(ctx.version) ? ctx.version : null;
   }
 
-  sendMessage(input: unknown, versionHeader?: string): { statuses: number[]; single: boolean; entry: OutboxEntry } {
+  /** What every outbox entry records about the call that made it. */
+  private origin(ctx: CallContext): { protocol: OutboxEntry['protocol']; in_reply_to: string | null } {
+    return { protocol: ctx.protocol, in_reply_to: this.tickets.deliveryOf(ctx.ticket) };
+  }
+
+  sendMessage(input: unknown, ctx: CallContext = JSON_CALL): { statuses: number[]; single: boolean; entry: OutboxEntry } {
     this.quotas.chargeCall();
     const req = validateSendMessage(input);
-    const version = this.versionOf(versionHeader);
+    const version = this.versionOf(ctx);
     const from = resolveSender(req.fromJid, this.app, version);
     const statuses = req.jids.map((j) => (parseJid(j).ok ? NO_ERROR : INVALID_JID));
     const valid = req.jids.filter((_, i) => statuses[i] === NO_ERROR);
@@ -105,6 +113,7 @@ export class Emulator {
       raw_xml: req.rawXml,
       statuses,
       version,
+      ...this.origin(ctx),
     });
     this.emit({ type: 'sent', entry });
     this.loopBack(entry, valid);
@@ -121,22 +130,22 @@ export class Emulator {
     }
   }
 
-  sendInvite(input: unknown, versionHeader?: string): OutboxEntry {
+  sendInvite(input: unknown, ctx: CallContext = JSON_CALL): OutboxEntry {
     this.quotas.chargeCall();
     const req = validateSendInvite(input);
-    const from = resolveSender(req.fromJid, this.app, this.versionOf(versionHeader));
+    const from = resolveSender(req.fromJid, this.app, this.versionOf(ctx));
     this.quotas.chargeInvite(Buffer.byteLength(presenceStanza({ from, to: req.jid, type: 'subscribe' }), 'utf8'));
     this.presence.markInvited(req.jid);
-    const entry = this.outbox.add({ time: new Date().toISOString(), kind: 'invite', from, to: [req.jid], version: this.versionOf(versionHeader) });
+    const entry = this.outbox.add({ time: new Date().toISOString(), kind: 'invite', from, to: [req.jid], version: this.versionOf(ctx), ...this.origin(ctx) });
     this.emit({ type: 'sent', entry });
     this.emitPresence(req.jid, 'invite');
     return entry;
   }
 
-  getPresence(input: unknown, versionHeader?: string): { presence: PresenceAnswer[]; single: boolean } {
+  getPresence(input: unknown, ctx: CallContext = JSON_CALL): { presence: PresenceAnswer[]; single: boolean } {
     this.quotas.chargeCall();
     const req = validateGetPresence(input);
-    resolveSender(req.fromJid, this.app, this.versionOf(versionHeader));
+    resolveSender(req.fromJid, this.app, this.versionOf(ctx));
     const presence = req.jids.map((jid): PresenceAnswer => {
       const r = parseJid(jid);
       if (!r.ok) return { jid, valid: false, available: false, show: '', status: '' };
@@ -150,10 +159,10 @@ export class Emulator {
     return { presence, single: req.single };
   }
 
-  sendPresence(input: unknown, versionHeader?: string): OutboxEntry {
+  sendPresence(input: unknown, ctx: CallContext = JSON_CALL): OutboxEntry {
     this.quotas.chargeCall();
     const req = validateSendPresence(input);
-    const version = this.versionOf(versionHeader);
+    const version = this.versionOf(ctx);
     const from = resolveSender(req.fromJid, this.app, version);
     const entry = this.outbox.add({
       time: new Date().toISOString(),
@@ -164,6 +173,7 @@ export class Emulator {
       show: req.presenceShow,
       status: req.status ?? '',
       version,
+      ...this.origin(ctx),
     });
     this.emit({ type: 'sent', entry });
     return entry;
@@ -232,8 +242,9 @@ export class Emulator {
 
   private async deliver(plan: Plan, loopback: boolean): Promise<DeliveryResult> {
     const d = plan.delivery;
+    const id = this.tickets.issue();
     const base: Omit<DeliveryResult, 'delivered' | 'status' | 'duration_ms' | 'url'> = {
-      kind: d.kind, type: d.type, from: d.from, to: d.to, path: d.path, version: d.version,
+      id, kind: d.kind, type: d.type, from: d.from, to: d.to, path: d.path, version: d.version,
       ...(d.body !== undefined ? { body: d.body } : {}),
       ...(loopback ? { loopback } : {}),
     };
@@ -246,7 +257,7 @@ export class Emulator {
       this.quotas.chargeIncoming(Buffer.byteLength(d.stanza, 'utf8'));
       const outcome = this.closed
         ? { status: null, reason: 'the emulator is shutting down', durationMs: 0 }
-        : await postParts(url, d.parts, this.options.deliveryTimeoutMs, this.agents);
+        : await postParts(url, d.parts, { 'X-AppEngine-API-Ticket': id, 'X-Appengine-Dev-Request-Id': id }, this.options.deliveryTimeoutMs, this.agents);
       const delivered = outcome.status !== null && outcome.status >= 200 && outcome.status < 300;
       result = { ...base, url, delivered, status: outcome.status, duration_ms: outcome.durationMs, ...(outcome.reason ? { reason: outcome.reason } : {}) };
     }

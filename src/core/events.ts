@@ -4,6 +4,10 @@ import type { PresenceState } from '../domain/presence.js';
 
 export type OutboxKind = 'message' | 'invite' | 'presence';
 
+/** How a call reached the emulator: the JSON service API, App Engine's API-server protocol (Go/Python 3 on
+ * /rpc_http, the Python 2 remote_api stub on /), or a connected XMPP client. */
+export type Protocol = 'json' | 'rpc_http' | 'remote_api' | 'xmpp';
+
 /** Something the app sent: a message (one entry per call), an invitation, or a presence. */
 export interface OutboxEntry {
   id: number;
@@ -22,10 +26,17 @@ export interface OutboxEntry {
   status?: string;
   /** the non-default version that sent it, or null */
   version: string | null;
+  /** how the app made the call */
+  protocol: Protocol;
+  /** the id of the delivery whose handler made this call (from the ticket the SDK sends back), or null */
+  in_reply_to: string | null;
 }
 
 /** What happened to one inbound injection. */
 export interface DeliveryResult {
+  /** the fresh ticket sent in X-AppEngine-API-Ticket and X-Appengine-Dev-Request-Id; calls the app makes while
+   * handling this delivery carry it back, and their outbox entries name it as in_reply_to */
+  id: string;
   kind: InboundKind;
   type: string;
   from: string;
@@ -50,7 +61,18 @@ export type EventBody =
   | { type: 'delivered'; result: DeliveryResult }
   | { type: 'presence'; jid: string; presence: PresenceState; subscribed: boolean; source: 'api' | 'inbound' | 'invite' }
   | { type: 'config'; source: 'app.yaml' | 'presence'; ok: boolean; message: string }
-  | { type: 'outbox.cleared'; count: number };
+  | { type: 'outbox.cleared'; count: number }
+  | Rejection;
+
+/** A call the emulator refused: what was called, how, the coded error it answered, and the request (bounded). */
+export interface Rejection {
+  type: 'rejected';
+  call: string;
+  protocol: Protocol;
+  code: string;
+  message: string;
+  request: unknown;
+}
 
 export type EmulatorEvent = EventBody & { seq: number; time: string };
 

@@ -8,7 +8,7 @@ import { controlApi } from './control-api.js';
 import { errorHandler, notFound } from './errors.js';
 import { attachEventsFeed } from './events-ws.js';
 import { localOnly } from './guard.js';
-import { serviceApi } from './service-api.js';
+import { reportRejected, serviceApi, unknownCall } from './service-api.js';
 
 /** Above the service's 1 MB call limit, so that limit is reported by the call's own check. */
 export const BODY_LIMIT = '1536kb';
@@ -31,6 +31,7 @@ export function createHttpServer(emulator: Emulator): { server: http.Server; clo
   // The app's calls come first: the busiest path passes the fewest layers.
   app.use('/v1/xmpp', json);
   app.use(serviceApi(emulator));
+  app.use('/v1/xmpp', unknownCall, reportRejected(emulator));
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });

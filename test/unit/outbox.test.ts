@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Outbox } from '../../src/core/outbox.js';
 
-const msg = (to: string, body: string) => ({ time: '', kind: 'message' as const, from: 'app@appspot.com/bot', to: [to], body, version: null });
+const msg = (to: string, body: string) => ({ time: '', kind: 'message' as const, from: 'app@appspot.com/bot', to: [to], body, version: null, protocol: 'json' as const, in_reply_to: null });
 
 test('the cap holds and drops are counted', () => {
   const o = new Outbox(3);
@@ -15,7 +15,7 @@ test('filters: to (bare matches resources), from, kind, contains, matches, since
   const o = new Outbox(100);
   o.add(msg('alice@example.com/phone', 'Hello Alice'));
   o.add(msg('bob@example.com', 'Hello Bob'));
-  o.add({ time: '', kind: 'invite', from: 'app@appspot.com/bot', to: ['carol@example.com'], version: null });
+  o.add({ time: '', kind: 'invite', from: 'app@appspot.com/bot', to: ['carol@example.com'], version: null, protocol: 'json', in_reply_to: null });
   assert.deepEqual(o.list({ to: 'alice@example.com' }).map((e) => e.id), [1]);
   assert.deepEqual(o.list({ to: 'alice@example.com/laptop' }).map((e) => e.id), []);
   assert.deepEqual(o.list({ kind: 'invite' }).map((e) => e.id), [3]);

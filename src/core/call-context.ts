@@ -1,0 +1,12 @@
+// What the engine knows about who made a service call, whichever protocol carried it.
+import type { Protocol } from './events.js';
+
+export interface CallContext {
+  protocol: Protocol;
+  /** the ticket the SDK sent back (request_id, or the X-AppEngine-API-Ticket header on the JSON API) */
+  ticket?: string | null;
+  /** the X-AppEngine-Version the call names; only a configured non-default version rewrites senders */
+  version?: string | null;
+}
+
+export const JSON_CALL: Readonly<CallContext> = Object.freeze({ protocol: 'json' });
