@@ -6,7 +6,7 @@ import { Emulator } from './core/emulator.js';
 import type { DeliveryResult, EventListener, OutboxEntry } from './core/events.js';
 import type { OutboxFilter } from './core/outbox.js';
 import { recordTranscript } from './core/transcript.js';
-import { attachPrinter } from './console/printer.js';
+import { attachPrinter, CONSOLE_WIDTH } from './console/printer.js';
 import type { PresenceListing, PresenceState } from './domain/presence.js';
 import { createHttpServer } from './http/server.js';
 import { resolveOptions, type Options, type OptionsInput } from './options.js';
@@ -88,7 +88,8 @@ export async function startResolved(
   if (options.record) cleanups.push(recordTranscript(emulator, options.record));
   if (options.console) {
     const color = io.color ?? ((stdout as NodeJS.WriteStream).isTTY === true && (stdout as NodeJS.WriteStream).hasColors?.() === true);
-    cleanups.push(attachPrinter((l) => emulator.on(l), stdout, { json: options.json, color }));
+    const width = (stdout as NodeJS.WriteStream).columns ?? CONSOLE_WIDTH;
+    cleanups.push(attachPrinter((l) => emulator.on(l), stdout, { json: options.json, style: options.consoleStyle, color, width }));
   }
   const watchers: FSWatcher[] = options.watch ? await Promise.all(configFiles.map((c) => watchConfigFile(c, emulator))) : [];
 

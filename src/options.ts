@@ -6,6 +6,10 @@ import { BadRequestError } from './domain/errors.js';
 import { DEFAULT_PRESENCE_VALUES, type DefaultPresence } from './domain/presence.js';
 import { DEFAULT_QUOTAS, type QuotaLimits } from './domain/quotas.js';
 
+/** The human console: one line per event, or the block the old dev server printed for each call. */
+export const CONSOLE_STYLES = ['lines', 'devserver'] as const;
+export type ConsoleStyle = (typeof CONSOLE_STYLES)[number];
+
 export interface Options {
   host: string;
   port: number;
@@ -26,6 +30,8 @@ export interface Options {
   console: boolean;
   /** the console prints JSON lines instead of the human format */
   json: boolean;
+  /** the human format: one line per event, or the old dev server's blocks */
+  consoleStyle: ConsoleStyle;
   /** open the REPL in `start` (the CLI decides from the terminal when unset) */
   repl: boolean | null;
   /** how long an inbound POST to the app may take */
@@ -51,6 +57,7 @@ export const DEFAULTS = Object.freeze({
   strictPresence: false,
   console: false,
   json: false,
+  consoleStyle: 'lines' as ConsoleStyle,
   deliveryTimeoutMs: 10_000,
   outboxCap: 10_000,
   watch: true,
@@ -58,7 +65,7 @@ export const DEFAULTS = Object.freeze({
 
 const KEYS: ReadonlyArray<keyof Options> = [
   'host', 'port', 'appUrl', 'appId', 'appYaml', 'versions', 'presence', 'defaultPresence', 'strictPresence',
-  'record', 'console', 'json', 'repl', 'deliveryTimeoutMs', 'outboxCap', 'quotas', 'watch',
+  'record', 'console', 'json', 'consoleStyle', 'repl', 'deliveryTimeoutMs', 'outboxCap', 'quotas', 'watch',
 ];
 
 /** The environment variables `start` reads, and the option each sets. */
@@ -69,6 +76,7 @@ export const ENV_VARS: Readonly<Record<string, keyof Options>> = Object.freeze({
   XMPP_EMU_APP_ID: 'appId',
   XMPP_EMU_APP_YAML: 'appYaml',
   XMPP_EMU_PRESENCE: 'presence',
+  XMPP_EMU_CONSOLE: 'consoleStyle',
 });
 
 export const CONFIG_FILE = 'xmpp-emu.config.json';
@@ -147,6 +155,8 @@ export function resolveOptions(...layers: OptionsInput[]): Readonly<Options> {
     if (!Number.isInteger(v) || v <= 0) throw new BadRequestError(`${k} must be a positive whole number, not ${v}`);
     return v;
   };
+  const consoleStyle = pick('consoleStyle') ?? DEFAULTS.consoleStyle;
+  if (!CONSOLE_STYLES.includes(consoleStyle)) throw new BadRequestError(`console style "${consoleStyle}" is not one of ${CONSOLE_STYLES.join(', ')}`);
   const options: Options = {
     host: pick('host') ?? DEFAULTS.host,
     port: parsePort(pick('port') ?? DEFAULTS.port, 'port'),
@@ -160,6 +170,7 @@ export function resolveOptions(...layers: OptionsInput[]): Readonly<Options> {
     record: pick('record') ? path.resolve(pick('record')!) : null,
     console: pick('console') ?? DEFAULTS.console,
     json: pick('json') ?? DEFAULTS.json,
+    consoleStyle,
     repl: pick('repl') ?? null,
     deliveryTimeoutMs: positive('deliveryTimeoutMs'),
     outboxCap: positive('outboxCap'),

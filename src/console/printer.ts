@@ -1,7 +1,12 @@
-// The console: each event in the old dev server's human format (coloured on a terminal), or one JSON line each.
+// The console: one line per event (default), the old dev server's blocks (`--console devserver`), or JSON lines.
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { EmulatorEvent, OutboxEntry, DeliveryResult } from '../core/events.js';
 import { describePresence } from '../domain/presence.js';
+import type { ConsoleStyle } from '../options.js';
+import { formatLine } from './line.js';
+
+/** Where bodies are cut when the output is not a terminal (a log file, a pipe). */
+export const CONSOLE_WIDTH = 160;
 
 const pad = (s: string): string => s.split('\n').map((l) => `       ${l}`).join('\n');
 
@@ -60,6 +65,67 @@ export function formatEvent(event: EmulatorEvent, c: ChalkInstance): string {
   }
 }
 
+export interface ConsoleFormat {
+  json: boolean;
+  style: ConsoleStyle;
+  color: boolean;
+  /** columns the body is cut to in the line style */
+  width: number;
+}
+
+/** Replies wait for the delivery that caused them (its line comes after the app answered); at most this many. */
+const MAX_HELD = 1000;
+
+/**
+ * A stateful formatter: each event in, the text to print out (possibly several lines, possibly none yet). In the
+ * line style an entry the app sent while handling a delivery is held until that delivery's line, then printed
+ * indented under it; an entry whose delivery was already printed is printed indented at once.
+ */
+export interface ConsoleFormatter {
+  format(event: EmulatorEvent): string;
+  /** what is still held (replies whose delivery never finished), to print on the way out */
+  drain(): string;
+}
+
+export function consoleFormatter(f: ConsoleFormat): ConsoleFormatter {
+  const c = chalkFor(f.color);
+  if (f.json) return { format: (event) => `${JSON.stringify(event)}\n`, drain: () => '' };
+  if (f.style === 'devserver') return { format: (event) => `${formatEvent(event, c)}\n`, drain: () => '' };
+  const held = new Map<string, EmulatorEvent[]>();
+  // Deliveries already printed, newest last: a late reply to one of them is printed at once.
+  const printed = new Set<string>();
+  const line = (e: EmulatorEvent, indent = false): string => `${formatLine(e, c, f.width, indent)}\n`;
+  const drain = (): string => {
+    const text = [...held.values()].flat().map((e) => line(e)).join('');
+    held.clear();
+    return text;
+  };
+  const format = (event: EmulatorEvent): string => {
+    const cause = event.type === 'sent' ? event.entry.in_reply_to : undefined;
+    if (cause) {
+      if (printed.has(cause)) return line(event, true);
+      const waiting = held.get(cause);
+      if (waiting) waiting.push(event);
+      else held.set(cause, [event]);
+      if (held.size <= MAX_HELD) return '';
+      // Too many deliveries in flight at once: let the oldest group's replies go without their cause.
+      const [oldest, group] = held.entries().next().value as [string, EmulatorEvent[]];
+      held.delete(oldest);
+      return group.map((e) => line(e)).join('');
+    }
+    if (event.type === 'delivered' && event.result.id) {
+      const id = event.result.id;
+      printed.add(id);
+      if (printed.size > MAX_HELD) printed.delete(printed.values().next().value as string);
+      const replies = held.get(id) ?? [];
+      held.delete(id);
+      return line(event) + replies.map((e) => line(e, true)).join('');
+    }
+    return line(event);
+  };
+  return { format, drain };
+}
+
 export function chalkFor(color: boolean): ChalkInstance {
   return new Chalk({ level: color ? 1 : 0 });
 }
@@ -71,9 +137,9 @@ export function chalkFor(color: boolean): ChalkInstance {
 export function attachPrinter(
   on: (l: (e: EmulatorEvent) => void) => () => void,
   out: NodeJS.WritableStream,
-  opts: { json: boolean; color: boolean },
+  f: ConsoleFormat,
 ): () => void {
-  const c = chalkFor(opts.color);
+  const formatter = consoleFormatter(f);
   let pending: string[] = [];
   const flush = (): void => {
     if (pending.length === 0) return;
@@ -82,11 +148,14 @@ export function attachPrinter(
     out.write(text);
   };
   const off = on((event) => {
+    const text = formatter.format(event);
+    if (text === '') return;
     if (pending.length === 0) setImmediate(flush);
-    pending.push(opts.json ? `${JSON.stringify(event)}\n` : `${formatEvent(event, c)}\n`);
+    pending.push(text);
   });
   return () => {
     off();
+    pending.push(formatter.drain());
     flush();
   };
 }

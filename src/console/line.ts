@@ -1,0 +1,128 @@
+// The default console: one line per event (time, direction, kind, addresses, status, body cut to the width).
+import type { ChalkInstance } from 'chalk';
+import type { DeliveryResult, EmulatorEvent, OutboxEntry } from '../core/events.js';
+import { describePresence } from '../domain/presence.js';
+
+/** What a line says about who talks to whom; a refused call never reached a user. */
+const USER_TO_APP = 'user → app';
+const APP_TO_USER = 'app → user';
+const REFUSED = 'app → ✗   ';
+const EMULATOR = 'emulator  ';
+
+/** HH:MM:SS.mmm in local time: a console is read beside other local logs. */
+export function clock(iso: string): string {
+  const d = new Date(iso);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+}
+
+/** One visible line: control characters and line breaks shown, not obeyed. */
+function flat(text: string): string {
+  return text.replace(/\r?\n/g, '⏎').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Cut `text` so that `used + text` fits in `width` columns, marking the cut with an ellipsis. */
+export function fit(text: string, used: number, width: number): string {
+  const room = width - used;
+  const chars = [...text];
+  if (chars.length <= room) return text;
+  return room <= 1 ? '…' : `${chars.slice(0, room - 1).join('')}…`;
+}
+
+function deliveryKind(r: DeliveryResult): string {
+  if (r.kind === 'message') return 'message';
+  if (r.kind === 'error') return 'error';
+  return `${r.kind} ${r.type}`;
+}
+
+function ms(n: number): string {
+  return `${n < 10 ? n.toFixed(1) : Math.round(n)} ms`;
+}
+
+/** A message body in quotes, so leading and trailing spaces show. */
+function quoted(text: string): string {
+  return `"${text}"`;
+}
+
+function deliveryStatus(r: DeliveryResult, c: ChalkInstance): string {
+  if (r.delivered) return c.green(`${r.status} ${ms(r.duration_ms)}`);
+  return c.red(`not delivered: ${r.reason ?? (r.status === null ? 'no answer' : `the app answered HTTP ${r.status}`)}`);
+}
+
+function sentStatus(e: OutboxEntry, c: ChalkInstance): string {
+  const invalid = (e.statuses ?? []).filter((s) => s !== 0).length;
+  return invalid ? c.yellow(`sent, ${invalid} invalid JID${invalid > 1 ? 's' : ''}`) : c.green('sent');
+}
+
+function sentBody(e: OutboxEntry): string {
+  if (e.kind === 'message') return quoted(e.body ?? '');
+  if (e.kind === 'invite') return '';
+  return [e.type || 'available', e.show, e.status ? `"${e.status}"` : ''].filter(Boolean).join(' ');
+}
+
+interface Parts {
+  time: string;
+  direction: string;
+  kind: string;
+  addresses: string;
+  status: string;
+  body: string;
+  /** the whole line in one colour (refusals are red) */
+  tone?: (s: string) => string;
+}
+
+function partsOf(event: EmulatorEvent, c: ChalkInstance): Parts {
+  const time = clock(event.time);
+  switch (event.type) {
+    case 'delivered': {
+      const r = event.result;
+      return {
+        time, direction: r.loopback ? 'app → app ' : USER_TO_APP, kind: deliveryKind(r), addresses: `${r.from} → ${r.to}`,
+        status: deliveryStatus(r, c), body: r.body === undefined ? '' : quoted(r.body),
+      };
+    }
+    case 'sent': {
+      const e = event.entry;
+      const kind = e.kind === 'presence' ? 'presence' : e.kind;
+      return { time, direction: APP_TO_USER, kind, addresses: `${e.from} → ${e.to.join(', ')}`, status: sentStatus(e, c), body: sentBody(e) };
+    }
+    case 'rejected':
+      return {
+        time, direction: REFUSED, kind: event.call, addresses: '', status: `${event.code}: ${event.message}`,
+        body: event.request === null ? '' : typeof event.request === 'string' ? event.request : JSON.stringify(event.request),
+        tone: c.red,
+      };
+    case 'presence':
+      return {
+        time, direction: EMULATOR, kind: 'presence', addresses: event.jid,
+        status: `${describePresence({ ...event.presence, subscribed: event.subscribed })}${event.source === 'invite' ? ' (invited by the app)' : ''}`,
+        body: '', tone: c.magenta,
+      };
+    case 'config':
+      return { time, direction: EMULATOR, kind: event.source, addresses: '', status: event.message, body: '', tone: event.ok ? c.green : c.red };
+    case 'outbox.cleared':
+      return { time, direction: EMULATOR, kind: 'outbox', addresses: '', status: `cleared (${event.count} entries)`, body: '', tone: c.dim };
+  }
+}
+
+/**
+ * One event as one line. `indent` puts a reply under the delivery that caused it. Only the body is cut to
+ * `width`; the rest is what a reader needs whole.
+ */
+export function formatLine(event: EmulatorEvent, c: ChalkInstance, width: number, indent = false): string {
+  const p = partsOf(event, c);
+  const head = [
+    c.dim(p.time),
+    `${indent ? '  ↳ ' : ''}${p.direction}`,
+    p.kind.padEnd(indent ? 6 : 8),
+    p.addresses,
+    p.status,
+  ].filter((s) => s !== '').join('  ');
+  let line = head;
+  if (p.body !== '') {
+    // eslint-disable-next-line no-control-regex
+    const visible = head.replace(/\u001b\[[0-9;]*m/g, '');
+    line = `${head}  ${fit(flat(p.body), [...visible].length + 2, width)}`;
+  }
+  return p.tone ? p.tone(line) : line;
+}
