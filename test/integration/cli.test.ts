@@ -139,7 +139,7 @@ test('exec runs CMD against a fresh emulator on a free port and exits with its c
   const r = await cli(['exec', '--', process.execPath, '-e', script]);
   assert.equal(r.code, 7, r.stderr);
   assert.match(r.stdout, /\{"statuses":\[0\]\}/);
-  assert.match(r.stderr, /Sending an XMPP Message:/, 'events go to stderr');
+  assert.match(r.stderr, /app → user  message .* "from exec"/, 'events go to stderr, one line each');
   assert.equal((await cli(['exec', '--quiet', '--', process.execPath, '-e', 'process.exit(0)'])).code, 0);
   const missing = await cli(['exec', '--', 'definitely-not-a-command-xyz']);
   assert.equal(missing.code, 127);
