@@ -55,6 +55,7 @@ function addStartOptions(cmd: Command): Command {
     .addOption(new Option('--console <style>', 'human format: one line per event, or the old dev server\'s blocks (env XMPP_EMU_CONSOLE; default lines)').choices(['lines', 'devserver']))
     .option('--delivery-timeout <ms>', 'how long an inbound POST to the app may take (default 10000)')
     .option('--outbox-cap <n>', 'how many sent entries are kept before the oldest are dropped (default 10000)')
+    .option('--outbox-max-bytes <n>', 'how many bytes of sent entries are kept before the oldest are dropped (default 268435456)')
     .option('--config <file>', `config file (default ./${CONFIG_FILE} if present)`);
 }
 
@@ -68,7 +69,7 @@ function positiveInt(v: string | undefined, flag: string): number | undefined {
 interface StartFlags {
   host?: string; port?: string; appUrl?: string; appId?: string; appYaml?: string; version?: Record<string, string>;
   presence?: string; defaultPresence?: string; strictPresence?: boolean; record?: string; json?: boolean;
-  deliveryTimeout?: string; outboxCap?: string; config?: string; repl?: boolean; console?: string;
+  deliveryTimeout?: string; outboxCap?: string; outboxMaxBytes?: string; config?: string; repl?: boolean; console?: string;
 }
 
 function flagsToInput(f: StartFlags): OptionsInput {
@@ -76,6 +77,7 @@ function flagsToInput(f: StartFlags): OptionsInput {
     host: f.host, appUrl: f.appUrl, appId: f.appId, appYaml: f.appYaml, versions: f.version, presence: f.presence,
     defaultPresence: f.defaultPresence as OptionsInput['defaultPresence'], strictPresence: f.strictPresence, record: f.record,
     json: f.json, consoleStyle: f.console as OptionsInput['consoleStyle'], deliveryTimeoutMs: positiveInt(f.deliveryTimeout, '--delivery-timeout'), outboxCap: positiveInt(f.outboxCap, '--outbox-cap'),
+    outboxMaxBytes: positiveInt(f.outboxMaxBytes, '--outbox-max-bytes'),
     port: f.port === undefined ? undefined : parsePort(f.port, '--port'),
   };
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as OptionsInput;

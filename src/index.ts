@@ -142,7 +142,7 @@ function inProcessPort(emulator: Emulator): ControlPort {
     injectPresence: (p) => emulator.inject('presence', p),
     injectSubscription: (s) => emulator.inject('subscription', s),
     injectError: (e) => emulator.inject('error', e),
-    outbox: async (filter = {}) => emulator.outbox.list(filter),
+    outbox: (filter = {}) => emulator.outbox.collect(filter),
     waitFor: async ({ timeoutMs = 5000, ...filter }) => {
       const entry = await emulator.outbox.wait(filter, timeoutMs);
       if (!entry) throw new TimeoutError(`no outbox entry matched ${describeFilter(filter)} within ${timeoutMs} ms`);

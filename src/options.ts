@@ -38,6 +38,8 @@ export interface Options {
   deliveryTimeoutMs: number;
   /** how many outbox entries are kept before the oldest are dropped */
   outboxCap: number;
+  /** how many bytes of outbox entries (approximately, see entryBytes) are kept before the oldest are dropped */
+  outboxMaxBytes: number;
   quotas: Readonly<QuotaLimits>;
   /** watch app.yaml and the presence file for edits */
   watch: boolean;
@@ -60,12 +62,13 @@ export const DEFAULTS = Object.freeze({
   consoleStyle: 'lines' as ConsoleStyle,
   deliveryTimeoutMs: 10_000,
   outboxCap: 10_000,
+  outboxMaxBytes: 256 * 1024 * 1024,
   watch: true,
 });
 
 const KEYS: ReadonlyArray<keyof Options> = [
   'host', 'port', 'appUrl', 'appId', 'appYaml', 'versions', 'presence', 'defaultPresence', 'strictPresence',
-  'record', 'console', 'json', 'consoleStyle', 'repl', 'deliveryTimeoutMs', 'outboxCap', 'quotas', 'watch',
+  'record', 'console', 'json', 'consoleStyle', 'repl', 'deliveryTimeoutMs', 'outboxCap', 'outboxMaxBytes', 'quotas', 'watch',
 ];
 
 /** The environment variables `start` reads, and the option each sets. */
@@ -150,7 +153,7 @@ export function resolveOptions(...layers: OptionsInput[]): Readonly<Options> {
   const appUrl = pick('appUrl') ?? DEFAULTS.appUrl;
   checkUrl(appUrl, 'app URL');
   const presence = pick('presence') ?? null;
-  const positive = (k: 'deliveryTimeoutMs' | 'outboxCap'): number => {
+  const positive = (k: 'deliveryTimeoutMs' | 'outboxCap' | 'outboxMaxBytes'): number => {
     const v = pick(k) ?? DEFAULTS[k];
     if (!Number.isInteger(v) || v <= 0) throw new BadRequestError(`${k} must be a positive whole number, not ${v}`);
     return v;
@@ -174,6 +177,7 @@ export function resolveOptions(...layers: OptionsInput[]): Readonly<Options> {
     repl: pick('repl') ?? null,
     deliveryTimeoutMs: positive('deliveryTimeoutMs'),
     outboxCap: positive('outboxCap'),
+    outboxMaxBytes: positive('outboxMaxBytes'),
     quotas: Object.freeze({ ...DEFAULT_QUOTAS, ...(pick('quotas') ?? {}) }),
     watch: pick('watch') ?? DEFAULTS.watch,
   };

@@ -6,6 +6,8 @@ import type { PresenceListing, PresenceState } from '../domain/presence.js';
 import type { ControlPort, InboundError, InboundMessage, InboundPresence, InboundSubscription, WaitOptions } from '../index.js';
 
 export const DEFAULT_EMULATOR = '127.0.0.1:8095';
+/** Entries asked for per request when reading the outbox. */
+const OUTBOX_PAGE = 500;
 
 export interface EmulatorInfo {
   app_id: string;
@@ -68,8 +70,18 @@ export class ControlClient implements ControlPort {
   injectError(e: InboundError): Promise<DeliveryResult> {
     return this.call('POST', '/v1/inbound/error', e);
   }
-  async outbox(filter: OutboxFilter & { limit?: number } = {}): Promise<OutboxEntry[]> {
-    return (await this.call<{ entries: OutboxEntry[] }>('GET', `/v1/outbox${filterToQuery(filter)}`)).entries;
+  /** Read in pages (by id), so a large outbox never has to fit in one response. */
+  async outbox({ limit = Infinity, ...filter }: OutboxFilter & { limit?: number } = {}): Promise<OutboxEntry[]> {
+    const out: OutboxEntry[] = [];
+    let since = filter.since;
+    while (out.length < limit) {
+      const want = Math.min(OUTBOX_PAGE, limit - out.length);
+      const { entries } = await this.call<{ entries: OutboxEntry[] }>('GET', `/v1/outbox${filterToQuery({ ...filter, since, limit: want })}`);
+      out.push(...entries);
+      if (entries.length < want) break;
+      since = entries[entries.length - 1]!.id;
+    }
+    return out;
   }
   async waitFor({ timeoutMs = 5000, ...filter }: WaitOptions): Promise<OutboxEntry> {
     return (await this.call<{ entry: OutboxEntry }>('GET', `/v1/outbox/wait${filterToQuery({ ...filter, timeoutMs })}`)).entry;

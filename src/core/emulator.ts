@@ -45,7 +45,7 @@ export class Emulator {
 
   constructor(readonly options: Readonly<Options>) {
     this.app = { appId: options.appId, versions: Object.keys(options.versions) };
-    this.outbox = new Outbox(options.outboxCap);
+    this.outbox = new Outbox({ cap: options.outboxCap, maxBytes: options.outboxMaxBytes });
     this.presence = new PresenceBook(presenceFromWord(options.defaultPresence)!, options.strictPresence);
     this.quotas = new QuotaMeter(options.quotas);
     this.bus.setMaxListeners(0);

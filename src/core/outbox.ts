@@ -1,6 +1,13 @@
-// The bounded store of what the app sent: oldest dropped past the cap (and counted), filterable, awaitable.
+// The bounded store of what the app sent: capped in entries and in bytes (oldest dropped, and counted), indexed by
+// recipient, queried by monotonic id, awaitable. Self-contained: each namespace can own one.
 import { bareJid } from '../domain/jid.js';
 import type { OutboxEntry, OutboxKind } from './events.js';
+
+/** A user's pattern: a RegExp or any linear-time equivalent with the same `test`. */
+export interface Pattern {
+  test(s: string): boolean;
+  readonly source: string;
+}
 
 export interface OutboxFilter {
   kind?: OutboxKind;
@@ -9,122 +16,353 @@ export interface OutboxFilter {
   from?: string;
   /** the body contains this text */
   contains?: string;
-  /** the body matches this regular expression */
-  matches?: RegExp;
+  /** the body matches this pattern */
+  matches?: Pattern;
   /** only entries with an id greater than this */
   since?: number;
 }
 
-function sameJid(wanted: string, actual: string): boolean {
-  const w = wanted.toLowerCase();
-  const a = actual.toLowerCase();
-  return w === a || (!w.includes('/') && bareJid(a) === w);
-}
-
-export function matchesFilter(e: OutboxEntry, f: OutboxFilter): boolean {
-  if (f.since !== undefined && e.id <= f.since) return false;
-  if (f.kind !== undefined && e.kind !== f.kind) return false;
-  if (f.to !== undefined && !e.to.some((t) => sameJid(f.to!, t))) return false;
-  if (f.from !== undefined && !sameJid(f.from, e.from)) return false;
-  if (f.contains !== undefined && !(e.body ?? '').includes(f.contains)) return false;
-  if (f.matches !== undefined && !f.matches.test(e.body ?? '')) return false;
-  return true;
-}
-
-interface Waiter {
-  filter: OutboxFilter;
-  resolve: (e: OutboxEntry | null) => void;
+export interface OutboxLimits {
+  /** entries kept before the oldest are dropped */
+  cap: number;
+  /** approximate bytes kept (see entryBytes) before the oldest are dropped */
+  maxBytes: number;
 }
 
 export interface OutboxStats {
   size: number;
   cap: number;
+  bytes: number;
+  max_bytes: number;
   dropped: number;
   total: number;
   last_id: number;
 }
 
+/** The lower-cased bare part of a JID string, as the indexes key it: everything before the first '/'. */
+function jidKey(jid: string): string {
+  const slash = jid.indexOf('/');
+  return (slash === -1 ? jid : jid.slice(0, slash)).toLowerCase();
+}
+
+/** The keys of an entry's recipients, each once. */
+function recipientKeys(to: string[]): string[] {
+  if (to.length === 1) return [jidKey(to[0]!)];
+  return [...new Set(to.map(jidKey))];
+}
+
+/**
+ * What an entry holds in memory, roughly: two bytes per character of its text (the worst case of V8's string
+ * storage) plus a fixed overhead for the object, its array and its index slots. An upper bound, cheap to compute.
+ */
+export function entryBytes(e: Omit<OutboxEntry, 'id'>): number {
+  let chars = e.from.length + (e.body?.length ?? 0) + (e.status?.length ?? 0) + (e.type?.length ?? 0);
+  for (const t of e.to) chars += t.length + 16;
+  return 256 + 2 * chars;
+}
+
+type Test = (e: OutboxEntry) => boolean;
+
+function jidTest(wanted: string): (actual: string) => boolean {
+  const w = wanted.toLowerCase();
+  const bare = !w.includes('/');
+  return (actual) => {
+    const a = actual.toLowerCase();
+    return a === w || (bare && jidKey(a) === w && bareJid(a) === w);
+  };
+}
+
+/** The filter as one predicate, its strings lower-cased once rather than per entry. */
+export function compileFilter(f: OutboxFilter): Test {
+  const tests: Test[] = [];
+  if (f.since !== undefined) tests.push((e) => e.id > f.since!);
+  if (f.kind !== undefined) tests.push((e) => e.kind === f.kind);
+  if (f.to !== undefined) {
+    const same = jidTest(f.to);
+    tests.push((e) => e.to.some(same));
+  }
+  if (f.from !== undefined) {
+    const same = jidTest(f.from);
+    tests.push((e) => same(e.from));
+  }
+  if (f.contains !== undefined) tests.push((e) => (e.body ?? '').includes(f.contains!));
+  if (f.matches !== undefined) tests.push((e) => f.matches!.test(e.body ?? ''));
+  return (e) => tests.every((t) => t(e));
+}
+
+export function matchesFilter(e: OutboxEntry, f: OutboxFilter): boolean {
+  return compileFilter(f)(e);
+}
+
+/** Ids of the entries sent to one recipient, oldest first; dropped from the front as the outbox evicts. */
+class IdList {
+  ids: number[] = [];
+  head = 0;
+  get length(): number {
+    return this.ids.length - this.head;
+  }
+  push(id: number): void {
+    if (this.ids[this.ids.length - 1] !== id) this.ids.push(id);
+  }
+  shift(id: number): void {
+    if (this.ids[this.head] !== id) return;
+    this.head++;
+    // Compact now and then so the array does not keep every id ever evicted.
+    if (this.head > 1024 && this.head * 2 > this.ids.length) {
+      this.ids = this.ids.slice(this.head);
+      this.head = 0;
+    }
+  }
+  /** The position of the first id greater than `since` (binary search). */
+  after(since: number): number {
+    let lo = this.head;
+    let hi = this.ids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ids[mid]! <= since) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+interface Waiter {
+  test: Test;
+  bucket: string;
+  /** true while stored entries are still being scanned; a new match is held until the scan ends */
+  scanning: boolean;
+  held: OutboxEntry | null;
+  done: boolean;
+  settle: (e: OutboxEntry | null) => void;
+}
+
+/** A page of a query: the entries found and the id to continue after, or null when the query is done. */
+export interface OutboxPage {
+  entries: OutboxEntry[];
+  next: number | null;
+}
+
+/** How long one synchronous slice of a scan may run before it yields to the event loop. */
+const SLICE_MS = 8;
+/** Entries scanned between two looks at the clock. */
+const CLOCK_EVERY = 1024;
+
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export class Outbox {
-  // A ring buffer: O(1) to add and to drop the oldest, however long the emulator runs. (A Map's oldest key
-  // gets slower to reach as deletions pile up, which showed as a slowdown with the outbox full.)
-  private ring: Array<OutboxEntry | undefined>;
+  // A ring buffer of consecutive ids: the oldest at `head`, id k at (head + k - firstId) % cap. O(1) to add, to
+  // evict and to find where `since` starts, however long the emulator runs.
+  private ring: Array<OutboxEntry | undefined> = [];
   private head = 0;
   private size = 0;
+  private bytes = 0;
   private nextId = 1;
   private dropped = 0;
-  private readonly waiters = new Set<Waiter>();
+  private readonly byRecipient = new Map<string, IdList>();
+  // Waiters by what they wait for: 't:<recipient>', 'f:<sender>' or '*', so a new entry meets only those that might match.
+  private readonly waiters = new Map<string, Set<Waiter>>();
+  readonly cap: number;
+  readonly maxBytes: number;
 
-  constructor(readonly cap: number) {
-    this.ring = [];
+  constructor(limits: number | OutboxLimits) {
+    const l = typeof limits === 'number' ? { cap: limits, maxBytes: Infinity } : limits;
+    this.cap = l.cap;
+    this.maxBytes = l.maxBytes;
+  }
+
+  private get firstId(): number {
+    return this.nextId - this.size;
+  }
+
+  private at(id: number): OutboxEntry {
+    return this.ring[(this.head + id - this.firstId) % this.cap]!;
   }
 
   add(entry: Omit<OutboxEntry, 'id'>): OutboxEntry {
-    const stored = { id: this.nextId++, ...entry } as OutboxEntry;
-    if (this.size === this.cap) {
-      this.ring[this.head] = stored;
-      this.head = (this.head + 1) % this.cap;
-      this.dropped++;
-    } else {
-      this.ring[(this.head + this.size) % this.cap] = stored;
-      this.size++;
+    const stored = { id: this.nextId, ...entry } as OutboxEntry;
+    const bytes = entryBytes(entry);
+    while (this.size > 0 && (this.size === this.cap || this.bytes + bytes > this.maxBytes)) this.evictOldest();
+    const pos = (this.head + this.size) % this.cap;
+    this.ring[pos] = stored;
+    this.size++;
+    this.bytes += bytes;
+    this.nextId++;
+    const keys = recipientKeys(stored.to);
+    for (const k of keys) {
+      let list = this.byRecipient.get(k);
+      if (!list) this.byRecipient.set(k, (list = new IdList()));
+      list.push(stored.id);
     }
-    for (const w of this.waiters) {
-      if (matchesFilter(stored, w.filter)) {
-        this.waiters.delete(w);
-        w.resolve(stored);
-      }
-    }
+    if (this.waiters.size > 0) this.offer(stored, keys);
     return stored;
   }
 
-  /** Oldest first. */
-  private *entries(): Generator<OutboxEntry> {
-    for (let i = 0; i < this.size; i++) yield this.ring[(this.head + i) % this.cap]!;
+  private evictOldest(): void {
+    const e = this.ring[this.head]!;
+    this.bytes -= entryBytes(e);
+    this.ring[this.head] = undefined;
+    this.head = (this.head + 1) % this.cap;
+    this.size--;
+    this.dropped++;
+    for (const k of recipientKeys(e.to)) {
+      const list = this.byRecipient.get(k)!;
+      list.shift(e.id);
+      if (list.length === 0) this.byRecipient.delete(k);
+    }
   }
 
-  list(filter: OutboxFilter = {}, limit = Infinity): OutboxEntry[] {
-    const out: OutboxEntry[] = [];
-    for (const e of this.entries()) {
-      if (matchesFilter(e, filter)) {
-        out.push(e);
-        if (out.length >= limit) break;
+  /** Hand a new entry to the waiters that might want it: those keyed by its recipients, its sender, and the rest. */
+  private offer(e: OutboxEntry, keys: string[]): void {
+    const buckets = [...keys.map((k) => `t:${k}`), `f:${jidKey(e.from)}`, '*'];
+    for (const b of buckets) {
+      const set = this.waiters.get(b);
+      if (!set) continue;
+      for (const w of set) {
+        if (!w.test(e)) continue;
+        this.unregister(w);
+        if (w.scanning) w.held = e;
+        else w.settle(e);
       }
     }
+  }
+
+  private register(w: Waiter): void {
+    let set = this.waiters.get(w.bucket);
+    if (!set) this.waiters.set(w.bucket, (set = new Set()));
+    set.add(w);
+  }
+
+  private unregister(w: Waiter): void {
+    const set = this.waiters.get(w.bucket);
+    if (!set?.delete(w)) return;
+    if (set.size === 0) this.waiters.delete(w.bucket);
+  }
+
+  /**
+   * One synchronous page: matching entries with ids in (after, upto], oldest first, at most `limit` of them,
+   * stopping early once `deadline` (a performance.now() time) has passed. Recipient filters walk the recipient's
+   * index; `since` starts where it points (no scan of what comes before).
+   */
+  page(filter: OutboxFilter, after = 0, limit = Infinity, upto = this.lastId, deadline = Infinity, test = compileFilter(filter)): OutboxPage {
+    const entries: OutboxEntry[] = [];
+    const start = Math.max(after, filter.since ?? 0, this.firstId - 1);
+    // What to walk: the recipient's own ids when the filter names one, else every id from `start` on.
+    let ids: ((i: number) => number) | null = null;
+    let i = start + 1;
+    let end = upto + 1;
+    if (filter.to !== undefined) {
+      const list = this.byRecipient.get(jidKey(filter.to));
+      if (!list) return { entries, next: null };
+      const all = list.ids;
+      ids = (k) => all[k]!;
+      i = list.after(start);
+      end = all.length;
+    }
+    for (let scanned = 1; i < end; i++, scanned++) {
+      const id = ids ? ids(i) : i;
+      if (id > upto) break;
+      const e = this.at(id);
+      if (test(e)) {
+        entries.push(e);
+        if (entries.length >= limit) return { entries, next: id < upto ? id : null };
+      }
+      if (scanned % CLOCK_EVERY === 0 && performance.now() > deadline) return { entries, next: id };
+    }
+    return { entries, next: null };
+  }
+
+  /**
+   * Every matching entry stored now, oldest first, in batches: the scan yields to the event loop between slices of
+   * a few milliseconds, so a query over a million entries never stalls the process. Entries evicted meanwhile are
+   * skipped; entries added meanwhile are not included.
+   */
+  async *query(filter: OutboxFilter, limit = Infinity): AsyncGenerator<OutboxEntry[]> {
+    const test = compileFilter(filter);
+    const upto = this.lastId;
+    let after = 0;
+    let left = limit;
+    for (;;) {
+      const p = this.page(filter, after, left, upto, performance.now() + SLICE_MS, test);
+      if (p.entries.length > 0) {
+        left -= p.entries.length;
+        yield p.entries;
+      }
+      if (p.next === null || left <= 0) return;
+      after = p.next;
+      await yieldToLoop();
+    }
+  }
+
+  /** The matching entries stored now, oldest first, gathered without stalling the event loop. */
+  async collect(filter: OutboxFilter = {}, limit = Infinity): Promise<OutboxEntry[]> {
+    const out: OutboxEntry[] = [];
+    for await (const batch of this.query(filter, limit)) out.push(...batch);
     return out;
   }
 
+  /** The matching entries stored now, in one synchronous scan: for small outboxes and tests. */
+  list(filter: OutboxFilter = {}, limit = Infinity): OutboxEntry[] {
+    return this.page(filter, 0, limit).entries;
+  }
+
   find(filter: OutboxFilter): OutboxEntry | undefined {
-    return this.list(filter, 1)[0];
+    return this.page(filter, 0, 1).entries[0];
   }
 
   /** The first entry matching, already stored or yet to come; null after timeoutMs or when aborted. */
   wait(filter: OutboxFilter, timeoutMs: number, signal?: AbortSignal): Promise<OutboxEntry | null> {
-    const found = this.find(filter);
-    if (found) return Promise.resolve(found);
+    const test = compileFilter(filter);
+    const upto = this.lastId;
+    // The first slice runs now: most waits (a recipient's index, or `since` near the end) finish within it.
+    const first = this.page(filter, 0, 1, upto, performance.now() + SLICE_MS, test);
+    if (first.entries[0]) return Promise.resolve(first.entries[0]);
     return new Promise((resolve) => {
-      const waiter: Waiter = {
-        filter,
-        resolve: (e) => {
+      const w: Waiter = {
+        test,
+        bucket: filter.to !== undefined ? `t:${jidKey(filter.to)}` : filter.from !== undefined ? `f:${jidKey(filter.from)}` : '*',
+        scanning: first.next !== null,
+        held: null,
+        done: false,
+        settle: (e) => {
+          if (w.done) return;
+          w.done = true;
+          this.unregister(w);
           clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
           resolve(e);
         },
       };
-      const onAbort = (): void => {
-        this.waiters.delete(waiter);
-        waiter.resolve(null);
-      };
+      const onAbort = (): void => w.settle(null);
       const timer = setTimeout(onAbort, timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiters.add(waiter);
+      // Registered before the rest of the scan, so nothing added while it yields is missed.
+      this.register(w);
+      if (w.scanning) void this.finishScan(w, filter, first.next!, upto);
     });
+  }
+
+  /** The rest of a wait's scan of stored entries, in slices; the oldest stored match wins over a newer one held. */
+  private async finishScan(w: Waiter, filter: OutboxFilter, after: number, upto: number): Promise<void> {
+    let next: number | null = after;
+    while (next !== null) {
+      await yieldToLoop();
+      if (w.done) return;
+      const p = this.page(filter, next, 1, upto, performance.now() + SLICE_MS, w.test);
+      if (p.entries[0]) return w.settle(p.entries[0]);
+      next = p.next;
+    }
+    w.scanning = false;
+    if (w.held) w.settle(w.held);
   }
 
   clear(): number {
     const n = this.size;
+    // Ids go on from where they were: `since` stays meaningful across a clear.
     this.ring = [];
     this.head = 0;
     this.size = 0;
+    this.bytes = 0;
+    this.byRecipient.clear();
     return n;
   }
 
@@ -133,14 +371,12 @@ export class Outbox {
   }
 
   stats(): OutboxStats {
-    return { size: this.size, cap: this.cap, dropped: this.dropped, total: this.nextId - 1, last_id: this.nextId - 1 };
+    const max = Number.isFinite(this.maxBytes) ? this.maxBytes : 0;
+    return { size: this.size, cap: this.cap, bytes: this.bytes, max_bytes: max, dropped: this.dropped, total: this.nextId - 1, last_id: this.nextId - 1 };
   }
 
   /** Release every waiter (at shutdown), answering null. */
   close(): void {
-    for (const w of [...this.waiters]) {
-      this.waiters.delete(w);
-      w.resolve(null);
-    }
+    for (const set of [...this.waiters.values()]) for (const w of [...set]) w.settle(null);
   }
 }

@@ -1,7 +1,7 @@
 // The developer's side: inject inbound traffic, read and await the outbox, set presence, read counters.
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Emulator } from '../core/emulator.js';
-import type { OutboxFilter } from '../core/outbox.js';
+import type { Outbox, OutboxFilter } from '../core/outbox.js';
 import { appAddresses } from '../domain/addresses.js';
 import { BadRequestError, TimeoutError } from '../domain/errors.js';
 import type { InboundKind } from '../domain/inbound.js';
@@ -48,6 +48,44 @@ export function filterFromQuery(req: Request): OutboxFilter {
   return f;
 }
 
+/** Bytes gathered before one write of a listing. */
+const LISTING_CHUNK = 256 * 1024;
+
+/** Resolve when `res` can take more, or has closed. */
+function drained(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/**
+ * GET /v1/outbox as a stream: entries are written as the scan finds them, in chunks, waiting for the client to
+ * read. However large the outbox, no single string holds the listing and the event loop is never held long.
+ */
+async function writeListing(res: Response, outbox: Outbox, filter: OutboxFilter, limit: number | undefined): Promise<void> {
+  res.status(200).type('application/json');
+  let chunk = '{"entries":[';
+  let first = true;
+  for await (const batch of outbox.query(filter, limit)) {
+    for (const e of batch) {
+      chunk += (first ? '' : ',') + JSON.stringify(e);
+      first = false;
+      if (chunk.length < LISTING_CHUNK) continue;
+      const more = res.write(chunk);
+      chunk = '';
+      if (!more) await drained(res);
+      if (res.destroyed) return;
+    }
+  }
+  res.end(`${chunk}],"stats":${JSON.stringify(outbox.stats())}}`);
+}
+
 export function controlApi(emulator: Emulator): Router {
   const r = Router();
 
@@ -57,9 +95,9 @@ export function controlApi(emulator: Emulator): Router {
     });
   }
 
-  r.get('/v1/outbox', (req, res) => {
+  r.get('/v1/outbox', async (req, res) => {
     const limit = queryInt(req, 'limit', 1, Number.MAX_SAFE_INTEGER);
-    res.json({ entries: emulator.outbox.list(filterFromQuery(req), limit), stats: emulator.outbox.stats() });
+    await writeListing(res, emulator.outbox, filterFromQuery(req), limit);
   });
 
   r.get('/v1/outbox/wait', async (req, res) => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Outbox } from '../../src/core/outbox.js';
+import fc from 'fast-check';
+import { entryBytes, matchesFilter, Outbox, type OutboxFilter } from '../../src/core/outbox.js';
 
 const msg = (to: string, body: string) => ({ time: '', kind: 'message' as const, from: 'app@appspot.com/bot', to: [to], body, version: null, protocol: 'json' as const, in_reply_to: null });
 
@@ -8,7 +9,7 @@ test('the cap holds and drops are counted', () => {
   const o = new Outbox(3);
   for (let i = 0; i < 5; i++) o.add(msg('a@b.c', `m${i}`));
   assert.deepEqual(o.list().map((e) => e.body), ['m2', 'm3', 'm4']);
-  assert.deepEqual(o.stats(), { size: 3, cap: 3, dropped: 2, total: 5, last_id: 5 });
+  assert.deepEqual(o.stats(), { size: 3, cap: 3, bytes: 3 * entryBytes(msg('a@b.c', 'm0')), max_bytes: 0, dropped: 2, total: 5, last_id: 5 });
 });
 
 test('filters: to (bare matches resources), from, kind, contains, matches, since', () => {
@@ -46,4 +47,107 @@ test('the ring keeps order across many wraps and after a clear', () => {
   assert.equal(o.clear(), 4);
   o.add(msg('a@b.c', 'after'));
   assert.deepEqual(o.list().map((e) => [e.id, e.body]), [[1004, 'after']]);
+});
+
+test('the byte cap holds too: large entries evict the oldest before the entry cap is reached', () => {
+  const o = new Outbox({ cap: 10_000, maxBytes: 1024 * 1024 });
+  const big = 'x'.repeat(100 * 1024);
+  for (let i = 0; i < 50; i++) o.add(msg('a@b.c', big + i));
+  const s = o.stats();
+  assert.ok(s.bytes <= 1024 * 1024, `${s.bytes} bytes kept`);
+  assert.equal(s.bytes, o.list().reduce((n, e) => n + entryBytes(e), 0));
+  assert.equal(s.size + s.dropped, 50);
+  assert.ok(s.dropped >= 45, `${s.dropped} dropped`);
+  assert.equal(o.list().at(-1)!.body, `${big}49`);
+  // A long recipient list counts as well as a long body.
+  const many = Array.from({ length: 20_000 }, (_, i) => `user${i}@example.com`);
+  o.add({ time: '', kind: 'message', from: 'app@appspot.com', to: many, body: 'hi', version: null });
+  assert.ok(o.stats().bytes <= 1024 * 1024 || o.stats().size === 1);
+});
+
+test('a new entry is tested only against the waiters that could want it, not every waiter', async () => {
+  const o = new Outbox(1000);
+  let tests = 0;
+  const counting = { source: '.', test: () => (tests++, true) };
+  const pending = Array.from({ length: 1000 }, (_, i) => o.wait({ to: `user${i}@example.com`, matches: counting }, 60_000));
+  assert.equal(tests, 0);
+  for (let i = 0; i < 100; i++) o.add(msg('alice@example.com', `m${i}`));
+  assert.equal(tests, 0, 'no waiter for another recipient was tested');
+  o.add(msg('user7@example.com/phone', 'for seven'));
+  assert.equal(tests, 1);
+  assert.equal((await pending[7])?.body, 'for seven');
+  // Registering scans only the recipient's own entries.
+  tests = 0;
+  const w = o.wait({ to: 'alice@example.com', matches: counting, since: 95 }, 60_000);
+  assert.equal(tests, 1);
+  assert.equal((await w)?.body, 'm95');
+  o.close();
+  assert.equal((await Promise.all(pending)).filter((e) => e === null).length, 999);
+});
+
+test('since starts where the id points; a scan stops at its deadline and says where to go on', () => {
+  const o = new Outbox(100_000);
+  for (let i = 0; i < 100_000; i++) o.add(msg(`u${i % 7}@example.com`, `m${i}`));
+  let tests = 0;
+  const counting = { source: '.', test: () => (tests++, true) };
+  assert.deepEqual(o.list({ since: 99_998, matches: counting }).map((e) => e.id), [99_999, 100_000]);
+  assert.equal(tests, 2);
+  const p = o.page({ contains: 'never' }, 0, Infinity, o.lastId, performance.now() - 1);
+  assert.ok(p.next !== null && p.next < 5000, `stopped at ${p.next}`);
+  const rest = o.page({ contains: 'never' }, p.next!, Infinity);
+  assert.equal(rest.next, null);
+});
+
+test('a query over many entries arrives in several batches, yielding to the event loop between them', async () => {
+  const o = new Outbox(400_000);
+  for (let i = 0; i < 400_000; i++) o.add(msg('a@b.c', `m${i}`));
+  let turns = 0;
+  let ticking = true;
+  const tick = (): void => {
+    turns++;
+    if (ticking) setImmediate(tick);
+  };
+  setImmediate(tick);
+  let batches = 0;
+  let count = 0;
+  for await (const b of o.query({ matches: { source: 'slow', test: (s) => s.endsWith('0') && !s.repeat(20).includes('zz') } })) {
+    batches++;
+    count += b.length;
+  }
+  ticking = false;
+  assert.equal(count, 40_000);
+  assert.ok(batches > 1 && turns > 1, `${batches} batches, ${turns} loop turns`);
+  assert.deepEqual((await o.collect({ contains: 'm39999' }, 2)).map((e) => e.body), ['m39999', 'm399990']);
+});
+
+test('indexes agree with a plain scan after any mix of adds, evictions and clears (property)', () => {
+  const jids = ['a@x.com', 'a@x.com/r1', 'A@X.com/r2', 'b@x.com', 'not a jid/r', 'b@x.com/r'];
+  const op = fc.oneof(
+    fc.record({ to: fc.subarray(jids, { minLength: 1 }), body: fc.constantFrom('hi', 'hello', 'x'.repeat(300)), from: fc.constantFrom('app@appspot.com/bot', 'Other@appspot.com') }),
+    fc.constant('clear' as const),
+  );
+  const filters = fc.record(
+    { to: fc.constantFrom(...jids, 'a@X.COM', 'c@x.com'), from: fc.constantFrom('app@appspot.com', 'other@appspot.com/x'), contains: fc.constantFrom('h', 'hello'), since: fc.nat(60) },
+    { requiredKeys: [] },
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 60 }), fc.integer({ min: 1, max: 8 }), fc.array(filters, { minLength: 1, maxLength: 5 }), (ops, cap, fs) => {
+      const o = new Outbox({ cap, maxBytes: 2000 });
+      let kept: ReturnType<Outbox['add']>[] = [];
+      for (const x of ops) {
+        if (x === 'clear') {
+          o.clear();
+          kept = [];
+          continue;
+        }
+        kept.push(o.add({ time: '', kind: 'message', from: x.from, to: x.to, body: x.body, version: null }));
+        const s = o.stats();
+        kept = kept.slice(kept.length - s.size);
+        assert.ok(s.bytes <= 2000 || s.size === 1);
+      }
+      for (const f of fs as OutboxFilter[]) {
+        assert.deepEqual(o.list(f).map((e) => e.id), kept.filter((e) => matchesFilter(e, f)).map((e) => e.id));
+      }
+    }),
+  );
 });
