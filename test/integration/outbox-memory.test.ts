@@ -48,12 +48,12 @@ test('GET /v1/outbox streams a listing larger than any string (6,000 entries of 
   try {
     // One shared 100 KB string: the listing is 600 MB on the wire but the heap holds the body once.
     const body = 'x'.repeat(100 * 1024);
-    for (let i = 0; i < 6000; i++) em.emulator.outbox.add({ time: '', kind: 'message', from: 'dev-app@appspot.com', to: ['alice@example.com'], body, version: null });
+    for (let i = 0; i < 6000; i++) em.emulator.outbox.add({ time: '', kind: 'message', from: 'dev-app@appspot.com', to: ['alice@example.com'], body, version: null, protocol: 'json', in_reply_to: null });
     const r = await streamedGet(`${em.url}/v1/outbox`);
     assert.equal(r.status, 200);
     assert.ok(r.bytes > 6000 * 100 * 1024, `${r.bytes} bytes`);
     assert.ok(r.head.startsWith('{"entries":[{"id":1,'), r.head);
-    assert.match(r.tail, /x","version":null\}\],"stats":\{"size":6000,.*"last_id":6000\}\}$/);
+    assert.match(r.tail, /"in_reply_to":null\}\],"stats":\{"size":6000,.*"last_id":6000\}\}$/);
     assert.equal((await getJson(em.url, '/healthz')).status, 200);
   } finally {
     await em.close();
@@ -63,7 +63,7 @@ test('GET /v1/outbox streams a listing larger than any string (6,000 entries of 
 test('the HTTP client reads a long outbox in pages, in order, whole', async () => {
   const em = await startEmulator({ port: 0, appYaml: null });
   try {
-    for (let i = 0; i < 1234; i++) em.emulator.outbox.add({ time: '', kind: 'message', from: 'dev-app@appspot.com', to: [`u${i % 3}@example.com`], body: `m${i}`, version: null });
+    for (let i = 0; i < 1234; i++) em.emulator.outbox.add({ time: '', kind: 'message', from: 'dev-app@appspot.com', to: [`u${i % 3}@example.com`], body: `m${i}`, version: null, protocol: 'json', in_reply_to: null });
     const client = new ControlClient(em.url);
     const all = await client.outbox();
     assert.deepEqual(all.map((e) => e.id), Array.from({ length: 1234 }, (_, i) => i + 1));

@@ -61,7 +61,7 @@ test('the byte cap holds too: large entries evict the oldest before the entry ca
   assert.equal(o.list().at(-1)!.body, `${big}49`);
   // A long recipient list counts as well as a long body.
   const many = Array.from({ length: 20_000 }, (_, i) => `user${i}@example.com`);
-  o.add({ time: '', kind: 'message', from: 'app@appspot.com', to: many, body: 'hi', version: null });
+  o.add({ time: '', kind: 'message', from: 'app@appspot.com', to: many, body: 'hi', version: null, protocol: 'json', in_reply_to: null });
   assert.ok(o.stats().bytes <= 1024 * 1024 || o.stats().size === 1);
 });
 
@@ -140,7 +140,7 @@ test('indexes agree with a plain scan after any mix of adds, evictions and clear
           kept = [];
           continue;
         }
-        kept.push(o.add({ time: '', kind: 'message', from: x.from, to: x.to, body: x.body, version: null }));
+        kept.push(o.add({ time: '', kind: 'message', from: x.from, to: x.to, body: x.body, version: null, protocol: 'json', in_reply_to: null }));
         const s = o.stats();
         kept = kept.slice(kept.length - s.size);
         assert.ok(s.bytes <= 2000 || s.size === 1);
