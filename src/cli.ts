@@ -1,4 +1,4 @@
-// The CLI: maps flags onto one options object and calls the same engine and control API the tests use.
+// The CLI: maps flags onto one options object and calls the same startEmulator() and control API the tests use.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,14 +8,16 @@ import { Command, CommanderError, Option } from 'commander';
 import { banner, readyLine } from './console/banner.js';
 import { chalkFor, formatDelivery, formatEvent, formatSent } from './console/printer.js';
 import { startRepl, type Repl } from './console/repl.js';
-import { ControlClient, DEFAULT_EMULATOR } from './control/client.js';
+import { RemoteControl, DEFAULT_EMULATOR } from './control/remote.js';
 import { runConversation } from './control/conversation-runner.js';
 import { defaultAppJid } from './domain/addresses.js';
 import { parseConversation } from './domain/conversation.js';
-import { DEFAULT_PRESENCE_VALUES, describePresence, presenceFromWord } from './domain/presence.js';
+import { describePresence } from './domain/presence.js';
 import { XmppError } from './domain/errors.js';
-import { startResolved, type EmulatorEvent, type RunningEmulator } from './index.js';
-import { CONFIG_FILE, fromConfigFile, fromEnv, parsePort, resolveOptions, type OptionsInput } from './options.js';
+import { OUTBOX_KINDS, PRESENCE_WORDS, presenceFromWord } from './domain/vocabulary.js';
+import type { EmulatorEvent } from './core/events.js';
+import { startEmulator, type RunningEmulator } from './core/start.js';
+import { CONFIG_FILE, loadOptions, parsePort, type OptionsInput } from './options.js';
 
 export interface CliIO {
   stdout: NodeJS.WriteStream | NodeJS.WritableStream;
@@ -48,7 +50,7 @@ function addStartOptions(cmd: Command): Command {
     .option('--app-yaml <file>', 'app.yaml to read inbound_services from; watched (env XMPP_EMU_APP_YAML; default ./app.yaml if present)')
     .option('--version <name=url>', 'a non-default version of the app and where it runs (repeatable)', collectVersion)
     .option('--presence <file>', 'presence fixture (JSON); watched (env XMPP_EMU_PRESENCE)')
-    .addOption(new Option('--default-presence <state>', 'presence of JIDs not configured otherwise').choices(['available', 'unavailable', 'away', 'chat', 'dnd', 'xa']))
+    .addOption(new Option('--default-presence <state>', 'presence of JIDs not configured otherwise').choices(PRESENCE_WORDS))
     .option('--strict-presence', 'report presence only for JIDs subscribed to the app, as production did')
     .option('--record <file>', 'append every event to FILE as one JSON line')
     .option('--json', 'print one JSON object per line instead of the human format')
@@ -74,7 +76,7 @@ interface StartFlags {
 
 function flagsToInput(f: StartFlags): OptionsInput {
   const input: OptionsInput = {
-    host: f.host, appUrl: f.appUrl, appId: f.appId, appYaml: f.appYaml, versions: f.version, presence: f.presence,
+    host: f.host, appUrl: f.appUrl, appId: f.appId, appYaml: f.appYaml, versions: f.version, presenceFile: f.presence,
     defaultPresence: f.defaultPresence as OptionsInput['defaultPresence'], strictPresence: f.strictPresence, record: f.record,
     json: f.json, consoleStyle: f.console as OptionsInput['consoleStyle'], deliveryTimeoutMs: positiveInt(f.deliveryTimeout, '--delivery-timeout'), outboxCap: positiveInt(f.outboxCap, '--outbox-cap'),
     outboxMaxBytes: positiveInt(f.outboxMaxBytes, '--outbox-max-bytes'),
@@ -84,8 +86,7 @@ function flagsToInput(f: StartFlags): OptionsInput {
 }
 
 function resolveStart(f: StartFlags, io: CliIO, extra: OptionsInput = {}) {
-  const file = f.config ? fromConfigFile(path.resolve(f.config), true) : fromConfigFile(path.resolve(CONFIG_FILE), false);
-  return resolveOptions({ ...flagsToInput(f), ...extra }, fromEnv(io.env), file);
+  return loadOptions({ flags: { ...flagsToInput(f), ...extra }, env: io.env, ...(f.config ? { configFile: f.config } : {}) });
 }
 
 function emulatorAddress(flag: string | undefined, io: CliIO): string {
@@ -112,7 +113,7 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number | undefine
       cb();
     },
   });
-  const em = await startResolved(options, { stdout: out, color });
+  const em = await startEmulator({ ...options, stdout: out, color });
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
@@ -123,7 +124,7 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number | undefine
   // Handlers go in before the ready line: whoever reads it may signal at once.
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
-  io.stdout.write(options.json ? `${readyLine(em)}\n` : banner(em, VERSION, chalkFor(color)));
+  io.stdout.write(options.json ? `${readyLine(em.info())}\n` : banner(em.info(), VERSION, chalkFor(color)));
   const wantRepl = flags.repl === false ? false : isTty(io.stdin) && !options.json;
   if (wantRepl) {
     repl = startRepl({
@@ -139,7 +140,7 @@ function historyFile(io: CliIO, flag?: string): string {
   return flag ?? io.env.XMPP_EMU_HISTORY ?? path.join(os.homedir(), '.xmpp_emu_history');
 }
 
-function printResult(io: CliIO, r: Awaited<ReturnType<ControlClient['injectMessage']>>, json: boolean): number {
+function printResult(io: CliIO, r: Awaited<ReturnType<RemoteControl['injectMessage']>>, json: boolean): number {
   io.stdout.write(json ? `${JSON.stringify(r)}\n` : `${formatDelivery(r, chalkFor(colorFor(io.stdout)))}\n`);
   return r.delivered ? 0 : 1;
 }
@@ -168,7 +169,7 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
     .option('--json', 'print the result as JSON')
     .argument('<body>', 'the message text')
     .action(async (body: string, f: { from: string; to?: string; type: string; emulator?: string; json?: boolean }) => {
-      const client = new ControlClient(emulatorAddress(f.emulator, io));
+      const client = new RemoteControl(emulatorAddress(f.emulator, io));
       done(printResult(io, await client.injectMessage({ from: f.from, to: f.to, body, type: f.type }), f.json ?? false));
     });
 
@@ -180,9 +181,9 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
     .option('--subscribed', 'mark the JID as subscribed to the app')
     .option('--unsubscribed', 'mark the JID as not subscribed')
     .action(async (jid: string, state: string, f: { status?: string; subscribed?: boolean; unsubscribed?: boolean; emulator?: string }) => {
-      const client = new ControlClient(emulatorAddress(f.emulator, io));
+      const client = new RemoteControl(emulatorAddress(f.emulator, io));
       const word = presenceFromWord(state);
-      if (!word) throw new CliFailure(`state "${state}" is not one of ${DEFAULT_PRESENCE_VALUES.join(', ')}`, 2);
+      if (!word) throw new CliFailure(`state "${state}" is not one of ${PRESENCE_WORDS.join(', ')}`, 2);
       const body: Record<string, unknown> = { ...word, status: f.status ?? '' };
       if (f.subscribed || f.unsubscribed) body.subscribed = !!f.subscribed;
       const p = await client.setPresence(jid, body);
@@ -192,7 +193,7 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
   emulatorOption(presence.command('list').description('list configured presence'))
     .option('--json', 'print JSON')
     .action(async (f: { json?: boolean; emulator?: string }) => {
-      const list = await new ControlClient(emulatorAddress(f.emulator, io)).listPresence();
+      const list = await new RemoteControl(emulatorAddress(f.emulator, io)).listPresence();
       if (f.json) io.stdout.write(`${JSON.stringify(list)}\n`);
       else {
         io.stdout.write(`default: ${describePresence(list.default)}${list.strict ? ' (strict: only subscribed JIDs)' : ''}\n`);
@@ -205,9 +206,9 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
     .option('--follow', 'keep printing events as they happen')
     .option('--json', 'one JSON object per line')
     .option('--to <jid>').option('--from <jid>').option('--contains <text>')
-    .addOption(new Option('--kind <kind>').choices(['message', 'invite', 'presence']))
+    .addOption(new Option('--kind <kind>').choices(OUTBOX_KINDS))
     .action(async (f: { follow?: boolean; json?: boolean; to?: string; from?: string; contains?: string; kind?: 'message'; emulator?: string }) => {
-      const client = new ControlClient(emulatorAddress(f.emulator, io));
+      const client = new RemoteControl(emulatorAddress(f.emulator, io));
       const c = chalkFor(colorFor(io.stdout));
       const filter = { to: f.to, from: f.from, contains: f.contains, kind: f.kind };
       for (const e of await client.outbox(filter)) io.stdout.write(f.json ? `${JSON.stringify(e)}\n` : `${formatSent(e, c)}\n`);
@@ -235,7 +236,7 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
     .option('--to <jid>', "talk to this app address (default the app's APP_ID@appspot.com)")
     .option('--history <file>', 'history file (default $XMPP_EMU_HISTORY, else ~/.xmpp_emu_history)')
     .action(async (f: { from: string; to?: string; history?: string; emulator?: string }) => {
-      const client = new ControlClient(emulatorAddress(f.emulator, io));
+      const client = new RemoteControl(emulatorAddress(f.emulator, io));
       const info = await client.info();
       // The feed is connected before the REPL greets, so no reply to the first line can be missed.
       const listeners = new Set<(e: EmulatorEvent) => void>();
@@ -270,7 +271,7 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
     .passThroughOptions()
     .action(async (cmd: string[], f: StartFlags & { quiet?: boolean }) => {
       const options = resolveStart(f, io, { console: !f.quiet, ...(f.port === undefined ? { port: 0 } : {}) });
-      const em = await startResolved(options, { stdout: io.stderr, color: colorFor(io.stderr) });
+      const em = await startEmulator({ ...options, stdout: io.stderr, color: colorFor(io.stderr) });
       done(await runChild(cmd, em, io));
     });
 
@@ -278,7 +279,7 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
     .argument('<files...>', 'conversation files (JSON)')
     .option('--json', 'print one JSON report per file')
     .action(async (files: string[], f: { json?: boolean; emulator?: string }) => {
-      const client = new ControlClient(emulatorAddress(f.emulator, io));
+      const client = new RemoteControl(emulatorAddress(f.emulator, io));
       const c = chalkFor(colorFor(io.stdout));
       let failed = 0;
       const counts = { passed: 0, failed: 0, skipped: 0 };

@@ -1,10 +1,11 @@
-// One options object: flags > environment > config file > defaults, resolved once and frozen.
+// One options object: flags > environment > config file > defaults, resolved once and frozen. Nothing else reads
+// the environment or the config file.
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseAppYaml } from './domain/app-yaml.js';
 import { BadRequestError } from './domain/errors.js';
-import { DEFAULT_PRESENCE_VALUES, type DefaultPresence } from './domain/presence.js';
 import { DEFAULT_QUOTAS, type QuotaLimits } from './domain/quotas.js';
+import { isOneOf, PRESENCE_WORDS, type PresenceWord } from './domain/vocabulary.js';
 
 /** The human console: one line per event, or the block the old dev server printed for each call. */
 export const CONSOLE_STYLES = ['lines', 'devserver'] as const;
@@ -20,9 +21,9 @@ export interface Options {
   appYaml: string | null;
   /** non-default versions: name → URL */
   versions: Readonly<Record<string, string>>;
-  /** presence fixture file, or null */
-  presence: string | null;
-  defaultPresence: DefaultPresence;
+  /** presence fixture file, or null (`--presence`, the config key `presence`, XMPP_EMU_PRESENCE) */
+  presenceFile: string | null;
+  defaultPresence: PresenceWord;
   strictPresence: boolean;
   /** transcript file (JSON lines), or null */
   record: string | null;
@@ -32,8 +33,6 @@ export interface Options {
   json: boolean;
   /** the human format: one line per event, or the old dev server's blocks */
   consoleStyle: ConsoleStyle;
-  /** open the REPL in `start` (the CLI decides from the terminal when unset) */
-  repl: boolean | null;
   /** how long an inbound POST to the app may take */
   deliveryTimeoutMs: number;
   /** how many outbox entries are kept before the oldest are dropped */
@@ -55,7 +54,7 @@ export const DEFAULTS = Object.freeze({
   port: 8095,
   appUrl: 'http://localhost:8080',
   appId: 'dev-app',
-  defaultPresence: 'available' as DefaultPresence,
+  defaultPresence: 'available' as PresenceWord,
   strictPresence: false,
   console: false,
   json: false,
@@ -66,10 +65,13 @@ export const DEFAULTS = Object.freeze({
   watch: true,
 });
 
-const KEYS: ReadonlyArray<keyof Options> = [
-  'host', 'port', 'appUrl', 'appId', 'appYaml', 'versions', 'presence', 'defaultPresence', 'strictPresence',
-  'record', 'console', 'json', 'consoleStyle', 'repl', 'deliveryTimeoutMs', 'outboxCap', 'outboxMaxBytes', 'quotas', 'watch',
-];
+/** Config-file keys and the option each sets: the option's own name, except `presence` (interface.md's name). */
+const CONFIG_KEYS: Readonly<Record<string, keyof Options>> = Object.freeze({
+  host: 'host', port: 'port', appUrl: 'appUrl', appId: 'appId', appYaml: 'appYaml', versions: 'versions',
+  presence: 'presenceFile', defaultPresence: 'defaultPresence', strictPresence: 'strictPresence', record: 'record',
+  console: 'console', json: 'json', consoleStyle: 'consoleStyle', deliveryTimeoutMs: 'deliveryTimeoutMs', outboxCap: 'outboxCap', outboxMaxBytes: 'outboxMaxBytes', quotas: 'quotas',
+  watch: 'watch',
+});
 
 /** The environment variables `start` reads, and the option each sets. */
 export const ENV_VARS: Readonly<Record<string, keyof Options>> = Object.freeze({
@@ -78,7 +80,7 @@ export const ENV_VARS: Readonly<Record<string, keyof Options>> = Object.freeze({
   XMPP_EMU_APP_URL: 'appUrl',
   XMPP_EMU_APP_ID: 'appId',
   XMPP_EMU_APP_YAML: 'appYaml',
-  XMPP_EMU_PRESENCE: 'presence',
+  XMPP_EMU_PRESENCE: 'presenceFile',
   XMPP_EMU_CONSOLE: 'consoleStyle',
 });
 
@@ -106,16 +108,33 @@ export function fromConfigFile(file: string, explicit: boolean): OptionsInput {
     throw new BadRequestError(`config file ${file} is not valid JSON: ${(e as Error).message}`);
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new BadRequestError(`config file ${file} must hold a JSON object`);
-  for (const k of Object.keys(data)) {
-    if (!(KEYS as string[]).includes(k)) throw new BadRequestError(`config file ${file}: unknown key "${k}" (known: ${KEYS.join(', ')})`);
+  const o: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(data)) {
+    const key = CONFIG_KEYS[k];
+    if (key === undefined) throw new BadRequestError(`config file ${file}: unknown key "${k}" (known: ${Object.keys(CONFIG_KEYS).join(', ')})`);
+    o[key] = v;
   }
-  const o = data as OptionsInput;
   const dir = path.dirname(file);
   // Paths in a config file are relative to the file.
-  for (const k of ['appYaml', 'presence', 'record'] as const) {
-    if (typeof o[k] === 'string') o[k] = path.resolve(dir, o[k] as string);
+  for (const k of ['appYaml', 'presenceFile', 'record'] as const) {
+    if (typeof o[k] === 'string') o[k] = path.resolve(dir, o[k]);
   }
-  return o;
+  return o as OptionsInput;
+}
+
+export interface LoadInput {
+  /** the command line's options, already mapped onto option names */
+  flags: OptionsInput;
+  env: NodeJS.ProcessEnv;
+  /** --config FILE; without it, ./xmpp-emu.config.json when present */
+  configFile?: string;
+  cwd?: string;
+}
+
+/** Flags > environment > config file > defaults: what `start` and `exec` run with. */
+export function loadOptions({ flags, env, configFile, cwd = process.cwd() }: LoadInput): Readonly<Options> {
+  const file = configFile ? fromConfigFile(path.resolve(cwd, configFile), true) : fromConfigFile(path.resolve(cwd, CONFIG_FILE), false);
+  return resolveOptions(flags, fromEnv(env), file);
 }
 
 export function parsePort(v: string | number, what: string): number {
@@ -124,7 +143,10 @@ export function parsePort(v: string | number, what: string): number {
   return n;
 }
 
-/** Merge layers (earlier wins) over the defaults, read app.yaml for the app id, check everything, freeze. */
+/**
+ * Merge layers (earlier wins) over the defaults, read app.yaml for the app id, check everything, freeze.
+ * Resolving options already resolved gives the same options, so startEmulator() takes either.
+ */
 export function resolveOptions(...layers: OptionsInput[]): Readonly<Options> {
   const pick = <K extends keyof OptionsInput>(k: K): OptionsInput[K] | undefined => {
     for (const l of layers) if (l[k] !== undefined) return l[k];
@@ -142,8 +164,8 @@ export function resolveOptions(...layers: OptionsInput[]): Readonly<Options> {
   if (!/^[a-z0-9][a-z0-9-]*$/i.test(appId)) throw new BadRequestError(`app id "${appId}" may hold only letters, digits and hyphens`);
 
   const defaultPresence = pick('defaultPresence') ?? DEFAULTS.defaultPresence;
-  if (!DEFAULT_PRESENCE_VALUES.includes(defaultPresence)) {
-    throw new BadRequestError(`default presence "${defaultPresence}" is not one of ${DEFAULT_PRESENCE_VALUES.join(', ')}`);
+  if (!isOneOf(defaultPresence, PRESENCE_WORDS)) {
+    throw new BadRequestError(`default presence "${defaultPresence}" is not one of ${PRESENCE_WORDS.join(', ')}`);
   }
   const versions = { ...(pick('versions') ?? {}) };
   for (const [name, url] of Object.entries(versions)) {
@@ -152,7 +174,7 @@ export function resolveOptions(...layers: OptionsInput[]): Readonly<Options> {
   }
   const appUrl = pick('appUrl') ?? DEFAULTS.appUrl;
   checkUrl(appUrl, 'app URL');
-  const presence = pick('presence') ?? null;
+  const presenceFile = pick('presenceFile') ?? null;
   const positive = (k: 'deliveryTimeoutMs' | 'outboxCap' | 'outboxMaxBytes'): number => {
     const v = pick(k) ?? DEFAULTS[k];
     if (!Number.isInteger(v) || v <= 0) throw new BadRequestError(`${k} must be a positive whole number, not ${v}`);
@@ -167,14 +189,13 @@ export function resolveOptions(...layers: OptionsInput[]): Readonly<Options> {
     appId,
     appYaml,
     versions: Object.freeze(versions),
-    presence: presence === null ? null : path.resolve(presence),
+    presenceFile: presenceFile === null ? null : path.resolve(presenceFile),
     defaultPresence,
     strictPresence: pick('strictPresence') ?? DEFAULTS.strictPresence,
     record: pick('record') ? path.resolve(pick('record')!) : null,
     console: pick('console') ?? DEFAULTS.console,
     json: pick('json') ?? DEFAULTS.json,
     consoleStyle,
-    repl: pick('repl') ?? null,
     deliveryTimeoutMs: positive('deliveryTimeoutMs'),
     outboxCap: positive('outboxCap'),
     outboxMaxBytes: positive('outboxMaxBytes'),

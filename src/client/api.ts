@@ -1,9 +1,9 @@
 // The service calls an app makes, shaped like the original Python API, over HTTP to the emulator.
-import { errorFromBody, UnspecifiedError } from '../domain/errors.js';
+import { UnspecifiedError } from '../domain/errors.js';
+import type { GetPresenceAnswer, SendMessageAnswer } from '../domain/wire.js';
+import { baseUrl, requestJson } from './transport.js';
 
-export const NO_ERROR = 0;
-export const INVALID_JID = 1;
-export const OTHER_ERROR = 2;
+export { NO_ERROR, INVALID_JID, OTHER_ERROR } from '../domain/wire.js';
 
 export const MESSAGE_TYPE_NONE = '';
 export const MESSAGE_TYPE_CHAT = 'chat';
@@ -35,25 +35,18 @@ export function emulatorBaseUrl(host = process.env.XMPP_EMULATOR_HOST): string {
   if (!host) {
     throw new UnspecifiedError('XMPP_EMULATOR_HOST is not set: start the emulator (xmpp-emu start) and export the line it prints');
   }
-  return (/^https?:\/\//.test(host) ? host : `http://${host}`).replace(/\/+$/, '');
+  return baseUrl(host);
 }
 
 async function call<T>(path: string, body: Record<string, unknown>, opts: ClientOptions): Promise<T> {
   const base = emulatorBaseUrl(opts.host);
   const version = opts.version ?? process.env.GAE_VERSION;
-  let res: Response;
-  try {
-    res = await fetch(`${base}${path}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', ...(version ? { 'X-AppEngine-Version': version } : {}) },
-      body: JSON.stringify(body),
-    });
-  } catch (e) {
-    throw new UnspecifiedError(`cannot reach the XMPP emulator at ${base}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`);
-  }
-  const data: unknown = await res.json().catch(() => null);
-  if (!res.ok) throw errorFromBody(data, res.status);
-  return data as T;
+  return requestJson<T>(`${base}${path}`, {
+    method: 'POST',
+    body,
+    headers: version ? { 'X-AppEngine-Version': version } : {},
+    unreachable: (cause, e) => `cannot reach the XMPP emulator at ${base}: ${cause?.message ?? e.message}`,
+  });
 }
 
 export interface SendMessageOptions extends ClientOptions {
@@ -66,7 +59,7 @@ export interface SendMessageOptions extends ClientOptions {
 export function sendMessage(jids: string, body: string, options?: SendMessageOptions): Promise<number>;
 export function sendMessage(jids: string[], body: string, options?: SendMessageOptions): Promise<number[]>;
 export async function sendMessage(jids: string | string[], body: string, options: SendMessageOptions = {}): Promise<number | number[]> {
-  const { statuses } = await call<{ statuses: number[] }>(
+  const { statuses } = await call<SendMessageAnswer>(
     '/v1/xmpp/send_message',
     { jids, body, from_jid: options.fromJid, message_type: options.messageType ?? MESSAGE_TYPE_CHAT, raw_xml: options.rawXml ?? false },
     options,
@@ -83,14 +76,6 @@ export interface GetPresenceOptions extends ClientOptions {
   getShow?: boolean;
 }
 
-interface PresenceWire {
-  jid: string;
-  valid: boolean;
-  available: boolean;
-  show: string;
-  status: string;
-}
-
 /**
  * One JID: whether it is available, or with getShow the pair [available, show].
  * A list: one [available, show, valid] triple per JID.
@@ -102,7 +87,7 @@ export async function getPresence(
   jid: string | string[],
   options: GetPresenceOptions = {},
 ): Promise<boolean | [boolean, string] | Array<[boolean, string, boolean]>> {
-  const { presence } = await call<{ presence: PresenceWire[] }>('/v1/xmpp/get_presence', { jid, from_jid: options.fromJid }, options);
+  const { presence } = await call<GetPresenceAnswer>('/v1/xmpp/get_presence', { jid, from_jid: options.fromJid }, options);
   if (Array.isArray(jid)) return presence.map((p): [boolean, string, boolean] => [p.available, p.show, p.valid]);
   const p = presence[0]!;
   return options.getShow ? [p.available, p.show] : p.available;

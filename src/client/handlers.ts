@@ -1,11 +1,12 @@
 // The app's side of inbound delivery: an express router for every /_ah/xmpp/... path, and a command handler.
 import express, { Router, type Request, type Response } from 'express';
 import multer from 'multer';
+import { INBOUND_PRESENCE_TYPES, isOneOf, SUBSCRIPTION_TYPES, type InboundPresenceType, type SubscriptionType } from '../domain/vocabulary.js';
 import type { ClientOptions } from './api.js';
 import { InvalidMessageError, Message } from './message.js';
 
 export interface PresenceNotification {
-  type: 'available' | 'unavailable' | 'probe';
+  type: InboundPresenceType;
   from: string;
   to: string;
   show: string;
@@ -14,7 +15,7 @@ export interface PresenceNotification {
 }
 
 export interface SubscriptionNotification {
-  type: 'subscribe' | 'subscribed' | 'unsubscribe' | 'unsubscribed';
+  type: SubscriptionType;
   from: string;
   to: string;
   stanza: string;
@@ -44,8 +45,6 @@ export interface XmppRouterOptions {
 }
 
 export const DEFAULT_ERROR_MESSAGE = 'Oops. Something went wrong.';
-const PRESENCE_TYPES = ['available', 'unavailable', 'probe'];
-const SUBSCRIPTION_TYPES = ['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed'];
 
 function text(req: Request, name: string): string {
   const v = (req.body as Record<string, unknown> | undefined)?.[name];
@@ -83,9 +82,9 @@ export function xmppRouter(options: XmppRouterOptions): Router {
 
   r.post('/_ah/xmpp/presence/:type/', fields, async (req, res) => {
     const type = String(req.params.type);
-    if (!PRESENCE_TYPES.includes(type)) return void res.status(404).end();
+    if (!isOneOf(type, INBOUND_PRESENCE_TYPES)) return void res.status(404).end();
     await options.presence?.(
-      { type: type as PresenceNotification['type'], from: text(req, 'from'), to: text(req, 'to'), show: text(req, 'show'), status: text(req, 'status'), stanza: text(req, 'stanza') },
+      { type, from: text(req, 'from'), to: text(req, 'to'), show: text(req, 'show'), status: text(req, 'status'), stanza: text(req, 'stanza') },
       req,
       res,
     );
@@ -94,8 +93,8 @@ export function xmppRouter(options: XmppRouterOptions): Router {
 
   r.post('/_ah/xmpp/subscription/:type/', fields, async (req, res) => {
     const type = String(req.params.type);
-    if (!SUBSCRIPTION_TYPES.includes(type)) return void res.status(404).end();
-    await options.subscription?.({ type: type as SubscriptionNotification['type'], from: text(req, 'from'), to: text(req, 'to'), stanza: text(req, 'stanza') }, req, res);
+    if (!isOneOf(type, SUBSCRIPTION_TYPES)) return void res.status(404).end();
+    await options.subscription?.({ type, from: text(req, 'from'), to: text(req, 'to'), stanza: text(req, 'stanza') }, req, res);
     done(res);
   });
 

@@ -3,9 +3,10 @@ import fs from 'node:fs';
 import readline from 'node:readline';
 import type { ChalkInstance } from 'chalk';
 import type { EmulatorEvent } from '../core/events.js';
-import type { ControlPort } from '../index.js';
+import type { ControlPort } from '../control/port.js';
 import { formatDelivery, chalkFor } from './printer.js';
-import { describePresence, presenceFromWord } from '../domain/presence.js';
+import { describePresence } from '../domain/presence.js';
+import { inboundPresenceFromWord, PRESENCE_WORDS, presenceFromWord } from '../domain/vocabulary.js';
 
 export interface ReplOptions {
   port: ControlPort;
@@ -110,7 +111,7 @@ export function startRepl(o: ReplOptions): Repl {
     prompt();
   };
 
-  const offEvents = (o.events ?? o.port.onEvent)((e: EmulatorEvent) => {
+  const offEvents = (o.events ?? ((l) => o.port.onEvent(l)))((e: EmulatorEvent) => {
     if (e.type === 'sent') {
       e.entry.to.forEach((j) => known.add(j));
       if (!o.showReplies) return;
@@ -165,7 +166,7 @@ export function startRepl(o: ReplOptions): Repl {
         }
         const word = presenceFromWord(args[1]!);
         if (!word) {
-          print(`unknown state ${args[1]}; use available, unavailable, away, chat, dnd or xa`);
+          print(`unknown state ${args[1]}; use ${PRESENCE_WORDS.join(', ')}`);
           break;
         }
         const p = await o.port.setPresence(args[0]!, { ...word, status: args.slice(2).join(' ') });
@@ -184,10 +185,10 @@ export function startRepl(o: ReplOptions): Repl {
         const [kind, word, ...more] = args;
         let r;
         if (kind === 'presence') {
+          // An unknown word goes as the type, so the emulator's own error names the choices.
           const w = word ?? 'available';
-          const show = ['away', 'chat', 'dnd', 'xa'].includes(w) ? w : undefined;
-          const ptype = (show ? 'available' : w) as 'available';
-          r = await o.port.injectPresence({ from, to, type: ptype, ...(show ? { show } : {}), ...(more.length ? { status: more.join(' ') } : {}) });
+          const presence = inboundPresenceFromWord(w) ?? { type: w as 'available' };
+          r = await o.port.injectPresence({ from, to, ...presence, ...(more.length ? { status: more.join(' ') } : {}) });
         } else if (kind === 'subscription') r = await o.port.injectSubscription({ from, to, type: (word ?? 'subscribe') as 'subscribe' });
         else if (kind === 'error') {
           const stanza = rest.slice('error'.length).trim();

@@ -1,7 +1,7 @@
 // Plays a conversation against a running app through any ControlPort and reports each step.
 import { describeStep, expectFilter, type Conversation, type Step } from '../domain/conversation.js';
 import { TimeoutError } from '../domain/errors.js';
-import type { ControlPort } from '../index.js';
+import type { ControlPort } from './port.js';
 import type { DeliveryResult } from '../core/events.js';
 
 export interface StepReport {

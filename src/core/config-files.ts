@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import type { FSWatcher } from 'chokidar';
 import { parseAppYaml } from '../domain/app-yaml.js';
 import { parsePresenceFixture } from '../domain/presence.js';
-import type { Emulator } from './emulator.js';
+import type { Engine } from './engine.js';
 
 export interface ConfigFile {
   source: 'app.yaml' | 'presence';
@@ -12,25 +12,25 @@ export interface ConfigFile {
   apply(text: string): string;
 }
 
-export function appYamlFile(emulator: Emulator, file: string): ConfigFile {
+export function appYamlFile(engine: Engine, file: string): ConfigFile {
   return {
     source: 'app.yaml',
     path: file,
     apply(text) {
       const yaml = parseAppYaml(text);
-      emulator.setInboundServices(yaml.inboundServices);
+      engine.setInboundServices(yaml.inboundServices);
       return `inbound services: ${yaml.inboundServices.length ? yaml.inboundServices.join(', ') : 'none'}`;
     },
   };
 }
 
-export function presenceFile(emulator: Emulator, file: string): ConfigFile {
+export function presenceFile(engine: Engine, file: string): ConfigFile {
   return {
     source: 'presence',
     path: file,
     apply(text) {
       const fixture = parsePresenceFixture(text);
-      emulator.applyPresenceFixture(fixture);
+      engine.applyPresenceFixture(fixture);
       return `presence: ${fixture.jids.size} JIDs, ${fixture.subscribed.length} subscribed`;
     },
   };
@@ -52,20 +52,20 @@ export function loadConfigFile(c: ConfigFile): string {
 }
 
 /** Re-read on every change; a broken edit keeps the last good state and says why. */
-export async function watchConfigFile(c: ConfigFile, emulator: Emulator): Promise<FSWatcher> {
+export async function watchConfigFile(c: ConfigFile, engine: Engine): Promise<FSWatcher> {
   const reload = (): void => {
     let text: string;
     try {
       text = fs.readFileSync(c.path, 'utf8');
     } catch (e) {
-      emulator.emit({ type: 'config', source: c.source, ok: false, message: `cannot read ${c.path} (${(e as NodeJS.ErrnoException).code}); keeping the last good state` });
+      engine.emit({ type: 'config', source: c.source, ok: false, message: `cannot read ${c.path} (${(e as NodeJS.ErrnoException).code}); keeping the last good state` });
       return;
     }
     try {
       const summary = c.apply(text);
-      emulator.emit({ type: 'config', source: c.source, ok: true, message: `reloaded ${c.path}: ${summary}` });
+      engine.emit({ type: 'config', source: c.source, ok: true, message: `reloaded ${c.path}: ${summary}` });
     } catch (e) {
-      emulator.emit({ type: 'config', source: c.source, ok: false, message: `${c.path}: ${(e as Error).message}; keeping the last good state` });
+      engine.emit({ type: 'config', source: c.source, ok: false, message: `${c.path}: ${(e as Error).message}; keeping the last good state` });
     }
   };
   // Imported here so that a run with nothing to watch does not load it.

@@ -1,8 +1,5 @@
 // The one event stream every surface subscribes to. Records keep their wire names (snake_case).
-import type { InboundKind } from '../domain/inbound.js';
-import type { PresenceState } from '../domain/presence.js';
-
-export type OutboxKind = 'message' | 'invite' | 'presence';
+import type { InboundKind, OutboxKind, PresenceState } from '../domain/vocabulary.js';
 
 /** How a call reached the emulator: the JSON service API, App Engine's API-server protocol (Go/Python 3 on
  * /rpc_http, the Python 2 remote_api stub on /), or a connected XMPP client. */

@@ -1,7 +1,8 @@
 // The bounded store of what the app sent: capped in entries and in bytes (oldest dropped, and counted), indexed by
 // recipient, queried by monotonic id, awaitable. Self-contained: each namespace can own one.
 import { bareJid } from '../domain/jid.js';
-import type { OutboxEntry, OutboxKind } from './events.js';
+import type { OutboxKind } from '../domain/vocabulary.js';
+import type { OutboxEntry } from './events.js';
 
 /** A user's pattern: a RegExp or any linear-time equivalent with the same `test`. */
 export interface Pattern {
@@ -20,6 +21,14 @@ export interface OutboxFilter {
   matches?: Pattern;
   /** only entries with an id greater than this */
   since?: number;
+}
+
+/** The filter in a line, for a time-out message. */
+export function describeFilter(f: OutboxFilter): string {
+  const parts = Object.entries(f)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${v !== null && typeof v === 'object' ? `/${(v as Pattern).source}/` : JSON.stringify(v)}`);
+  return parts.length ? `{${parts.join(', ')}}` : 'anything';
 }
 
 export interface OutboxLimits {

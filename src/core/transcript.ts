@@ -1,10 +1,10 @@
 // --record FILE: every event appended as one JSON line, written synchronously so a crash loses nothing written.
 import fs from 'node:fs';
-import type { Emulator } from './emulator.js';
+import type { Engine } from './engine.js';
 
-export function recordTranscript(emulator: Emulator, file: string): () => void {
+export function recordTranscript(engine: Engine, file: string): () => void {
   const fd = fs.openSync(file, 'a');
-  const off = emulator.on((event) => {
+  const off = engine.onEvent((event) => {
     fs.writeSync(fd, `${JSON.stringify(event)}\n`);
   });
   return () => {

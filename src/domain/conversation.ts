@@ -1,14 +1,23 @@
 // Conversation files: a scripted exchange (inject, then expect what the app sends), parsed and checked, no I/O.
 import { BadRequestError } from './errors.js';
 import { parseJid } from './jid.js';
+import {
+  inboundPresenceFromWord,
+  isOneOf,
+  OUTBOX_KINDS,
+  SUBSCRIPTION_TYPES,
+  type InboundPresenceType,
+  type OutboxKind,
+  type SubscriptionType,
+} from './vocabulary.js';
 
 export type Step =
   | { kind: 'send'; from: string; to?: string; body: string; type?: string }
-  | { kind: 'presence'; from: string; to?: string; type?: 'available' | 'unavailable' | 'probe'; show?: string; status?: string }
-  | { kind: 'subscription'; from: string; to?: string; type: 'subscribe' | 'subscribed' | 'unsubscribe' | 'unsubscribed' }
+  | { kind: 'presence'; from: string; to?: string; type?: InboundPresenceType; show?: string; status?: string }
+  | { kind: 'subscription'; from: string; to?: string; type: SubscriptionType }
   | { kind: 'error'; from: string; to?: string; stanza?: string }
   | { kind: 'set_presence'; jid: string; state: unknown }
-  | { kind: 'expect'; outboxKind: 'message' | 'invite' | 'presence'; to: string; body?: string; contains?: string; matches?: RegExp; timeoutMs: number };
+  | { kind: 'expect'; outboxKind: OutboxKind; to: string; body?: string; contains?: string; matches?: RegExp; timeoutMs: number };
 
 export interface Conversation {
   name: string;
@@ -17,7 +26,6 @@ export interface Conversation {
 
 export const DEFAULT_EXPECT_TIMEOUT_MS = 2000;
 const STEP_KINDS = ['send', 'presence', 'subscription', 'error', 'set_presence', 'expect'] as const;
-const SHOWS = ['away', 'chat', 'dnd', 'xa'];
 
 type Obj = Record<string, unknown>;
 
@@ -82,21 +90,19 @@ export function parseConversation(text: string, file: string): Conversation {
       case 'presence': {
         only(raw, ['presence', 'from', 'to', 'status'], where);
         const from = jid(raw, 'from', where, defFrom);
-        const word = typeof v === 'string' ? v : undefined;
-        if (word === undefined || !['available', 'unavailable', 'probe', ...SHOWS].includes(word)) {
+        const word = typeof v === 'string' ? inboundPresenceFromWord(v) : null;
+        if (word === null) {
           throw new BadRequestError(`${where}: "presence" must be available, unavailable, probe, away, chat, dnd or xa`);
         }
         const status = str(raw, 'status', where);
-        const show = SHOWS.includes(word) ? word : undefined;
-        const type = show ? 'available' : (word as 'available' | 'unavailable' | 'probe');
-        return { kind, from, ...withTo(raw), type, ...(show ? { show } : {}), ...(status !== undefined ? { status } : {}) };
+        return { kind, from, ...withTo(raw), ...word, ...(status !== undefined ? { status } : {}) };
       }
       case 'subscription': {
         only(raw, ['subscription', 'from', 'to'], where);
-        if (typeof v !== 'string' || !['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed'].includes(v)) {
+        if (!isOneOf(v, SUBSCRIPTION_TYPES)) {
           throw new BadRequestError(`${where}: "subscription" must be subscribe, subscribed, unsubscribe or unsubscribed`);
         }
-        return { kind, from: jid(raw, 'from', where, defFrom), ...withTo(raw), type: v as 'subscribe' };
+        return { kind, from: jid(raw, 'from', where, defFrom), ...withTo(raw), type: v };
       }
       case 'error': {
         only(raw, ['error', 'from', 'to'], where);
@@ -112,8 +118,8 @@ export function parseConversation(text: string, file: string): Conversation {
         const o: Obj = typeof v === 'string' ? { body: v } : isObj(v) ? v : {};
         if (!isObj(v) && typeof v !== 'string') throw new BadRequestError(`${where}: "expect" must be the exact body or an object`);
         only(o, ['body', 'contains', 'matches', 'flags', 'to', 'kind', 'timeout_ms'], `${where} expect`);
-        const outboxKind = (str(o, 'kind', where) ?? 'message') as 'message';
-        if (!['message', 'invite', 'presence'].includes(outboxKind)) throw new BadRequestError(`${where}: expect.kind must be message, invite or presence`);
+        const outboxKind = str(o, 'kind', where) ?? 'message';
+        if (!isOneOf(outboxKind, OUTBOX_KINDS)) throw new BadRequestError(`${where}: expect.kind must be message, invite or presence`);
         let matches: RegExp | undefined;
         const pattern = str(o, 'matches', where);
         if (pattern !== undefined) {
@@ -161,7 +167,7 @@ function escapeRegExp(s: string): string {
 }
 
 /** The outbox filter an expect step waits for. */
-export function expectFilter(s: Extract<Step, { kind: 'expect' }>): { kind: 'message' | 'invite' | 'presence'; to: string; contains?: string; matches?: RegExp } {
+export function expectFilter(s: Extract<Step, { kind: 'expect' }>): { kind: OutboxKind; to: string; contains?: string; matches?: RegExp } {
   return {
     kind: s.outboxKind,
     to: s.to,

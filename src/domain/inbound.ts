@@ -6,7 +6,6 @@ import { parseJid } from './jid.js';
 import { errorStanza, messageStanza, presenceStanza } from './stanza.js';
 import {
   MAX_MESSAGE_BYTES,
-  MESSAGE_TYPES,
   optionalString,
   rejectUnknownFields,
   requireObject,
@@ -14,9 +13,15 @@ import {
   validateShow,
   validateStatus,
 } from './validate.js';
+import {
+  INBOUND_PRESENCE_TYPES,
+  isDeliverableMessageType,
+  isOneOf,
+  MESSAGE_TYPES,
+  SUBSCRIPTION_TYPES,
+  type InboundKind,
+} from './vocabulary.js';
 import { firstNonXmlChar, xmlDocumentError } from './xml.js';
-
-export type InboundKind = 'message' | 'presence' | 'subscription' | 'error';
 
 export const SERVICE_FOR: Record<InboundKind, XmppService> = {
   message: 'xmpp_message',
@@ -24,10 +29,6 @@ export const SERVICE_FOR: Record<InboundKind, XmppService> = {
   subscription: 'xmpp_subscribe',
   error: 'xmpp_error',
 };
-
-export const INBOUND_PRESENCE_TYPES = ['available', 'unavailable', 'probe'] as const;
-export const SUBSCRIPTION_TYPES = ['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed'] as const;
-export type SubscriptionType = (typeof SUBSCRIPTION_TYPES)[number];
 
 /** How the dev server labelled each part: every part names its charset. */
 export const TEXT_PART = 'text/plain; charset="UTF-8"';
@@ -111,7 +112,7 @@ export function planMessage(input: unknown, ctx: InboundContext): Plan {
   const bad = firstNonXmlChar(body);
   if (bad) throw new InvalidXmlError(`body contains ${bad}, which an XMPP stanza cannot carry`);
   const type = optionalString(f, 'type') ?? 'chat';
-  if (!(MESSAGE_TYPES as readonly string[]).includes(type)) {
+  if (!isOneOf(type, MESSAGE_TYPES)) {
     throw new InvalidTypeError(`type "${truncate(type)}" is not one of: "", chat, normal, error, groupchat, headline`);
   }
   const stanza = messageStanza({ from, to, type, body });
@@ -128,7 +129,7 @@ export function planMessage(input: unknown, ctx: InboundContext): Plan {
   };
   const bytes = Buffer.byteLength(body, 'utf8');
   const rule =
-    type !== 'chat' && type !== 'normal' && type !== ''
+    !isDeliverableMessageType(type)
       ? `messages of type "${type}" are not delivered to the app (only chat and normal are)`
       : bytes > MAX_MESSAGE_BYTES
         ? `the message body is ${bytes} bytes; incoming messages over ${MAX_MESSAGE_BYTES} bytes (100 KB) are not delivered`
@@ -143,7 +144,7 @@ export function planPresence(input: unknown, ctx: InboundContext): Plan {
   const to = readToJid(f, ctx.app);
   let type = optionalString(f, 'type') ?? 'available';
   if (type === '') type = 'available';
-  if (!(INBOUND_PRESENCE_TYPES as readonly string[]).includes(type)) {
+  if (!isOneOf(type, INBOUND_PRESENCE_TYPES)) {
     throw new InvalidTypeError(`type "${truncate(type)}" is not one of: ${INBOUND_PRESENCE_TYPES.join(', ')}`);
   }
   const show = validateShow(optionalString(f, 'show') ?? '', 'show');
@@ -162,7 +163,7 @@ export function planSubscription(input: unknown, ctx: InboundContext): Plan {
   const from = readFromJid(f);
   const to = readToJid(f, ctx.app);
   const type = optionalString(f, 'type');
-  if (type === undefined || !(SUBSCRIPTION_TYPES as readonly string[]).includes(type)) {
+  if (type === undefined || !isOneOf(type, SUBSCRIPTION_TYPES)) {
     throw new InvalidTypeError(`type ${type === undefined ? 'is missing; it must be' : `"${truncate(type)}" is not`} one of: ${SUBSCRIPTION_TYPES.join(', ')}`);
   }
   const stanza = presenceStanza({ from, to, type });

@@ -1,32 +1,16 @@
 // Fake presence and subscription state: what get_presence answers, with no I/O.
 import { BadRequestError } from './errors.js';
 import { bareJid, parseJid } from './jid.js';
-import { SHOW_VALUES, validateStatus, type Show } from './validate.js';
-
-export interface PresenceState {
-  available: boolean;
-  show: Show;
-  status: string;
-}
-
-export const DEFAULT_PRESENCE_VALUES = ['available', 'unavailable', 'away', 'chat', 'dnd', 'xa'] as const;
-export type DefaultPresence = (typeof DEFAULT_PRESENCE_VALUES)[number];
+import { validateStatus } from './validate.js';
+import { isOneOf, PRESENCE_WORDS, presenceFromWord, SHOW_VALUES, type PresenceState, type Show } from './vocabulary.js';
 
 const UNAVAILABLE: PresenceState = Object.freeze({ available: false, show: '', status: '' });
-
-/** `available`, `unavailable`, or a show value (which means available with that show). */
-export function presenceFromWord(word: string): PresenceState | null {
-  if (word === 'available') return { available: true, show: '', status: '' };
-  if (word === 'unavailable') return { ...UNAVAILABLE };
-  if ((SHOW_VALUES as readonly string[]).includes(word) && word !== '') return { available: true, show: word as Show, status: '' };
-  return null;
-}
 
 /** A presence entry as written in a presence file or in PUT /v1/presence/:jid. */
 export function readPresenceEntry(value: unknown, where: string): PresenceState {
   if (typeof value === 'string') {
     const p = presenceFromWord(value);
-    if (!p) throw new BadRequestError(`${where}: "${value}" is not one of ${DEFAULT_PRESENCE_VALUES.join(', ')}`);
+    if (!p) throw new BadRequestError(`${where}: "${value}" is not one of ${PRESENCE_WORDS.join(', ')}`);
     return p;
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -37,7 +21,7 @@ export function readPresenceEntry(value: unknown, where: string): PresenceState 
     if (!['available', 'show', 'status'].includes(k)) throw new BadRequestError(`${where}: unknown field "${k}" (expected available, show, status)`);
   }
   if (o.available !== undefined && typeof o.available !== 'boolean') throw new BadRequestError(`${where}.available must be true or false`);
-  if (o.show !== undefined && (typeof o.show !== 'string' || !(SHOW_VALUES as readonly string[]).includes(o.show))) {
+  if (o.show !== undefined && !isOneOf(o.show, SHOW_VALUES)) {
     throw new BadRequestError(`${where}.show must be one of "", away, chat, dnd, xa`);
   }
   if (o.status !== undefined && typeof o.status !== 'string') throw new BadRequestError(`${where}.status must be a string`);
@@ -70,7 +54,7 @@ export function parsePresenceFixture(text: string): PresenceFixture {
   let def: PresenceState | null = null;
   if (o.default !== undefined) {
     def = typeof o.default === 'string' ? presenceFromWord(o.default) : null;
-    if (!def) throw new BadRequestError(`"default" must be one of ${DEFAULT_PRESENCE_VALUES.join(', ')}`);
+    if (!def) throw new BadRequestError(`"default" must be one of ${PRESENCE_WORDS.join(', ')}`);
   }
   const subscribed: string[] = [];
   if (o.subscribed !== undefined) {

@@ -10,18 +10,12 @@ import {
   NoBodyError,
 } from './errors.js';
 import { parseJid } from './jid.js';
+import { MESSAGE_TYPES, SEND_PRESENCE_TYPES, SHOW_VALUES, type MessageType, type SendPresenceType, type Show } from './vocabulary.js';
 import { firstNonXmlChar, xmlFragmentError } from './xml.js';
 
-export const MESSAGE_TYPES = ['', 'chat', 'error', 'groupchat', 'headline', 'normal'] as const;
-export const PRESENCE_TYPES = ['', 'unavailable', 'probe'] as const;
-export const SHOW_VALUES = ['', 'away', 'chat', 'dnd', 'xa'] as const;
 export const MAX_STATUS_LENGTH = 1024;
 export const MAX_MESSAGE_BYTES = 100 * 1024;
 export const MAX_CALL_BYTES = 1024 * 1024;
-
-export type MessageType = (typeof MESSAGE_TYPES)[number];
-export type PresenceType = (typeof PRESENCE_TYPES)[number];
-export type Show = (typeof SHOW_VALUES)[number];
 
 type Fields = Record<string, unknown>;
 
@@ -165,7 +159,7 @@ export interface SendPresenceRequest {
   jid: string;
   status: string | undefined;
   fromJid: string | undefined;
-  presenceType: PresenceType;
+  presenceType: SendPresenceType;
   presenceShow: Show;
 }
 
@@ -188,7 +182,7 @@ export function validateSendPresence(input: unknown): SendPresenceRequest {
   const f = requireObject(input);
   rejectUnknownFields(f, ['jid', 'status', 'from_jid', 'presence_type', 'presence_show']);
   const jid = readSingleJid(f, 'jid');
-  const presenceType = oneOf(optionalString(f, 'presence_type') ?? '', PRESENCE_TYPES, 'presence_type', InvalidTypeError);
+  const presenceType = oneOf(optionalString(f, 'presence_type') ?? '', SEND_PRESENCE_TYPES, 'presence_type', InvalidTypeError);
   const presenceShow = validateShow(optionalString(f, 'presence_show') ?? '');
   const status = validateStatus(optionalString(f, 'status'));
   return { jid, status, fromJid: optionalString(f, 'from_jid'), presenceType, presenceShow };

@@ -1,10 +1,9 @@
 // The developer's side: inject inbound traffic, read and await the outbox, set presence, read counters.
 import { Router, type Request, type Response } from 'express';
-import type { Emulator } from '../core/emulator.js';
+import type { Engine } from '../core/engine.js';
 import type { Outbox, OutboxFilter } from '../core/outbox.js';
-import { appAddresses } from '../domain/addresses.js';
-import { BadRequestError, TimeoutError } from '../domain/errors.js';
-import type { InboundKind } from '../domain/inbound.js';
+import { BadRequestError } from '../domain/errors.js';
+import { INBOUND_KINDS, isOneOf, OUTBOX_KINDS } from '../domain/vocabulary.js';
 
 const MAX_WAIT_MS = 10 * 60_000;
 
@@ -28,7 +27,7 @@ export function filterFromQuery(req: Request): OutboxFilter {
   const f: OutboxFilter = {};
   const kind = queryString(req, 'kind');
   if (kind !== undefined) {
-    if (kind !== 'message' && kind !== 'invite' && kind !== 'presence') throw new BadRequestError(`kind "${kind}" is not one of: message, invite, presence`);
+    if (!isOneOf(kind, OUTBOX_KINDS)) throw new BadRequestError(`kind "${kind}" is not one of: ${OUTBOX_KINDS.join(', ')}`);
     f.kind = kind;
   }
   for (const k of ['to', 'from', 'contains'] as const) {
@@ -86,60 +85,61 @@ async function writeListing(res: Response, outbox: Outbox, filter: OutboxFilter,
   res.end(`${chunk}],"stats":${JSON.stringify(outbox.stats())}}`);
 }
 
-export function controlApi(emulator: Emulator): Router {
+type Method = 'get' | 'post' | 'put' | 'delete';
+type Handle = (engine: Engine, req: Request, res: Response) => unknown;
+
+/** Every control route, documented where it is handled. The guard's list of paths is derived from this table. */
+export const CONTROL_ROUTES: ReadonlyArray<{ method: Method; path: string; handle: Handle }> = [
+  // Inject what a user sends: POST /v1/inbound/message|presence|subscription|error → the delivery result.
+  ...INBOUND_KINDS.map((kind) => ({
+    method: 'post' as const,
+    path: `/v1/inbound/${kind}`,
+    handle: async (engine: Engine, req: Request, res: Response) => {
+      res.json(await engine.inject(kind, req.body));
+    },
+  })),
+  // What the app sent, oldest first, with the store's counters, streamed.
+  {
+    method: 'get',
+    path: '/v1/outbox',
+    handle: async (engine, req, res) => {
+      const limit = queryInt(req, 'limit', 1, Number.MAX_SAFE_INTEGER);
+      await writeListing(res, engine.outboxStore, filterFromQuery(req), limit);
+    },
+  },
+  // Long-poll for the first match; 408 on time-out. A client that hangs up stops the wait.
+  {
+    method: 'get',
+    path: '/v1/outbox/wait',
+    handle: async (engine, req, res) => {
+      const filter = filterFromQuery(req);
+      const timeoutMs = queryInt(req, 'timeout_ms', 0, MAX_WAIT_MS);
+      const abort = new AbortController();
+      res.on('close', () => abort.abort());
+      try {
+        res.json({ entry: await engine.waitFor({ ...filter, ...(timeoutMs !== undefined ? { timeoutMs } : {}) }, abort.signal) });
+      } catch (e) {
+        if (!res.destroyed) throw e;
+      }
+    },
+  },
+  { method: 'delete', path: '/v1/outbox', handle: async (engine, _req, res) => res.json({ cleared: await engine.clearOutbox() }) },
+  { method: 'get', path: '/v1/presence', handle: async (engine, _req, res) => res.json(await engine.listPresence()) },
+  // A word ("away") or {available, show?, status?, subscribed?}.
+  {
+    method: 'put',
+    path: '/v1/presence/:jid',
+    handle: async (engine, req, res) => res.json({ jid: req.params.jid, ...(await engine.setPresence(String(req.params.jid), req.body)) }),
+  },
+  { method: 'get', path: '/v1/stats', handle: (engine, _req, res) => res.json(engine.stats()) },
+  { method: 'get', path: '/v1/info', handle: (engine, _req, res) => res.json(engine.info()) },
+];
+
+/** The path prefixes the guard covers: every route's path up to its first parameter. */
+export const CONTROL_PATHS: readonly string[] = [...new Set(CONTROL_ROUTES.map((r) => r.path.replace(/\/:.*$/, '')))];
+
+export function controlApi(engine: Engine): Router {
   const r = Router();
-
-  for (const kind of ['message', 'presence', 'subscription', 'error'] as InboundKind[]) {
-    r.post(`/v1/inbound/${kind}`, async (req, res) => {
-      res.json(await emulator.inject(kind, req.body));
-    });
-  }
-
-  r.get('/v1/outbox', async (req, res) => {
-    const limit = queryInt(req, 'limit', 1, Number.MAX_SAFE_INTEGER);
-    await writeListing(res, emulator.outbox, filterFromQuery(req), limit);
-  });
-
-  r.get('/v1/outbox/wait', async (req, res) => {
-    const filter = filterFromQuery(req);
-    const timeoutMs = queryInt(req, 'timeout_ms', 0, MAX_WAIT_MS) ?? 10_000;
-    const abort = new AbortController();
-    res.on('close', () => abort.abort());
-    const entry = await emulator.outbox.wait(filter, timeoutMs, abort.signal);
-    if (res.destroyed) return;
-    if (!entry) throw new TimeoutError(`no outbox entry matched within ${timeoutMs} ms`);
-    res.json({ entry });
-  });
-
-  r.delete('/v1/outbox', (_req, res) => {
-    res.json({ cleared: emulator.clearOutbox() });
-  });
-
-  r.get('/v1/presence', (_req, res) => {
-    res.json(emulator.presence.list());
-  });
-
-  r.put('/v1/presence/:jid', (req, res) => {
-    res.json({ jid: req.params.jid, ...emulator.setPresence(String(req.params.jid), req.body) });
-  });
-
-  r.get('/v1/stats', (_req, res) => {
-    const m = process.memoryUsage();
-    res.json({ quotas: emulator.quotas.snapshot(), outbox: emulator.outbox.stats(), memory: { rss_bytes: m.rss, heap_used_bytes: m.heapUsed } });
-  });
-
-  r.get('/v1/info', (_req, res) => {
-    const o = emulator.options;
-    res.json({
-      app_id: o.appId,
-      app_url: o.appUrl,
-      versions: o.versions,
-      addresses: appAddresses(emulator.app),
-      inbound_services: emulator.inboundServices,
-      app_yaml: o.appYaml,
-      presence_file: o.presence,
-      strict_presence: o.strictPresence,
-    });
-  });
+  for (const route of CONTROL_ROUTES) r[route.method](route.path, (req, res) => route.handle(engine, req, res));
   return r;
 }

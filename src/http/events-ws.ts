@@ -2,7 +2,7 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
-import type { Emulator } from '../core/emulator.js';
+import type { Engine } from '../core/engine.js';
 import { refusal } from './guard.js';
 
 const MAX_BUFFERED = 16 * 1024 * 1024;
@@ -13,7 +13,7 @@ function refuse(socket: Duplex, status: number, text: string, reason: string): v
   socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
-export function attachEventsFeed(server: http.Server, emulator: Emulator, listenHost: string): { close(): void } {
+export function attachEventsFeed(server: http.Server, engine: Engine, listenHost: string): { close(): void } {
   // ws is loaded by the first subscriber, not at start-up.
   let wss: WebSocketServer | null = null;
   let closed = false;
@@ -36,13 +36,13 @@ export function attachEventsFeed(server: http.Server, emulator: Emulator, listen
   });
   function onConnection(ws: WebSocket): void {
     ws.on('error', () => ws.terminate());
-    const off = emulator.on((event) => {
+    const off = engine.onEvent((event) => {
       // A consumer that stops reading is cut off rather than allowed to grow our memory.
       if (ws.bufferedAmount > MAX_BUFFERED) return ws.terminate();
       ws.send(JSON.stringify(event));
     });
     ws.on('close', off);
-    ws.send(JSON.stringify({ type: 'hello', app_id: emulator.options.appId, outbox: emulator.outbox.stats() }));
+    ws.send(JSON.stringify({ type: 'hello', app_id: engine.options.appId, outbox: engine.outboxStore.stats() }));
   }
   return {
     close() {

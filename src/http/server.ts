@@ -2,9 +2,9 @@
 import http from 'node:http';
 import { isUtf8 } from 'node:buffer';
 import express from 'express';
-import type { Emulator } from '../core/emulator.js';
+import type { Engine } from '../core/engine.js';
 import { BadRequestError } from '../domain/errors.js';
-import { controlApi } from './control-api.js';
+import { CONTROL_PATHS, controlApi } from './control-api.js';
 import { errorHandler, notFound } from './errors.js';
 import { attachEventsFeed } from './events-ws.js';
 import { localOnly } from './guard.js';
@@ -13,9 +13,7 @@ import { reportRejected, serviceApi, unknownCall } from './service-api.js';
 /** Above the service's 1 MB call limit, so that limit is reported by the call's own check. */
 export const BODY_LIMIT = '1536kb';
 
-const CONTROL_PATHS = ['/v1/inbound', '/v1/outbox', '/v1/presence', '/v1/stats', '/v1/info'];
-
-export function createHttpServer(emulator: Emulator): { server: http.Server; closeFeed(): void } {
+export function createHttpServer(engine: Engine): { server: http.Server; closeFeed(): void } {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -30,19 +28,19 @@ export function createHttpServer(emulator: Emulator): { server: http.Server; clo
   });
   // The app's calls come first: the busiest path passes the fewest layers.
   app.use('/v1/xmpp', json);
-  app.use(serviceApi(emulator));
-  app.use('/v1/xmpp', unknownCall, reportRejected(emulator));
+  app.use(serviceApi(engine));
+  app.use('/v1/xmpp', unknownCall, reportRejected(engine));
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
   // The guard runs before anything reads the body, so a refused page learns nothing from parse errors.
-  app.use(CONTROL_PATHS, localOnly(emulator.options.host), json);
-  app.use(controlApi(emulator));
+  app.use([...CONTROL_PATHS], localOnly(engine.options.host), json);
+  app.use(controlApi(engine));
   app.use(notFound);
   app.use(errorHandler);
 
   const server = http.createServer(app);
   server.keepAliveTimeout = 5_000;
-  const feed = attachEventsFeed(server, emulator, emulator.options.host);
+  const feed = attachEventsFeed(server, engine, engine.options.host);
   return { server, closeFeed: () => feed.close() };
 }

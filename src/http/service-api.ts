@@ -2,7 +2,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { CallContext } from '../core/call-context.js';
-import type { Emulator } from '../core/emulator.js';
+import type { Engine } from '../core/engine.js';
 import { rejection } from '../core/rejections.js';
 import { NotFoundError } from '../domain/errors.js';
 import { toXmppError } from './errors.js';
@@ -14,22 +14,22 @@ function callContext(headers: IncomingHttpHeaders): CallContext {
   return { protocol: 'json', version: header(headers['x-appengine-version']), ticket: header(headers['x-appengine-api-ticket']) };
 }
 
-export function serviceApi(emulator: Emulator): Router {
+export function serviceApi(engine: Engine): Router {
   const r = Router();
   r.post('/v1/xmpp/send_message', (req, res) => {
-    const { statuses } = emulator.sendMessage(req.body, callContext(req.headers));
+    const { statuses } = engine.sendMessage(req.body, callContext(req.headers));
     res.json({ statuses });
   });
   r.post('/v1/xmpp/send_invite', (req, res) => {
-    emulator.sendInvite(req.body, callContext(req.headers));
+    engine.sendInvite(req.body, callContext(req.headers));
     res.json({});
   });
   r.post('/v1/xmpp/get_presence', (req, res) => {
-    const { presence } = emulator.getPresence(req.body, callContext(req.headers));
+    const { presence } = engine.getPresence(req.body, callContext(req.headers));
     res.json({ presence });
   });
   r.post('/v1/xmpp/send_presence', (req, res) => {
-    emulator.sendPresence(req.body, callContext(req.headers));
+    engine.sendPresence(req.body, callContext(req.headers));
     res.json({});
   });
   return r;
@@ -41,10 +41,10 @@ export const unknownCall: RequestHandler = (req, _res, next) => {
 };
 
 /** Mounted at /v1/xmpp: every refused call becomes a `rejected` event, then the shared handler answers it. */
-export function reportRejected(emulator: Emulator): ErrorRequestHandler {
+export function reportRejected(engine: Engine): ErrorRequestHandler {
   return (err, req, _res, next) => {
     const x = toXmppError(err);
-    emulator.emit(rejection(req.path.replace(/^\//, '') || '/', 'json', x, req.body));
+    engine.emit(rejection(req.path.replace(/^\//, '') || '/', 'json', x, req.body));
     next(err);
   };
 }

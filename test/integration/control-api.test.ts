@@ -148,7 +148,7 @@ test('a watched presence file applies edits without a restart; a broken edit kee
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xmpp-emu-presence-'));
   const file = path.join(dir, 'presence.json');
   fs.writeFileSync(file, JSON.stringify({ subscribed: ['sam@example.com'], jids: { 'sam@example.com': 'away', 'tia@example.com': 'unavailable' } }));
-  const pem = await startEmulator({ port: 0, presence: file, strictPresence: true, appYaml: null });
+  const pem = await startEmulator({ port: 0, presenceFile: file, strictPresence: true, appYaml: null });
   const nextConfig = () => new Promise<EmulatorEvent>((resolve) => {
     const stop = pem.onEvent((e) => e.type === 'config' && (stop(), resolve(e)));
   });
@@ -170,5 +170,5 @@ test('a watched presence file applies edits without a restart; a broken edit kee
   } finally {
     await pem.close();
   }
-  await assert.rejects(startEmulator({ port: 0, presence: path.join(dir, 'missing.json'), appYaml: null }), /cannot read presence file .*ENOENT/);
+  await assert.rejects(startEmulator({ port: 0, presenceFile: path.join(dir, 'missing.json'), appYaml: null }), /cannot read presence file .*ENOENT/);
 });

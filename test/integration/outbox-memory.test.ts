@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
-import { ControlClient } from '../../src/control/client.js';
+import { RemoteControl } from '../../src/control/remote.js';
+import { engineOf } from '../../src/core/start.js';
 import { startEmulator } from '../../src/index.js';
 import { getJson, postJson } from '../helpers.js';
 
@@ -48,7 +49,7 @@ test('GET /v1/outbox streams a listing larger than any string (6,000 entries of 
   try {
     // One shared 100 KB string: the listing is 600 MB on the wire but the heap holds the body once.
     const body = 'x'.repeat(100 * 1024);
-    for (let i = 0; i < 6000; i++) em.emulator.outbox.add({ time: '', kind: 'message', from: 'dev-app@appspot.com', to: ['alice@example.com'], body, version: null, protocol: 'json', in_reply_to: null });
+    for (let i = 0; i < 6000; i++) engineOf(em).outboxStore.add({ time: '', kind: 'message', from: 'dev-app@appspot.com', to: ['alice@example.com'], body, version: null, protocol: 'json', in_reply_to: null });
     const r = await streamedGet(`${em.url}/v1/outbox`);
     assert.equal(r.status, 200);
     assert.ok(r.bytes > 6000 * 100 * 1024, `${r.bytes} bytes`);
@@ -63,8 +64,8 @@ test('GET /v1/outbox streams a listing larger than any string (6,000 entries of 
 test('the HTTP client reads a long outbox in pages, in order, whole', async () => {
   const em = await startEmulator({ port: 0, appYaml: null });
   try {
-    for (let i = 0; i < 1234; i++) em.emulator.outbox.add({ time: '', kind: 'message', from: 'dev-app@appspot.com', to: [`u${i % 3}@example.com`], body: `m${i}`, version: null, protocol: 'json', in_reply_to: null });
-    const client = new ControlClient(em.url);
+    for (let i = 0; i < 1234; i++) engineOf(em).outboxStore.add({ time: '', kind: 'message', from: 'dev-app@appspot.com', to: [`u${i % 3}@example.com`], body: `m${i}`, version: null, protocol: 'json', in_reply_to: null });
+    const client = new RemoteControl(em.url);
     const all = await client.outbox();
     assert.deepEqual(all.map((e) => e.id), Array.from({ length: 1234 }, (_, i) => i + 1));
     const some = await client.outbox({ to: 'u1@example.com', limit: 600 });

@@ -1,59 +1,60 @@
-// The engine: state (outbox, presence, quotas, enabled services) and the one event stream. No HTTP here.
+// The engine: state (outbox, presence, quotas, enabled services), the one event stream, the service calls, and the
+// ControlPort every in-process driver uses. No HTTP here.
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
+import type { ControlPort, InboundError, InboundMessage, InboundPresence, InboundSubscription, PresenceInput, WaitOptions } from '../control/port.js';
+import { DEFAULT_WAIT_MS } from '../control/port.js';
 import { classifyAppAddress, resolveSender, routeInbound, type AppIdentity } from '../domain/addresses.js';
 import type { XmppService } from '../domain/app-yaml.js';
-import { InvalidJidError } from '../domain/errors.js';
-import { planError, planMessage, planPresence, planSubscription, type InboundKind, type Plan } from '../domain/inbound.js';
+import { InvalidJidError, TimeoutError } from '../domain/errors.js';
+import { planError, planMessage, planPresence, planSubscription, type Plan } from '../domain/inbound.js';
 import { parseJid } from '../domain/jid.js';
-import { PresenceBook, presenceFromWord, readPresenceEntry, type PresenceFixture, type PresenceState } from '../domain/presence.js';
+import { PresenceBook, readPresenceEntry, type PresenceFixture, type PresenceListing } from '../domain/presence.js';
 import { QuotaMeter } from '../domain/quotas.js';
 import { messageStanza, presenceStanza } from '../domain/stanza.js';
 import { validateGetPresence, validateSendInvite, validateSendMessage, validateSendPresence, readSingleJid, requireObject } from '../domain/validate.js';
+import { isDeliverableMessageType, presenceFromWord, type InboundKind, type PresenceState } from '../domain/vocabulary.js';
+import { INVALID_JID, NO_ERROR, type PresenceAnswer } from '../domain/wire.js';
 import type { Options } from '../options.js';
 import { joinUrl, postParts } from './deliver.js';
 import type { DeliveryResult, EmulatorEvent, EventBody, EventListener, OutboxEntry } from './events.js';
-import { Outbox } from './outbox.js';
 import { JSON_CALL, type CallContext } from './call-context.js';
+import { buildInfo, type AppInfo, type Endpoints } from './info.js';
+import { describeFilter, Outbox, type OutboxFilter, type OutboxStats } from './outbox.js';
 import { TicketBook } from './tickets.js';
 
-export const NO_ERROR = 0;
-export const INVALID_JID = 1;
-export const OTHER_ERROR = 2;
-
-export interface PresenceAnswer {
-  jid: string;
-  valid: boolean;
-  available: boolean;
-  show: string;
-  status: string;
+export interface EngineStats {
+  quotas: ReturnType<QuotaMeter['snapshot']>;
+  outbox: OutboxStats;
+  memory: { rss_bytes: number; heap_used_bytes: number };
 }
 
-export class Emulator {
+export class Engine implements ControlPort {
   readonly app: AppIdentity;
-  readonly outbox: Outbox;
-  readonly presence: PresenceBook;
+  readonly outboxStore: Outbox;
+  readonly presenceBook: PresenceBook;
   readonly quotas: QuotaMeter;
   private readonly bus = new EventEmitter();
   private readonly tickets = new TicketBook();
   private seq = 0;
   private enabled: XmppService[] | null = null;
+  private endpoints: Endpoints | null = null;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
   private closed = false;
 
   constructor(readonly options: Readonly<Options>) {
     this.app = { appId: options.appId, versions: Object.keys(options.versions) };
-    this.outbox = new Outbox({ cap: options.outboxCap, maxBytes: options.outboxMaxBytes });
-    this.presence = new PresenceBook(presenceFromWord(options.defaultPresence)!, options.strictPresence);
+    this.outboxStore = new Outbox({ cap: options.outboxCap, maxBytes: options.outboxMaxBytes });
+    this.presenceBook = new PresenceBook(presenceFromWord(options.defaultPresence)!, options.strictPresence);
     this.quotas = new QuotaMeter(options.quotas);
     this.bus.setMaxListeners(0);
   }
 
   // ---- the event stream -------------------------------------------------------------------------------
 
-  on(listener: EventListener): () => void {
+  onEvent(listener: EventListener): () => void {
     this.bus.on('event', listener);
     return () => this.bus.off('event', listener);
   }
@@ -62,6 +63,82 @@ export class Emulator {
     const event = { ...body, seq: ++this.seq, time: new Date().toISOString() } as EmulatorEvent;
     this.bus.emit('event', event);
     return event;
+  }
+
+  // ---- what it is ---------------------------------------------------------------------------------------
+
+  /** Told once the server listens (start-up wiring), so info() can say where. */
+  setEndpoints(endpoints: Endpoints): void {
+    this.endpoints = endpoints;
+  }
+
+  info(): AppInfo {
+    return buildInfo(this.options, this.app, this.enabled, this.endpoints);
+  }
+
+  stats(): EngineStats {
+    const m = process.memoryUsage();
+    return { quotas: this.quotas.snapshot(), outbox: this.outboxStore.stats(), memory: { rss_bytes: m.rss, heap_used_bytes: m.heapUsed } };
+  }
+
+  // ---- the ControlPort: what the developer drives, in-process (the control API and tests call these) ---------
+
+  injectMessage(m: InboundMessage): Promise<DeliveryResult> {
+    return this.inject('message', m);
+  }
+  injectPresence(p: InboundPresence): Promise<DeliveryResult> {
+    return this.inject('presence', p);
+  }
+  injectSubscription(s: InboundSubscription): Promise<DeliveryResult> {
+    return this.inject('subscription', s);
+  }
+  injectError(e: InboundError): Promise<DeliveryResult> {
+    return this.inject('error', e);
+  }
+
+  /** Scanned in slices that yield, so a large outbox does not hold the event loop. */
+  outbox(filter: OutboxFilter = {}, limit?: number): Promise<OutboxEntry[]> {
+    return this.outboxStore.collect(filter, limit);
+  }
+
+  /** The first matching entry, stored or yet to come; a TimeoutError after timeoutMs, at shutdown, or when aborted. */
+  async waitFor({ timeoutMs = DEFAULT_WAIT_MS, ...filter }: WaitOptions, signal?: AbortSignal): Promise<OutboxEntry> {
+    const entry = await this.outboxStore.wait(filter, timeoutMs, signal);
+    if (!entry) throw new TimeoutError(`no outbox entry matched ${describeFilter(filter)} within ${timeoutMs} ms`);
+    return entry;
+  }
+
+  /** Forget what the app sent, and tell every surface. */
+  async clearOutbox(): Promise<number> {
+    const count = this.outboxStore.clear();
+    this.emit({ type: 'outbox.cleared', count });
+    return count;
+  }
+
+  async listPresence(): Promise<PresenceListing> {
+    return this.presenceBook.list();
+  }
+
+  async lastOutboxId(): Promise<number> {
+    return this.outboxStore.lastId;
+  }
+
+  /** PUT /v1/presence/:jid: a word (available, away, ...) or {available, show?, status?, subscribed?}. */
+  async setPresence(jid: string, input: PresenceInput): Promise<PresenceState & { subscribed: boolean }> {
+    const valid = readSingleJid({ jid }, 'jid');
+    let subscribed: boolean | undefined;
+    let entry = input;
+    if (input !== null && typeof input === 'object' && !Array.isArray(input) && 'subscribed' in input) {
+      const { subscribed: s, ...rest } = requireObject(input);
+      if (typeof s !== 'boolean') throw new InvalidJidError('subscribed must be true or false');
+      subscribed = s;
+      entry = rest;
+    }
+    const state = readPresenceEntry(entry, 'presence');
+    this.presenceBook.set(valid, state);
+    if (subscribed !== undefined) this.presenceBook.setSubscribed(valid, subscribed);
+    this.emitPresence(valid, 'api');
+    return { ...this.presenceBook.lookup(valid), subscribed: this.presenceBook.isSubscribed(valid) };
   }
 
   // ---- configuration that can change while running ------------------------------------------------------
@@ -76,7 +153,7 @@ export class Emulator {
   }
 
   applyPresenceFixture(f: PresenceFixture): void {
-    this.presence.applyFixture(f);
+    this.presenceBook.applyFixture(f);
   }
 
   // ---- the service API: what the app calls -------------------------------------------------------------
@@ -91,7 +168,7 @@ export class Emulator {
     return { protocol: ctx.protocol, in_reply_to: this.tickets.deliveryOf(ctx.ticket) };
   }
 
-  sendMessage(input: unknown, ctx: CallContext = JSON_CALL): { statuses: number[]; single: boolean; entry: OutboxEntry } {
+  sendMessage(input: unknown, ctx: CallContext = JSON_CALL): { statuses: number[]; entry: OutboxEntry } {
     this.quotas.chargeCall();
     const req = validateSendMessage(input);
     const version = this.versionOf(ctx);
@@ -103,7 +180,7 @@ export class Emulator {
     }
     const bytes = Buffer.byteLength(messageStanza({ from, to: valid[0]!, type: req.messageType, body: req.body, rawXml: req.rawXml }), 'utf8');
     this.quotas.chargeMessage(valid.length, bytes);
-    const entry = this.outbox.add({
+    const entry = this.outboxStore.add({
       time: new Date().toISOString(),
       kind: 'message',
       from,
@@ -117,12 +194,12 @@ export class Emulator {
     });
     this.emit({ type: 'sent', entry });
     this.loopBack(entry, valid);
-    return { statuses, single: req.single, entry };
+    return { statuses, entry };
   }
 
   /** A message the app sends to one of its own addresses comes back to it as an inbound message. */
   private loopBack(entry: OutboxEntry, recipients: string[]): void {
-    if (entry.raw_xml || !['chat', 'normal', ''].includes(entry.type ?? '')) return;
+    if (entry.raw_xml || !isDeliverableMessageType(entry.type ?? '')) return;
     for (const to of recipients) {
       const r = parseJid(to);
       if (!r.ok || classifyAppAddress(r.jid, this.app.appId) === null || !routeInbound(to, this.app).ok) continue;
@@ -135,14 +212,14 @@ export class Emulator {
     const req = validateSendInvite(input);
     const from = resolveSender(req.fromJid, this.app, this.versionOf(ctx));
     this.quotas.chargeInvite(Buffer.byteLength(presenceStanza({ from, to: req.jid, type: 'subscribe' }), 'utf8'));
-    this.presence.markInvited(req.jid);
-    const entry = this.outbox.add({ time: new Date().toISOString(), kind: 'invite', from, to: [req.jid], version: this.versionOf(ctx), ...this.origin(ctx) });
+    this.presenceBook.markInvited(req.jid);
+    const entry = this.outboxStore.add({ time: new Date().toISOString(), kind: 'invite', from, to: [req.jid], version: this.versionOf(ctx), ...this.origin(ctx) });
     this.emit({ type: 'sent', entry });
     this.emitPresence(req.jid, 'invite');
     return entry;
   }
 
-  getPresence(input: unknown, ctx: CallContext = JSON_CALL): { presence: PresenceAnswer[]; single: boolean } {
+  getPresence(input: unknown, ctx: CallContext = JSON_CALL): { presence: PresenceAnswer[] } {
     this.quotas.chargeCall();
     const req = validateGetPresence(input);
     resolveSender(req.fromJid, this.app, this.versionOf(ctx));
@@ -151,12 +228,12 @@ export class Emulator {
       if (!r.ok) return { jid, valid: false, available: false, show: '', status: '' };
       // The app itself always reads as available.
       if (classifyAppAddress(r.jid, this.app.appId) !== null) return { jid, valid: true, available: true, show: '', status: '' };
-      return { jid, valid: true, ...this.presence.lookup(jid) };
+      return { jid, valid: true, ...this.presenceBook.lookup(jid) };
     });
     if (!presence.some((p) => p.valid)) {
       throw new InvalidJidError(req.single ? `jid "${req.jids[0]}" is not a valid JID: ${reasonOf(req.jids[0]!)}` : 'no JID in jid is valid');
     }
-    return { presence, single: req.single };
+    return { presence };
   }
 
   sendPresence(input: unknown, ctx: CallContext = JSON_CALL): OutboxEntry {
@@ -164,7 +241,7 @@ export class Emulator {
     const req = validateSendPresence(input);
     const version = this.versionOf(ctx);
     const from = resolveSender(req.fromJid, this.app, version);
-    const entry = this.outbox.add({
+    const entry = this.outboxStore.add({
       time: new Date().toISOString(),
       kind: 'presence',
       from,
@@ -179,35 +256,8 @@ export class Emulator {
     return entry;
   }
 
-  /** Forget what the app sent, and tell every surface. */
-  clearOutbox(): number {
-    const count = this.outbox.clear();
-    this.emit({ type: 'outbox.cleared', count });
-    return count;
-  }
-
-  // ---- fake presence, set by the developer -------------------------------------------------------------
-
-  /** PUT /v1/presence/:jid: a word (available, away, ...) or {available, show?, status?, subscribed?}. */
-  setPresence(jid: string, input: unknown): PresenceState & { subscribed: boolean } {
-    const valid = readSingleJid({ jid }, 'jid');
-    let subscribed: boolean | undefined;
-    let entry = input;
-    if (input !== null && typeof input === 'object' && !Array.isArray(input) && 'subscribed' in input) {
-      const { subscribed: s, ...rest } = requireObject(input);
-      if (typeof s !== 'boolean') throw new InvalidJidError('subscribed must be true or false');
-      subscribed = s;
-      entry = rest;
-    }
-    const state = readPresenceEntry(entry, 'presence');
-    this.presence.set(valid, state);
-    if (subscribed !== undefined) this.presence.setSubscribed(valid, subscribed);
-    this.emitPresence(valid, 'api');
-    return { ...this.presence.lookup(valid), subscribed: this.presence.isSubscribed(valid) };
-  }
-
   private emitPresence(jid: string, source: 'api' | 'inbound' | 'invite'): void {
-    this.emit({ type: 'presence', jid, presence: this.presence.lookup(jid), subscribed: this.presence.isSubscribed(jid), source });
+    this.emit({ type: 'presence', jid, presence: this.presenceBook.lookup(jid), subscribed: this.presenceBook.isSubscribed(jid), source });
   }
 
   // ---- inbound: the developer injects, the app receives -------------------------------------------------
@@ -231,11 +281,11 @@ export class Emulator {
   private applyInboundState({ delivery: d }: Plan): void {
     if (d.kind === 'presence' && d.type !== 'probe') {
       const available = d.type === 'available';
-      this.presence.set(d.from, { available, show: available ? ((d.show ?? '') as PresenceState['show']) : '', status: d.status ?? '' });
+      this.presenceBook.set(d.from, { available, show: available ? ((d.show ?? '') as PresenceState['show']) : '', status: d.status ?? '' });
       this.emitPresence(d.from, 'inbound');
     } else if (d.kind === 'subscription') {
       // The app accepts every invitation, so subscribe and subscribed both leave the JID subscribed.
-      this.presence.setSubscribed(d.from, d.type === 'subscribe' || d.type === 'subscribed');
+      this.presenceBook.setSubscribed(d.from, d.type === 'subscribe' || d.type === 'subscribed');
       this.emitPresence(d.from, 'inbound');
     }
   }
@@ -269,7 +319,7 @@ export class Emulator {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.allSettled([...this.inflight]);
-    this.outbox.close();
+    this.outboxStore.close();
     this.agents.http.destroy();
     this.agents.https.destroy();
   }

@@ -1,21 +1,16 @@
-// The control API over HTTP, as a ControlPort: what the CLI's client commands, the REPL and `run` use.
+// The control API over HTTP, as a ControlPort: what the CLI's commands, the REPL and `run` use against a running emulator.
+import { baseUrl, requestJson } from '../client/transport.js';
+import type { AppInfo } from '../core/info.js';
 import type { DeliveryResult, EventListener, OutboxEntry, EmulatorEvent } from '../core/events.js';
 import type { OutboxFilter } from '../core/outbox.js';
-import { errorFromBody, UnspecifiedError } from '../domain/errors.js';
-import type { PresenceListing, PresenceState } from '../domain/presence.js';
-import type { ControlPort, InboundError, InboundMessage, InboundPresence, InboundSubscription, WaitOptions } from '../index.js';
+import { UnspecifiedError } from '../domain/errors.js';
+import type { PresenceListing } from '../domain/presence.js';
+import type { PresenceState } from '../domain/vocabulary.js';
+import { DEFAULT_WAIT_MS, type ControlPort, type InboundError, type InboundMessage, type InboundPresence, type InboundSubscription, type PresenceInput, type WaitOptions } from './port.js';
 
 export const DEFAULT_EMULATOR = '127.0.0.1:8095';
 /** Entries asked for per request when reading the outbox. */
 const OUTBOX_PAGE = 500;
-
-export interface EmulatorInfo {
-  app_id: string;
-  app_url: string;
-  versions: Record<string, string>;
-  addresses: string[];
-  inbound_services: string[] | null;
-}
 
 export function filterToQuery(f: OutboxFilter & { timeoutMs?: number; limit?: number }): string {
   const q = new URLSearchParams();
@@ -31,31 +26,21 @@ export function filterToQuery(f: OutboxFilter & { timeoutMs?: number; limit?: nu
   return s ? `?${s}` : '';
 }
 
-export class ControlClient implements ControlPort {
+export class RemoteControl implements ControlPort {
   readonly base: string;
 
   /** `emulator`: HOST:PORT or a URL */
   constructor(emulator: string) {
-    this.base = (/^https?:\/\//.test(emulator) ? emulator : `http://${emulator}`).replace(/\/+$/, '');
+    this.base = baseUrl(emulator);
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(`${this.base}${path}`, {
-        method,
-        headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (e) {
-      const cause = (e as Error & { cause?: NodeJS.ErrnoException }).cause;
-      throw new UnspecifiedError(
-        `cannot reach the emulator at ${this.base}${cause?.code === 'ECONNREFUSED' ? ' (connection refused: is `xmpp-emu start` running? set XMPP_EMULATOR_HOST or --emulator)' : `: ${cause?.message ?? (e as Error).message}`}`,
-      );
-    }
-    const data: unknown = await res.json().catch(() => null);
-    if (!res.ok) throw errorFromBody(data, res.status);
-    return data as T;
+  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return requestJson<T>(`${this.base}${path}`, {
+      method,
+      body,
+      unreachable: (cause, e) =>
+        `cannot reach the emulator at ${this.base}${cause?.code === 'ECONNREFUSED' ? ' (connection refused: is `xmpp-emu start` running? set XMPP_EMULATOR_HOST or --emulator)' : `: ${cause?.message ?? e.message}`}`,
+    });
   }
 
   injectMessage(m: InboundMessage): Promise<DeliveryResult> {
@@ -83,13 +68,13 @@ export class ControlClient implements ControlPort {
     }
     return out;
   }
-  async waitFor({ timeoutMs = 5000, ...filter }: WaitOptions): Promise<OutboxEntry> {
+  async waitFor({ timeoutMs = DEFAULT_WAIT_MS, ...filter }: WaitOptions): Promise<OutboxEntry> {
     return (await this.call<{ entry: OutboxEntry }>('GET', `/v1/outbox/wait${filterToQuery({ ...filter, timeoutMs })}`)).entry;
   }
   async clearOutbox(): Promise<number> {
     return (await this.call<{ cleared: number }>('DELETE', '/v1/outbox')).cleared;
   }
-  setPresence(jid: string, state: unknown): Promise<PresenceState & { subscribed: boolean }> {
+  setPresence(jid: string, state: PresenceInput): Promise<PresenceState & { subscribed: boolean }> {
     return this.call('PUT', `/v1/presence/${encodeURIComponent(jid)}`, state);
   }
   listPresence(): Promise<PresenceListing> {
@@ -98,7 +83,7 @@ export class ControlClient implements ControlPort {
   async lastOutboxId(): Promise<number> {
     return (await this.call<{ stats: { last_id: number } }>('GET', '/v1/outbox?limit=1&kind=message')).stats.last_id;
   }
-  info(): Promise<EmulatorInfo> {
+  info(): Promise<AppInfo> {
     return this.call('GET', '/v1/info');
   }
   stats(): Promise<unknown> {

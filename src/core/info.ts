@@ -1,0 +1,59 @@
+// What the emulator is and where it listens, built once: the banner, the ready line and GET /v1/info all print this.
+import { appAddresses, type AppIdentity } from '../domain/addresses.js';
+import type { XmppService } from '../domain/app-yaml.js';
+import type { PresenceWord } from '../domain/vocabulary.js';
+import type { Options } from '../options.js';
+
+/** Where the running emulator listens; null until it does. */
+export interface Endpoints {
+  /** http://HOST:PORT */
+  url: string;
+  host: string;
+  port: number;
+  /** the environment an app needs to reach this emulator */
+  env: { XMPP_EMULATOR_HOST: string };
+}
+
+/** Wire names (snake_case), as GET /v1/info and the ready line print them. */
+export interface AppInfo {
+  url: string | null;
+  host: string | null;
+  port: number | null;
+  env: { XMPP_EMULATOR_HOST: string } | null;
+  app_id: string;
+  app_url: string;
+  versions: Readonly<Record<string, string>>;
+  /** the addresses a newcomer can write to */
+  addresses: string[];
+  /** null: no app.yaml, every inbound service enabled */
+  inbound_services: readonly XmppService[] | null;
+  app_yaml: string | null;
+  presence_file: string | null;
+  default_presence: PresenceWord;
+  strict_presence: boolean;
+  record: string | null;
+}
+
+export function buildInfo(
+  options: Readonly<Options>,
+  app: AppIdentity,
+  inboundServices: readonly XmppService[] | null,
+  endpoints: Endpoints | null,
+): AppInfo {
+  return {
+    url: endpoints?.url ?? null,
+    host: endpoints?.host ?? null,
+    port: endpoints?.port ?? null,
+    env: endpoints?.env ?? null,
+    app_id: options.appId,
+    app_url: options.appUrl,
+    versions: options.versions,
+    addresses: appAddresses(app),
+    inbound_services: inboundServices,
+    app_yaml: options.appYaml,
+    presence_file: options.presenceFile,
+    default_presence: options.defaultPresence,
+    strict_presence: options.strictPresence,
+    record: options.record,
+  };
+}

@@ -1,0 +1,109 @@
+// startEmulator(): the one start-up behind the CLI and the tests. Wires the engine to its config files, its
+// transcript, its console and its HTTP server, then listens.
+import type { AddressInfo } from 'node:net';
+import type { FSWatcher } from 'chokidar';
+import { attachPrinter, CONSOLE_WIDTH } from '../console/printer.js';
+import type { ControlPort } from '../control/port.js';
+import { createHttpServer } from '../http/server.js';
+import { resolveOptions, type Options, type OptionsInput } from '../options.js';
+import { appYamlFile, loadConfigFile, presenceFile, watchConfigFile } from './config-files.js';
+import { Engine, type EngineStats } from './engine.js';
+import type { AppInfo, Endpoints } from './info.js';
+import { recordTranscript } from './transcript.js';
+
+/** Where it listens (url, host, port, env) and the ControlPort, in-process. */
+export interface RunningEmulator extends ControlPort, Endpoints {
+  options: Readonly<Options>;
+  /** what the banner, the ready line and GET /v1/info print */
+  info(): AppInfo;
+  /** the same counters as GET /v1/stats */
+  stats(): EngineStats;
+  close(): Promise<void>;
+}
+
+export interface StartOptions extends OptionsInput {
+  /** where the console printer writes (default process.stdout); used only when `console` is true */
+  stdout?: NodeJS.WritableStream;
+  /** colour in the human console format (default: whether stdout is a colour terminal) */
+  color?: boolean;
+}
+
+const engines = new WeakMap<RunningEmulator, Engine>();
+
+/** The engine behind a running emulator: for tests and benches that fill or inspect its state directly (not public). */
+export function engineOf(em: RunningEmulator): Engine {
+  const engine = engines.get(em);
+  if (!engine) throw new Error('not an emulator started by startEmulator()');
+  return engine;
+}
+
+/** Start from raw options (tests) or options already resolved (the CLI, from flags, env and config file). */
+export async function startEmulator(input: StartOptions = {}): Promise<RunningEmulator> {
+  const { stdout = process.stdout, color, ...rest } = input;
+  const options = resolveOptions(rest);
+  const engine = new Engine(options);
+  const configFiles = [
+    ...(options.appYaml ? [appYamlFile(engine, options.appYaml)] : []),
+    ...(options.presenceFile ? [presenceFile(engine, options.presenceFile)] : []),
+  ];
+  for (const c of configFiles) loadConfigFile(c);
+  const cleanups: Array<() => void> = [];
+  if (options.record) cleanups.push(recordTranscript(engine, options.record));
+  if (options.console) {
+    const useColor = color ?? ((stdout as NodeJS.WriteStream).isTTY === true && (stdout as NodeJS.WriteStream).hasColors?.() === true);
+    const width = (stdout as NodeJS.WriteStream).columns ?? CONSOLE_WIDTH;
+    cleanups.push(attachPrinter((l) => engine.onEvent(l), stdout, { json: options.json, style: options.consoleStyle, color: useColor, width }));
+  }
+  const watchers: FSWatcher[] = options.watch ? await Promise.all(configFiles.map((c) => watchConfigFile(c, engine))) : [];
+
+  const { server, closeFeed } = createHttpServer(engine);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch(async (e: NodeJS.ErrnoException) => {
+    await Promise.all(watchers.map((w) => w.close()));
+    cleanups.forEach((c) => c());
+    throw new Error(e.code === 'EADDRINUSE' ? `port ${options.port} on ${options.host} is already in use (try --port 0 for a free one)` : `cannot listen on ${options.host}:${options.port}: ${e.message}`);
+  });
+  const { port } = server.address() as AddressInfo;
+  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const endpoints = { url: `http://${hostForUrl}:${port}`, host: options.host, port, env: { XMPP_EMULATOR_HOST: `${hostForUrl}:${port}` } };
+  engine.setEndpoints(endpoints);
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      closeFeed();
+      await engine.close();
+      await Promise.all(watchers.map((w) => w.close()));
+      server.closeAllConnections();
+      await stopped;
+      cleanups.forEach((c) => c());
+    })());
+
+  const running: RunningEmulator = {
+    ...endpoints,
+    options,
+    injectMessage: (m) => engine.injectMessage(m),
+    injectPresence: (p) => engine.injectPresence(p),
+    injectSubscription: (s) => engine.injectSubscription(s),
+    injectError: (e) => engine.injectError(e),
+    outbox: (filter) => engine.outbox(filter),
+    waitFor: (o) => engine.waitFor(o),
+    clearOutbox: () => engine.clearOutbox(),
+    setPresence: (jid, state) => engine.setPresence(jid, state),
+    listPresence: () => engine.listPresence(),
+    lastOutboxId: () => engine.lastOutboxId(),
+    onEvent: (l) => engine.onEvent(l),
+    info: () => engine.info(),
+    stats: () => engine.stats(),
+    close,
+  };
+  engines.set(running, engine);
+  return running;
+}
