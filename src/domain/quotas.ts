@@ -1,4 +1,5 @@
 // Quota-style counters: what the real service metered, and optional daily limits that fail calls with OVER_QUOTA.
+// The day is App Engine's: daily quotas reset at midnight Pacific time.
 import { OverQuotaError } from './errors.js';
 
 export interface QuotaLimits {
@@ -43,29 +44,71 @@ function zero(): Counters {
   };
 }
 
+const PACIFIC = new Intl.DateTimeFormat('en-US', {
+  timeZone: 'America/Los_Angeles',
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+
+/** The Pacific wall-clock fields at an instant. */
+function pacificFields(ms: number): { y: number; m: number; d: number; wallMs: number } {
+  const p: Record<string, number> = {};
+  for (const part of PACIFIC.formatToParts(ms)) if (part.type !== 'literal') p[part.type] = Number(part.value);
+  const wallMs = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) + (ms % 1000 + 1000) % 1000;
+  return { y: p.year!, m: p.month!, d: p.day!, wallMs };
+}
+
+/** The instant the Pacific date (y, m, d) began: its midnight, whatever the daylight-saving offset that day. */
+function pacificMidnight(y: number, m: number, d: number): number {
+  const wall = Date.UTC(y, m - 1, d);
+  // Guess with the offset at the guess, then correct once: the offset can change only at 02:00.
+  let t = wall + 8 * 3_600_000;
+  t = wall - (pacificFields(t).wallMs - t);
+  return t;
+}
+
+export interface QuotaDay {
+  /** the Pacific date, YYYY-MM-DD */
+  day: string;
+  /** when it began and when it ends (the next reset), ms since the epoch */
+  start: number;
+  end: number;
+}
+
+/** The quota day holding an instant: the Pacific calendar day, midnight to midnight. */
+export function quotaDay(ms: number): QuotaDay {
+  const { y, m, d } = pacificFields(ms);
+  const next = new Date(Date.UTC(y, m - 1, d + 1));
+  return {
+    day: `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`,
+    start: pacificMidnight(y, m, d),
+    end: pacificMidnight(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate()),
+  };
+}
+
 export class QuotaMeter {
   readonly total = zero();
   private today = zero();
-  private day: number;
+  private day: QuotaDay;
 
   constructor(
     readonly limits: QuotaLimits,
     private readonly clock: () => Date = () => new Date(),
   ) {
-    this.day = this.dayKey();
+    this.day = quotaDay(this.clock().getTime());
   }
 
-  /** Days since the epoch, UTC: cheap enough to check on every call. */
-  private dayKey(): number {
-    return Math.floor(this.clock().getTime() / 86_400_000);
-  }
-
+  /** A comparison per call; the time-zone arithmetic runs only when the day changes. */
   private roll(): void {
-    const d = this.dayKey();
-    if (d !== this.day) {
-      this.day = d;
-      this.today = zero();
-    }
+    const now = this.clock().getTime();
+    if (now >= this.day.start && now < this.day.end) return;
+    this.day = quotaDay(now);
+    this.today = zero();
   }
 
   private add(field: keyof Counters, n: number): void {
@@ -110,11 +153,11 @@ export class QuotaMeter {
     this.add('incoming_cpu_ms', INCOMING_CPU_MS);
   }
 
-  snapshot(): { total: Counters; today: Counters & { day: string }; limits: Record<keyof QuotaLimits, number | null> } {
+  snapshot(): { total: Counters; today: Counters & { day: string; resets_at: string }; limits: Record<keyof QuotaLimits, number | null> } {
     this.roll();
     const limits = Object.fromEntries(
       Object.entries(this.limits).map(([k, v]) => [k, Number.isFinite(v) ? v : null]),
     ) as Record<keyof QuotaLimits, number | null>;
-    return { total: { ...this.total }, today: { ...this.today, day: new Date(this.day * 86_400_000).toISOString().slice(0, 10) }, limits };
+    return { total: { ...this.total }, today: { ...this.today, day: this.day.day, resets_at: new Date(this.day.end).toISOString() }, limits };
   }
 }

@@ -1,0 +1,122 @@
+// Record and replay: read a --record transcript into turns (one inbound delivery and what the app sent for it),
+// and compare what an app sends now against what it sent then, with ids and times left out. No I/O.
+import { BadRequestError } from './errors.js';
+
+/** An inbound delivery as the transcript holds it (the `inbound` of a `delivered` event). */
+export interface RecordedInbound {
+  kind: 'message' | 'presence' | 'subscription' | 'error';
+  type: string;
+  from: string;
+  to: string;
+  body?: string;
+  show?: string;
+  status?: string;
+  stanza?: string;
+}
+
+export interface Turn {
+  /** 1-based, in transcript order */
+  index: number;
+  inbound: RecordedInbound;
+  /** what the app sent while this delivery was in flight or before the next one, normalised */
+  sent: Array<Record<string, unknown>>;
+}
+
+/** Fields that differ on every run by design: ids, times, causality ids, the namespace. */
+const VOLATILE = new Set(['id', 'time', 'in_reply_to', 'seq', 'namespace']);
+
+export function normaliseEntry(entry: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(entry).sort()) if (!VOLATILE.has(k)) out[k] = entry[k];
+  return out;
+}
+
+/** The input an injection needs to deliver the same thing again. */
+export function injectionOf(r: RecordedInbound): Record<string, unknown> {
+  const base = { from: r.from, to: r.to };
+  switch (r.kind) {
+    case 'message':
+      return { ...base, body: r.body ?? '', type: r.type };
+    case 'presence':
+      return { ...base, type: r.type, ...(r.show ? { show: r.show } : {}), ...(r.status ? { status: r.status } : {}) };
+    case 'subscription':
+      return { ...base, type: r.type };
+    case 'error':
+      return { ...base, ...(r.stanza ? { stanza: r.stanza } : {}) };
+  }
+}
+
+export function describeInbound(r: RecordedInbound): string {
+  return r.kind === 'message' ? `message from ${r.from}: ${JSON.stringify(r.body)}` : `${r.kind} ${r.type} from ${r.from}`;
+}
+
+/**
+ * Split a transcript (JSON lines) into turns. A delivery's `delivered` line is written when the app has answered, so
+ * what the app sent while handling it comes before it: turn N holds the entries between delivery N-1's line and
+ * delivery N's. The app's own loop-back deliveries are effects, not inputs, so they are not turns.
+ * `namespace`: only that namespace's events (events without one belong to "default").
+ */
+export function readTranscript(text: string, namespace = 'default'): Turn[] {
+  const turns: Turn[] = [];
+  let pending: Array<Record<string, unknown>> = [];
+  const lines = text.split('\n');
+  for (const [i, line] of lines.entries()) {
+    if (line.trim() === '') continue;
+    let event: Record<string, unknown>;
+    try {
+      event = JSON.parse(line) as Record<string, unknown>;
+    } catch (e) {
+      throw new BadRequestError(`transcript line ${i + 1} is not JSON: ${(e as Error).message}`);
+    }
+    if (event === null || typeof event !== 'object') throw new BadRequestError(`transcript line ${i + 1} is not an event object`);
+    if ((event.namespace ?? 'default') !== namespace) continue;
+    if (event.type === 'sent') {
+      pending.push(normaliseEntry(event.entry as Record<string, unknown>));
+    } else if (event.type === 'delivered') {
+      const result = event.result as { loopback?: boolean } | undefined;
+      const inbound = event.inbound as RecordedInbound | undefined;
+      if (result?.loopback) continue;
+      if (!inbound) throw new BadRequestError(`transcript line ${i + 1}: a delivered event without "inbound" (recorded by an older xmpp-emu?)`);
+      turns.push({ index: turns.length + 1, inbound, sent: pending });
+      pending = [];
+    }
+  }
+  // What the app sent after the last delivery answered belongs to that delivery.
+  if (turns.length > 0) turns[turns.length - 1]!.sent.push(...pending);
+  return turns;
+}
+
+export interface TurnDifference {
+  index: number;
+  inbound: string;
+  expected: Array<Record<string, unknown>>;
+  actual: Array<Record<string, unknown>>;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The turns whose sent entries differ, entry by entry, in order. */
+export function diffTurn(turn: Turn, actual: Array<Record<string, unknown>>): TurnDifference | null {
+  const now = actual.map(normaliseEntry);
+  if (now.length === turn.sent.length && now.every((e, i) => same(e, turn.sent[i]))) return null;
+  return { index: turn.index, inbound: describeInbound(turn.inbound), expected: turn.sent, actual: now };
+}
+
+/** A readable diff: `-` what the app sent then, `+` what it sends now. */
+export function formatDifference(d: TurnDifference): string {
+  const lines = [`turn ${d.index} (${d.inbound}):`];
+  const n = Math.max(d.expected.length, d.actual.length);
+  for (let i = 0; i < n; i++) {
+    const e = d.expected[i];
+    const a = d.actual[i];
+    if (e !== undefined && a !== undefined && same(e, a)) {
+      lines.push(`  ${JSON.stringify(e)}`);
+      continue;
+    }
+    if (e !== undefined) lines.push(`- ${JSON.stringify(e)}`);
+    if (a !== undefined) lines.push(`+ ${JSON.stringify(a)}`);
+  }
+  return lines.join('\n');
+}
