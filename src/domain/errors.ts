@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'NOT_FOUND',
   'FORBIDDEN',
   'TIMEOUT',
+  'UNSUPPORTED_MEDIA_TYPE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -41,6 +42,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   FORBIDDEN: 403,
   TIMEOUT: 408,
+  UNSUPPORTED_MEDIA_TYPE: 415,
 };
 
 export class XmppError extends Error {
@@ -104,6 +106,9 @@ export class ForbiddenError extends XmppError {
 export class TimeoutError extends XmppError {
   constructor(message: string) { super('TIMEOUT', message); }
 }
+export class UnsupportedMediaTypeError extends XmppError {
+  constructor(message: string) { super('UNSUPPORTED_MEDIA_TYPE', message); }
+}
 
 const CLASSES: Record<ErrorCode, new (message: string) => XmppError> = {
   INVALID_JID: InvalidJidError,
@@ -121,6 +126,7 @@ const CLASSES: Record<ErrorCode, new (message: string) => XmppError> = {
   NOT_FOUND: NotFoundError,
   FORBIDDEN: ForbiddenError,
   TIMEOUT: TimeoutError,
+  UNSUPPORTED_MEDIA_TYPE: UnsupportedMediaTypeError,
 };
 
 /** Rebuild the typed error from a wire error body (the SDK uses this on a 4xx answer). */

@@ -3,12 +3,11 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Engine } from '../core/engine.js';
-import { refusal } from './guard.js';
+import { checkRequest } from './guard.js';
 
 const MAX_BUFFERED = 16 * 1024 * 1024;
 
-function refuse(socket: Duplex, status: number, text: string, reason: string): void {
-  const code = status === 403 ? 'FORBIDDEN' : status === 404 ? 'NOT_FOUND' : 'UNSPECIFIED_ERROR';
+function refuse(socket: Duplex, status: number, text: string, reason: string, code = status === 404 ? 'NOT_FOUND' : 'UNSPECIFIED_ERROR'): void {
   const body = JSON.stringify({ error: { code, message: reason } });
   socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
@@ -25,10 +24,12 @@ export function attachEventsFeed(server: http.Server, engine: Engine, listenHost
     return wss;
   };
   server.on('upgrade', (req, socket, head) => {
+    // A client may reset the connection while we answer; that must not become an unhandled 'error'.
+    socket.on('error', () => socket.destroy());
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/v1/events') return refuse(socket, 404, 'Not Found', `no WebSocket endpoint at ${path}; use /v1/events`);
-    const why = refusal(req, listenHost);
-    if (why) return refuse(socket, 403, 'Forbidden', why);
+    const refused = checkRequest(req, 'websocket', listenHost);
+    if (refused) return refuse(socket, refused.httpStatus, 'Forbidden', refused.message, refused.code);
     void feed().then((w) => {
       if (closed) return refuse(socket, 503, 'Service Unavailable', 'the emulator is shutting down');
       w.handleUpgrade(req, socket, head, (ws) => w.emit('connection', ws, req));

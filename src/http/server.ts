@@ -7,7 +7,7 @@ import { BadRequestError } from '../domain/errors.js';
 import { CONTROL_PATHS, controlApi } from './control-api.js';
 import { errorHandler, notFound } from './errors.js';
 import { attachEventsFeed } from './events-ws.js';
-import { localOnly } from './guard.js';
+import { guard } from './guard.js';
 import { reportRejected, serviceApi, unknownCall } from './service-api.js';
 
 /** Above the service's 1 MB call limit, so that limit is reported by the call's own check. */
@@ -26,15 +26,16 @@ export function createHttpServer(engine: Engine): { server: http.Server; closeFe
       if (!isUtf8(buf)) throw new BadRequestError('the request body is not valid UTF-8');
     },
   });
-  // The app's calls come first: the busiest path passes the fewest layers.
-  app.use('/v1/xmpp', json);
+  const host = engine.options.host;
+  // The app's calls come first: the busiest path passes the fewest layers. Each surface's guard runs before
+  // anything reads the body, so a refused page changes nothing and learns nothing from parse errors.
+  app.use('/v1/xmpp', guard('service', host), json);
   app.use(serviceApi(engine));
   app.use('/v1/xmpp', unknownCall, reportRejected(engine));
-  app.get('/healthz', (_req, res) => {
+  app.get('/healthz', guard('health', host), (_req, res) => {
     res.json({ ok: true });
   });
-  // The guard runs before anything reads the body, so a refused page learns nothing from parse errors.
-  app.use([...CONTROL_PATHS], localOnly(engine.options.host), json);
+  app.use([...CONTROL_PATHS], guard('control', host), json);
   app.use(controlApi(engine));
   app.use(notFound);
   app.use(errorHandler);

@@ -135,7 +135,7 @@ test('env prints the export line', async () => {
 });
 
 test('exec runs CMD against a fresh emulator on a free port and exits with its code', async () => {
-  const script = `fetch('http://' + process.env.XMPP_EMULATOR_HOST + '/v1/xmpp/send_message', {method:'POST', body: JSON.stringify({jids:'x@y.z', body:'from exec'})}).then(r => r.json()).then(j => { console.log(JSON.stringify(j)); process.exit(j.statuses[0] === 0 ? 7 : 1); })`;
+  const script = `fetch('http://' + process.env.XMPP_EMULATOR_HOST + '/v1/xmpp/send_message', {method:'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({jids:'x@y.z', body:'from exec'})}).then(r => r.json()).then(j => { console.log(JSON.stringify(j)); process.exit(j.statuses[0] === 0 ? 7 : 1); })`;
   const r = await cli(['exec', '--', process.execPath, '-e', script]);
   assert.equal(r.code, 7, r.stderr);
   assert.match(r.stdout, /\{"statuses":\[0\]\}/);
