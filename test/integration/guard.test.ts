@@ -35,7 +35,8 @@ function raw(method: string, path: string, headers: Record<string, string>, body
 
 /** Everything a refused request could have changed. */
 async function state(): Promise<string> {
-  return JSON.stringify({ outbox: em.emulator.outbox.stats(), quotas: em.stats(), presence: em.emulator.presence.list(), received: app.received.length });
+  const { quotas, outbox } = em.stats();
+  return JSON.stringify({ outbox, quotas, presence: await em.listPresence(), received: app.received.length });
 }
 
 const SIMPLE_TYPES = ['text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', undefined];
