@@ -94,15 +94,25 @@ test('markup in a body is content, not structure: accepted, and escaped in the s
 });
 
 test('a slow or dead app never blocks the service API: calls answer while deliveries hang', async () => {
-  app.respond = 'hang';
-  let settled = 0;
-  const deliveries = Array.from({ length: 20 }, (_, i) => em.injectMessage({ from: 'a@example.com', body: `hang ${i}` }).then((r) => (settled++, r)));
-  const calls = await Promise.all(Array.from({ length: 50 }, (_, i) => postJson(em.url, '/v1/xmpp/send_message', { jids: 'a@example.com', body: `meanwhile ${i}` })));
-  assert.ok(calls.every((c) => c.status === 200));
-  assert.equal(settled, 0, 'every service call answered while all 20 deliveries were still pending');
-  const results = await Promise.all(deliveries);
-  assert.ok(results.every((r) => !r.delivered && /did not answer within 300 ms/.test(r.reason!)));
-  app.respond = 200;
+  // Its own emulator with a long delivery timeout, so the check does not race a timer on a loaded machine: the
+  // deliveries end only when the hanging app goes away.
+  const hanging = await startTestApp();
+  hanging.respond = 'hang';
+  const slow = await startEmulator({ port: 0, appUrl: hanging.url, appYaml: null, deliveryTimeoutMs: 120_000 });
+  try {
+    let settled = 0;
+    const twenty = Array.from({ length: 20 }, (_, i) => slow.injectMessage({ from: 'a@example.com', body: `hang ${i}` }).then((r) => (settled++, r)));
+    while (hanging.received.length < 20) await hanging.next();
+    const calls = await Promise.all(Array.from({ length: 50 }, (_, i) => postJson(slow.url, '/v1/xmpp/send_message', { jids: 'a@example.com', body: `meanwhile ${i}` })));
+    assert.ok(calls.every((c) => c.status === 200));
+    assert.equal(settled, 0, 'every service call answered while all 20 deliveries were still pending');
+    await hanging.close();
+    const results = await Promise.all(twenty);
+    assert.ok(results.every((r) => !r.delivered));
+  } finally {
+    await slow.close();
+    await hanging.close();
+  }
 });
 
 test('SIGTERM during a burst of sends: every call that got a 200 is in the transcript', async () => {
