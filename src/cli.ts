@@ -1,5 +1,6 @@
 // The CLI: maps flags onto one options object and calls the same startEmulator() and control API the tests use.
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,7 +27,8 @@ export interface CliIO {
   env: NodeJS.ProcessEnv;
 }
 
-const VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+// The package's own package.json, by name, so it is found from dist/ and from the test build alike.
+const VERSION = (createRequire(import.meta.url)('xmpp-emu/package.json') as { version: string }).version;
 
 /** A user mistake or a failed check: one line, an exit code, no stack trace. */
 class CliFailure extends Error {

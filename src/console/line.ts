@@ -18,6 +18,7 @@ export function clock(iso: string): string {
 
 /** One visible line: control characters and line breaks shown, not obeyed. */
 function flat(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what it shows
   return text.replace(/\r?\n/g, '⏎').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
