@@ -1,0 +1,119 @@
+// The feed's fan-out: each event is serialised and framed once, whatever the number of clients, and the frames of
+// a few milliseconds go to each client in one write. Memory is bounded per client and in total.
+import type { Socket } from 'node:net';
+import type { EmulatorEvent } from '../core/events.js';
+
+/** One feed client: its socket (for the shared frames) and how to cut it off. */
+export interface FeedClient {
+  socket: Socket;
+  terminate(): void;
+}
+
+export interface FeedLimits {
+  /** clients at once; more are refused at the upgrade */
+  maxClients: number;
+  /** bytes a client may leave unread before it is cut off */
+  maxClientBytes: number;
+  /** bytes all clients together may leave unread; past it the client furthest behind is cut off */
+  maxTotalBytes: number;
+}
+
+export const FEED_LIMITS: Readonly<FeedLimits> = Object.freeze({
+  maxClients: 256,
+  maxClientBytes: 8 * 1024 * 1024,
+  maxTotalBytes: 64 * 1024 * 1024,
+});
+
+/** Events gathered this long are written together: under load, one write per client for many events. */
+const FLUSH_MS = 4;
+
+/**
+ * An unmasked, unfragmented RFC 6455 text frame header for `length` payload bytes. Servers never mask, so one frame
+ * serves every client; ws frames per send, so the header is built here (four lines of the RFC).
+ */
+function textFrameHeader(length: number): Buffer {
+  if (length < 126) return Buffer.from([0x81, length]);
+  if (length < 65536) {
+    const h = Buffer.allocUnsafe(4);
+    h[0] = 0x81;
+    h[1] = 126;
+    h.writeUInt16BE(length, 2);
+    return h;
+  }
+  const h = Buffer.allocUnsafe(10);
+  h[0] = 0x81;
+  h[1] = 127;
+  h.writeBigUInt64BE(BigInt(length), 2);
+  return h;
+}
+
+export class FeedBroadcast {
+  readonly clients = new Set<FeedClient>();
+  private pending: Buffer[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private lastFlush = 0;
+
+  constructor(readonly limits: Readonly<FeedLimits> = FEED_LIMITS) {}
+
+  get full(): boolean {
+    return this.clients.size >= this.limits.maxClients;
+  }
+
+  add(c: FeedClient): void {
+    this.clients.add(c);
+  }
+
+  remove(c: FeedClient): void {
+    this.clients.delete(c);
+  }
+
+  /** Serialise and frame the event once; it is written to every client at the next flush. */
+  publish(event: EmulatorEvent): void {
+    if (this.clients.size === 0) return;
+    const payload = Buffer.from(JSON.stringify(event));
+    this.pending.push(textFrameHeader(payload.length), payload);
+    if (this.timer) return;
+    // The first event after a quiet spell goes out at once; under load, frames gather for FLUSH_MS.
+    const wait = Math.max(0, this.lastFlush + FLUSH_MS - performance.now());
+    this.timer = setTimeout(() => this.flush(), wait);
+  }
+
+  flush(): void {
+    this.timer = null;
+    this.lastFlush = performance.now();
+    if (this.pending.length === 0) return;
+    const frames = Buffer.concat(this.pending);
+    this.pending = [];
+    let total = 0;
+    let furthest: FeedClient | null = null;
+    for (const c of this.clients) {
+      const s = c.socket;
+      if (!s.writable) continue;
+      // A client that stops reading is cut off rather than allowed to grow our memory.
+      if (s.writableLength + frames.length > this.limits.maxClientBytes) {
+        this.cut(c);
+        continue;
+      }
+      s.write(frames);
+      total += s.writableLength;
+      if (!furthest || s.writableLength > furthest.socket.writableLength) furthest = c;
+    }
+    // Unread frames are shared buffers, but each client keeps its own references alive: bound them together too.
+    while (total > this.limits.maxTotalBytes && furthest) {
+      total -= furthest.socket.writableLength;
+      this.cut(furthest);
+      furthest = [...this.clients].reduce<FeedClient | null>((a, c) => (!a || c.socket.writableLength > a.socket.writableLength ? c : a), null);
+    }
+  }
+
+  private cut(c: FeedClient): void {
+    this.clients.delete(c);
+    c.terminate();
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.flush();
+    this.clients.clear();
+  }
+}
