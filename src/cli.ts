@@ -263,11 +263,12 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
         const o = resolveStart({ host: f.host, port: f.port }, io);
         hostPort = `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`;
       }
-      io.stdout.write(`export XMPP_EMULATOR_HOST=${hostPort}\n`);
+      const api = hostPort.match(/^(.*):(\d+)$/);
+      io.stdout.write(`export XMPP_EMULATOR_HOST=${hostPort}\n${api ? `export API_HOST=${api[1]}\nexport API_PORT=${api[2]}\n` : ''}`);
       done(0);
     });
 
-  addStartOptions(program.command('exec').description('start the emulator on a free port, run CMD with XMPP_EMULATOR_HOST set, stop, exit with its code'))
+  addStartOptions(program.command('exec').description('start the emulator on a free port, run CMD with XMPP_EMULATOR_HOST, API_HOST and API_PORT set, stop, exit with its code'))
     .option('--quiet', 'do not print emulator events (they go to stderr otherwise)')
     .argument('<cmd...>', 'the command, after --')
     .passThroughOptions()

@@ -20,7 +20,12 @@ export function banner(info: AppInfo, version: string, c: ChalkInstance): string
     row('presence', `${info.default_presence} by default${info.strict_presence ? ', strict: only subscribed JIDs' : ''}${info.presence_file ? `; file ${info.presence_file} (watched)` : ''}`),
     ...(info.record ? [row('transcript', info.record)] : []),
     '',
-    ...(info.env ? [`export XMPP_EMULATOR_HOST=${info.env.XMPP_EMULATOR_HOST}`] : []),
+    ...(info.env
+      ? [
+          `export XMPP_EMULATOR_HOST=${info.env.XMPP_EMULATOR_HOST}`,
+          `export API_HOST=${info.env.API_HOST} API_PORT=${info.env.API_PORT}   ${c.dim('# unchanged App Engine apps (Go, Python)')}`,
+        ]
+      : []),
     '',
   ];
   return lines.join('\n');

@@ -23,6 +23,7 @@ import { JSON_CALL, type CallContext } from './call-context.js';
 import { buildInfo, type AppInfo, type Endpoints } from './info.js';
 import { describeFilter, Outbox, type OutboxFilter, type OutboxStats } from './outbox.js';
 import { TicketBook } from './tickets.js';
+import type { EngineAnswer, EngineCall } from '../domain/xmpp-rpc.js';
 
 export interface EngineStats {
   quotas: ReturnType<QuotaMeter['snapshot']>;
@@ -254,6 +255,22 @@ export class Engine implements ControlPort {
     });
     this.emit({ type: 'sent', entry });
     return entry;
+  }
+
+  /** One of the four service calls by its JSON API name, for the protocols that dispatch by name. */
+  call(name: EngineCall, input: unknown, ctx: CallContext): EngineAnswer {
+    switch (name) {
+      case 'send_message':
+        return { statuses: this.sendMessage(input, ctx).statuses };
+      case 'get_presence':
+        return { presence: this.getPresence(input, ctx).presence };
+      case 'send_invite':
+        this.sendInvite(input, ctx);
+        return {};
+      case 'send_presence':
+        this.sendPresence(input, ctx);
+        return {};
+    }
   }
 
   private emitPresence(jid: string, source: 'api' | 'inbound' | 'invite'): void {

@@ -10,8 +10,14 @@ export interface Endpoints {
   url: string;
   host: string;
   port: number;
-  /** the environment an app needs to reach this emulator */
-  env: { XMPP_EMULATOR_HOST: string };
+  /** the environment an app needs to reach this emulator: the JSON API's address, and the API server's for App Engine's SDKs */
+  env: AppEnv;
+}
+
+export interface AppEnv {
+  XMPP_EMULATOR_HOST: string;
+  API_HOST: string;
+  API_PORT: string;
 }
 
 /** Wire names (snake_case), as GET /v1/info and the ready line print them. */
@@ -19,7 +25,10 @@ export interface AppInfo {
   url: string | null;
   host: string | null;
   port: number | null;
-  env: { XMPP_EMULATOR_HOST: string } | null;
+  env: AppEnv | null;
+  /** where App Engine's SDKs send API calls (API_HOST and API_PORT): this same server */
+  api_host: string | null;
+  api_port: number | null;
   app_id: string;
   app_url: string;
   versions: Readonly<Record<string, string>>;
@@ -45,6 +54,8 @@ export function buildInfo(
     host: endpoints?.host ?? null,
     port: endpoints?.port ?? null,
     env: endpoints?.env ?? null,
+    api_host: endpoints?.env.API_HOST ?? null,
+    api_port: endpoints?.port ?? null,
     app_id: options.appId,
     app_url: options.appUrl,
     versions: options.versions,

@@ -70,7 +70,7 @@ export async function startEmulator(input: StartOptions = {}): Promise<RunningEm
   });
   const { port } = server.address() as AddressInfo;
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
-  const endpoints = { url: `http://${hostForUrl}:${port}`, host: options.host, port, env: { XMPP_EMULATOR_HOST: `${hostForUrl}:${port}` } };
+  const endpoints = { url: `http://${hostForUrl}:${port}`, host: options.host, port, env: { XMPP_EMULATOR_HOST: `${hostForUrl}:${port}`, API_HOST: hostForUrl, API_PORT: String(port) } };
   engine.setEndpoints(endpoints);
 
   let closing: Promise<void> | null = null;

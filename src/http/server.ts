@@ -6,6 +6,7 @@ import type { Engine } from '../core/engine.js';
 import { BadRequestError } from '../domain/errors.js';
 import { CONTROL_PATHS, controlApi } from './control-api.js';
 import { errorHandler, notFound } from './errors.js';
+import { apiProtocolOf, serveApiCall } from './api-server.js';
 import { attachEventsFeed } from './events-ws.js';
 import { guard } from './guard.js';
 import { reportRejected, serviceApi, unknownCall } from './service-api.js';
@@ -40,7 +41,12 @@ export function createHttpServer(engine: Engine): { server: http.Server; closeFe
   app.use(notFound);
   app.use(errorHandler);
 
-  const server = http.createServer(app);
+  // App Engine's API-server protocol goes straight to its handler; everything else to express.
+  const server = http.createServer((req, res) => {
+    const protocol = apiProtocolOf(req);
+    if (protocol) serveApiCall(engine, protocol, req, res);
+    else app(req, res);
+  });
   server.keepAliveTimeout = 5_000;
   const feed = attachEventsFeed(server, engine, engine.options.host);
   return { server, closeFeed: () => feed.close() };

@@ -54,7 +54,9 @@ test('start --json: the first line is the ready event; SIGTERM exits 0 with ever
 
 test('start in human mode prints the banner with the export line and says no app.yaml means everything is enabled', async () => {
   const c = runCli(['start', '--port', '0', '--no-repl'], { XMPP_EMU_APP_ID: 'env-app' });
-  const out = await c.waitFor(/export XMPP_EMULATOR_HOST=127\.0\.0\.1:\d+/);
+  const out = await c.waitFor(/export API_HOST=127\.0\.0\.1 API_PORT=\d+/);
+  const port = out.match(/export XMPP_EMULATOR_HOST=127\.0\.0\.1:(\d+)/)![1];
+  assert.match(out, new RegExp(`export API_HOST=127\\.0\\.0\\.1 API_PORT=${port}\\b`));
   assert.match(out, /app id\s+env-app/);
   assert.match(out, /all services enabled \(no app\.yaml\)/);
   c.child.kill('SIGINT');
@@ -67,6 +69,8 @@ test('configuration precedence: flag > env > config file > default; bad values a
   const c = runCli(['start', '--json', '--no-repl', '--config', config, '--app-id', 'flag-app'], { XMPP_EMU_APP_ID: 'env-app' });
   const ready = JSON.parse((await c.waitFor(/\n/)).split('\n')[0]!);
   assert.equal(ready.app_id, 'flag-app');
+  assert.equal(ready.api_host, '127.0.0.1');
+  assert.equal(ready.api_port, ready.port);
   const p = await postJson(ready.url, '/v1/xmpp/get_presence', { jid: 'x@example.com', from_jid: 'flag-app@appspot.com' });
   assert.equal(p.body.presence[0].show, 'away', 'from the config file');
   c.child.kill('SIGTERM');
@@ -129,13 +133,13 @@ test('messages lists the outbox; --follow streams new events live', async () => 
   assert.equal(await f.exited, 0);
 });
 
-test('env prints the export line', async () => {
-  assert.equal((await cli(['env', '--port', '9999'])).stdout, 'export XMPP_EMULATOR_HOST=127.0.0.1:9999\n');
-  assert.equal((await cli(['env'], { XMPP_EMULATOR_HOST: 'example:1' })).stdout, 'export XMPP_EMULATOR_HOST=example:1\n');
+test('env prints the export lines: the JSON API, and API_HOST/API_PORT for unchanged App Engine apps', async () => {
+  assert.equal((await cli(['env', '--port', '9999'])).stdout, 'export XMPP_EMULATOR_HOST=127.0.0.1:9999\nexport API_HOST=127.0.0.1\nexport API_PORT=9999\n');
+  assert.equal((await cli(['env'], { XMPP_EMULATOR_HOST: 'example:1' })).stdout, 'export XMPP_EMULATOR_HOST=example:1\nexport API_HOST=example\nexport API_PORT=1\n');
 });
 
 test('exec runs CMD against a fresh emulator on a free port and exits with its code', async () => {
-  const script = `fetch('http://' + process.env.XMPP_EMULATOR_HOST + '/v1/xmpp/send_message', {method:'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({jids:'x@y.z', body:'from exec'})}).then(r => r.json()).then(j => { console.log(JSON.stringify(j)); process.exit(j.statuses[0] === 0 ? 7 : 1); })`;
+  const script = `if (process.env.XMPP_EMULATOR_HOST !== process.env.API_HOST + ':' + process.env.API_PORT) process.exit(3); fetch('http://' + process.env.XMPP_EMULATOR_HOST + '/v1/xmpp/send_message', {method:'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({jids:'x@y.z', body:'from exec'})}).then(r => r.json()).then(j => { console.log(JSON.stringify(j)); process.exit(j.statuses[0] === 0 ? 7 : 1); })`;
   const r = await cli(['exec', '--', process.execPath, '-e', script]);
   assert.equal(r.code, 7, r.stderr);
   assert.match(r.stdout, /\{"statuses":\[0\]\}/);
