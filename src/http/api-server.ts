@@ -10,6 +10,7 @@ import type { Protocol } from '../core/events.js';
 import { rejection } from '../core/rejections.js';
 import { EMPTY_SUCCESS, Envelope, RPC_ERROR, XMPP_ERROR, XMPP_METHODS, encodeResponse, type RpcErrorName } from '../domain/xmpp-rpc.js';
 import { toXmppError } from './errors.js';
+import { checkRequest } from './guard.js';
 
 export type ApiProtocol = Extract<Protocol, 'rpc_http' | 'remote_api'>;
 
@@ -24,20 +25,13 @@ export function apiProtocolOf(req: http.IncomingMessage): ApiProtocol | null {
   return null;
 }
 
-/** An SDK never sends Origin, and a page cannot send application/octet-stream without a preflight we never answer. */
-function browserRefusal(req: http.IncomingMessage): string | null {
-  if (req.headers.origin !== undefined) return `Origin "${req.headers.origin}": the API server answers the app's SDK, not web pages`;
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/octet-stream') return `Content-Type "${req.headers['content-type'] ?? ''}": the API server takes application/octet-stream (a remote_api Request protobuf)`;
-  return null;
-}
-
 export function serveApiCall(engine: Engine, protocol: ApiProtocol, req: http.IncomingMessage, res: http.ServerResponse): void {
-  const refused = browserRefusal(req);
+  // No web page may call it (an SDK never sends browser markings), and only application/octet-stream is spoken.
+  const refused = checkRequest(req, 'apiServer', engine.options.host);
   if (refused) {
     req.resume();
-    const body = JSON.stringify({ error: { code: 'FORBIDDEN', message: refused } });
-    res.writeHead(403, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }).end(body);
+    const body = JSON.stringify(refused.toBody());
+    res.writeHead(refused.httpStatus, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }).end(body);
     return;
   }
   const chunks: Buffer[] = [];

@@ -176,8 +176,9 @@ test('an oversized request is answered REQUEST_TOO_LARGE with HTTP 200, and the 
 test('web pages cannot call it: a request with an Origin, or not application/octet-stream, is refused', async () => {
   const body = envelope('logservice', 'Flush', new Uint8Array(0));
   assert.equal((await post(em.url, '/rpc_http', body, { Origin: 'http://evil.example' })).status, 403);
-  assert.equal((await post(em.url, '/rpc_http', body, { 'Content-Type': 'text/plain' })).status, 403);
-  assert.equal((await post(em.url, '/', body, { 'Content-Type': 'application/x-www-form-urlencoded' })).status, 403);
+  assert.equal((await post(em.url, '/rpc_http', body, { 'Sec-Fetch-Site': 'cross-site' })).status, 403);
+  assert.equal((await post(em.url, '/rpc_http', body, { 'Content-Type': 'text/plain' })).status, 415);
+  assert.equal((await post(em.url, '/', body, { 'Content-Type': 'application/x-www-form-urlencoded' })).status, 415);
 });
 
 test('POST / without X-appcfg-api-version is not the API server', async () => {
