@@ -14,7 +14,7 @@ import { runConversation } from './control/conversation-runner.js';
 import { defaultAppJid } from './domain/addresses.js';
 import { parseConversation } from './domain/conversation.js';
 import { describePresence } from './domain/presence.js';
-import { XmppError } from './domain/errors.js';
+import { BadRequestError, isUserMistake } from './domain/errors.js';
 import { OUTBOX_KINDS, PRESENCE_WORDS, presenceFromWord } from './domain/vocabulary.js';
 import type { EmulatorEvent } from './core/events.js';
 import { startEmulator, type RunningEmulator } from './core/start.js';
@@ -30,16 +30,10 @@ export interface CliIO {
 // The package's own package.json, by name, so it is found from dist/ and from the test build alike.
 const VERSION = (createRequire(import.meta.url)('xmpp-emu/package.json') as { version: string }).version;
 
-/** A user mistake or a failed check: one line, an exit code, no stack trace. */
-class CliFailure extends Error {
-  constructor(message: string, readonly exitCode = 1) {
-    super(message);
-  }
-}
 
 function collectVersion(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const eq = value.indexOf('=');
-  if (eq <= 0) throw new CliFailure(`--version expects NAME=URL, not "${value}"`, 2);
+  if (eq <= 0) throw new BadRequestError(`--version expects NAME=URL, not "${value}"`);
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
 
@@ -66,7 +60,7 @@ function addStartOptions(cmd: Command): Command {
 function positiveInt(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new CliFailure(`${flag} must be a positive whole number, not "${v}"`, 2);
+  if (!Number.isInteger(n) || n <= 0) throw new BadRequestError(`${flag} must be a positive whole number, not "${v}"`);
   return n;
 }
 
@@ -152,8 +146,12 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
     .description('A local emulator of Google App Engine\'s XMPP service: capture what your bot sends, inject what it receives.')
     .version(VERSION, '-V, --print-version', 'print the version')
     .enablePositionalOptions()
-    .showHelpAfterError('(xmpp-emu --help lists the commands)')
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      // Commander's own errors (unknown option, missing argument, bad choice) in the CLI's one-line style.
+      outputError: (s, write) => write(`xmpp-emu: ${s.replace(/^error: /, '').trimEnd().replace(/\s*\n\s*/g, ' ')} (xmpp-emu --help lists the commands)\n`),
+    })
     .exitOverride();
   const emulatorOption = (cmd: Command): Command => cmd.option('--emulator <host:port>', `the running emulator (default $XMPP_EMULATOR_HOST, else ${DEFAULT_EMULATOR})`);
   const done = (c: number | undefined): void => {
@@ -185,7 +183,7 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
     .action(async (jid: string, state: string, f: { status?: string; subscribed?: boolean; unsubscribed?: boolean; emulator?: string }) => {
       const client = new RemoteControl(emulatorAddress(f.emulator, io));
       const word = presenceFromWord(state);
-      if (!word) throw new CliFailure(`state "${state}" is not one of ${PRESENCE_WORDS.join(', ')}`, 2);
+      if (!word) throw new BadRequestError(`state "${state}" is not one of ${PRESENCE_WORDS.join(', ')}`);
       const body: Record<string, unknown> = { ...word, status: f.status ?? '' };
       if (f.subscribed || f.unsubscribed) body.subscribed = !!f.subscribed;
       const p = await client.setPresence(jid, body);
@@ -343,9 +341,9 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
     await program.parseAsync(argv, { from: 'user' });
     return result.code;
   } catch (e) {
+    // Commander has already said why, in one line; a user mistake exits 2 wherever it was found.
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    const code = e instanceof CliFailure ? e.exitCode : e instanceof XmppError && (e.code === 'BAD_REQUEST' || e.code === 'INVALID_JID' || e.code === 'INVALID_TYPE') ? 2 : 1;
     io.stderr.write(`xmpp-emu: ${(e as Error).message}\n`);
-    return code;
+    return isUserMistake(e) ? 2 : 1;
   }
 }

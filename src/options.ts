@@ -159,7 +159,13 @@ export function resolveOptions(...layers: OptionsInput[]): Readonly<Options> {
     if (!fs.existsSync(appYaml)) throw new BadRequestError(`app.yaml ${appYaml} does not exist`);
   }
   let appId = pick('appId');
-  if (appId === undefined && appYaml) appId = parseAppYaml(fs.readFileSync(appYaml, 'utf8')).application ?? undefined;
+  if (appId === undefined && appYaml) {
+    try {
+      appId = parseAppYaml(fs.readFileSync(appYaml, 'utf8')).application ?? undefined;
+    } catch (e) {
+      throw new BadRequestError(`app.yaml file ${appYaml}: ${(e as Error).message}`);
+    }
+  }
   appId ??= DEFAULTS.appId;
   if (!/^[a-z0-9][a-z0-9-]*$/i.test(appId)) throw new BadRequestError(`app id "${appId}" may hold only letters, digits and hyphens`);
 

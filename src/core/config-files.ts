@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import type { FSWatcher } from 'chokidar';
 import { parseAppYaml } from '../domain/app-yaml.js';
+import { BadRequestError } from '../domain/errors.js';
 import { parsePresenceFixture } from '../domain/presence.js';
 import type { Engine } from './engine.js';
 
@@ -36,18 +37,18 @@ export function presenceFile(engine: Engine, file: string): ConfigFile {
   };
 }
 
-/** Load once at start: a broken file stops start-up with its reason. */
+/** Load once at start: a missing or broken file stops start-up with its reason (a user mistake: exit 2). */
 export function loadConfigFile(c: ConfigFile): string {
   let text: string;
   try {
     text = fs.readFileSync(c.path, 'utf8');
   } catch (e) {
-    throw new Error(`cannot read ${c.source} file ${c.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new BadRequestError(`cannot read ${c.source} file ${c.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   try {
     return c.apply(text);
   } catch (e) {
-    throw new Error(`${c.source} file ${c.path}: ${(e as Error).message}`);
+    throw new BadRequestError(`${c.source} file ${c.path}: ${(e as Error).message}`);
   }
 }
 

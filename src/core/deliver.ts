@@ -12,7 +12,6 @@ export interface PostOutcome {
   durationMs: number;
 }
 
-/** Encode the parts: each names its own Content-Type and charset, and none has a filename (so parsers read fields). */
 // Loaded on the first delivery, not at start-up (it pulls in a large MIME table).
 const load = createRequire(import.meta.url);
 let FormData: typeof FormDataType | undefined;
@@ -21,6 +20,7 @@ let FormData: typeof FormDataType | undefined;
 // a part that happens to contain it gets a fresh one.
 const BOUNDARY = `xmpp-emu-${randomBytes(12).toString('hex')}`;
 
+/** Encode the parts: each names its own Content-Type and charset, and none has a filename (so parsers read fields). */
 export function encodeParts(parts: Part[]): { body: Buffer; contentType: string } {
   FormData ??= load('form-data') as typeof FormDataType;
   const form = new FormData();

@@ -2,6 +2,7 @@
 import { BadRequestError } from './errors.js';
 import { parseJid } from './jid.js';
 import {
+  INBOUND_PRESENCE_WORDS,
   inboundPresenceFromWord,
   isOneOf,
   OUTBOX_KINDS,
@@ -92,7 +93,7 @@ export function parseConversation(text: string, file: string): Conversation {
         const from = jid(raw, 'from', where, defFrom);
         const word = typeof v === 'string' ? inboundPresenceFromWord(v) : null;
         if (word === null) {
-          throw new BadRequestError(`${where}: "presence" must be available, unavailable, probe, away, chat, dnd or xa`);
+          throw new BadRequestError(`${where}: "presence" must be one of ${INBOUND_PRESENCE_WORDS.join(', ')}`);
         }
         const status = str(raw, 'status', where);
         return { kind, from, ...withTo(raw), ...word, ...(status !== undefined ? { status } : {}) };

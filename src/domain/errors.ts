@@ -138,6 +138,7 @@ export function errorFromBody(body: unknown, fallbackStatus: number): XmppError 
   return new UnspecifiedError(`the emulator answered HTTP ${fallbackStatus} without an error body`);
 }
 
-export function isXmppError(e: unknown): e is XmppError {
-  return e instanceof XmppError;
+/** The caller's own mistake (bad input, a broken file, an unknown name): a 4xx other than a time-out or a quota. */
+export function isUserMistake(e: unknown): e is XmppError {
+  return e instanceof XmppError && e.httpStatus >= 400 && e.httpStatus < 500 && e.code !== 'TIMEOUT' && e.code !== 'OVER_QUOTA';
 }

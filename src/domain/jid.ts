@@ -49,14 +49,6 @@ export function parseJid(input: unknown): JidResult {
   return { ok: true, jid: { node, domain: domain.toLowerCase(), resource } };
 }
 
-export function isValidJid(input: unknown): input is string {
-  return parseJid(input).ok;
-}
-
-export function formatJid(jid: Jid): string {
-  return `${jid.node}@${jid.domain}${jid.resource === null ? '' : `/${jid.resource}`}`;
-}
-
 /** The bare form of a JID string, lower-cased domain; the input unchanged if it does not parse. */
 export function bareJid(input: string): string {
   const r = parseJid(input);
