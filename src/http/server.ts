@@ -9,17 +9,14 @@ import { errorHandler, notFound } from './errors.js';
 import { apiProtocolOf, serveApiCall } from './api-server.js';
 import { attachEventsFeed } from './events-ws.js';
 import { guard } from './guard.js';
-import { reportRejected, serviceApi, unknownCall } from './service-api.js';
-
-/** Above the service's 1 MB call limit, so that limit is reported by the call's own check. */
-export const BODY_LIMIT = '1536kb';
+import { SERVICE_BODY_LIMIT, serviceApi } from './service-api.js';
 
 export function createHttpServer(engine: Engine): { server: http.Server; closeFeed(): void } {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   const json = express.json({
-    limit: BODY_LIMIT,
+    limit: SERVICE_BODY_LIMIT,
     // Any JSON value parses (PUT /v1/presence/:jid takes a bare "away"); each handler checks its shape.
     strict: false,
     type: () => true,
@@ -28,11 +25,8 @@ export function createHttpServer(engine: Engine): { server: http.Server; closeFe
     },
   });
   const host = engine.options.host;
-  // The app's calls come first: the busiest path passes the fewest layers. Each surface's guard runs before
-  // anything reads the body, so a refused page changes nothing and learns nothing from parse errors.
-  app.use('/v1/xmpp', guard('service', host), json);
-  app.use(serviceApi(engine));
-  app.use('/v1/xmpp', unknownCall, reportRejected(engine));
+  // Each surface's guard runs before anything reads the body, so a refused page changes nothing and learns nothing
+  // from parse errors. (The service API is served before express, below.)
   app.get('/healthz', guard('health', host), (_req, res) => {
     res.json({ ok: true });
   });
@@ -41,11 +35,13 @@ export function createHttpServer(engine: Engine): { server: http.Server; closeFe
   app.use(notFound);
   app.use(errorHandler);
 
-  // App Engine's API-server protocol goes straight to its handler; everything else to express.
+  // The app's calls (JSON and App Engine's API-server protocol) come first and skip express: the busiest paths pass
+  // the fewest layers.
+  const service = serviceApi(engine, host);
   const server = http.createServer((req, res) => {
     const protocol = apiProtocolOf(req);
     if (protocol) serveApiCall(engine, protocol, req, res);
-    else app(req, res);
+    else if (!service(req, res)) app(req, res);
   });
   server.keepAliveTimeout = 5_000;
   const feed = attachEventsFeed(server, engine, engine.options.host);
