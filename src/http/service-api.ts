@@ -5,6 +5,7 @@ import type { CallContext } from '../core/call-context.js';
 import type { Engine } from '../core/engine.js';
 import { rejection } from '../core/rejections.js';
 import { NotFoundError } from '../domain/errors.js';
+import type { EngineCall } from '../domain/xmpp-rpc.js';
 import { toXmppError } from './errors.js';
 import { checkRequest } from './guard.js';
 import { readJsonBody } from './json-body.js';
@@ -14,14 +15,8 @@ export const SERVICE_BODY_LIMIT = 1536 * 1024;
 
 const MOUNT = '/v1/xmpp';
 
-type Call = (engine: Engine, body: unknown, ctx: CallContext) => unknown;
-
-const CALLS: Readonly<Record<string, Call>> = {
-  send_message: (e, body, ctx) => ({ statuses: e.sendMessage(body, ctx).statuses }),
-  send_invite: (e, body, ctx) => (e.sendInvite(body, ctx), {}),
-  get_presence: (e, body, ctx) => ({ presence: e.getPresence(body, ctx).presence }),
-  send_presence: (e, body, ctx) => (e.sendPresence(body, ctx), {}),
-};
+/** The calls, by their path under /v1/xmpp/: the engine's own names. */
+const CALLS: ReadonlySet<string> = new Set<EngineCall>(['send_message', 'send_invite', 'get_presence', 'send_presence']);
 
 const header = (h: string | string[] | undefined): string | undefined => (Array.isArray(h) ? h[0] : h);
 
@@ -60,11 +55,10 @@ export function serviceApi(engine: Engine, listenHost: string): (req: IncomingMe
     // The body is read even for an unknown call, so its rejected event shows what the app sent.
     readJsonBody(req, SERVICE_BODY_LIMIT, (err, body) => {
       if (err) return refuse(err);
-      const call = Object.hasOwn(CALLS, name) ? CALLS[name]! : undefined;
-      if (!call) return unknown(body);
+      if (!CALLS.has(name)) return unknown(body);
       let result: unknown;
       try {
-        result = call(engine, body, callContext(req.headers));
+        result = engine.call(name as EngineCall, body, callContext(req.headers));
       } catch (e) {
         return refuse(e, body);
       }
