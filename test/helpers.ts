@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import multer from 'multer';
+import { startEmulator, type RunningEmulator, type StartOptions } from '../src/index.js';
 
 export interface Received {
   path: string;
@@ -93,4 +94,11 @@ export async function closedPort(): Promise<number> {
   const { port } = s.address() as AddressInfo;
   await new Promise((r) => s.close(r));
   return port;
+}
+
+/** An emulator delivering to a fresh test app, both on ephemeral ports; `close` stops both. */
+export async function startEmulatorWithApp(options: StartOptions = {}): Promise<{ app: TestApp; em: RunningEmulator; close(): Promise<void> }> {
+  const app = await startTestApp();
+  const em = await startEmulator({ port: 0, appUrl: app.url, appYaml: null, ...options });
+  return { app, em, close: async () => (await em.close(), await app.close()) };
 }

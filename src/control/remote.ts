@@ -2,8 +2,8 @@
 import { baseUrl, requestJson } from '../client/transport.js';
 import type { AppInfo } from '../core/info.js';
 import type { DeliveryResult, EventListener, OutboxEntry, EmulatorEvent } from '../core/events.js';
-import type { OutboxFilter } from '../core/outbox.js';
-import { UnspecifiedError } from '../domain/errors.js';
+import { describeFilter, matchesFilter, type OutboxFilter } from '../core/outbox.js';
+import { TimeoutError, UnspecifiedError } from '../domain/errors.js';
 import type { PresenceListing } from '../domain/presence.js';
 import type { PresenceState } from '../domain/vocabulary.js';
 import { DEFAULT_WAIT_MS, type ControlPort, type InboundError, type InboundMessage, type InboundPresence, type InboundSubscription, type PresenceInput, type WaitOptions } from './port.js';
@@ -11,6 +11,8 @@ import { DEFAULT_WAIT_MS, type ControlPort, type InboundError, type InboundMessa
 export const DEFAULT_EMULATOR = '127.0.0.1:8095';
 /** Entries asked for per request when reading the outbox. */
 const OUTBOX_PAGE = 500;
+/** Longer filters are partly applied here: servers refuse long URLs (HTTP 431). */
+const MAX_QUERY = 2000;
 
 export function filterToQuery(f: OutboxFilter & { timeoutMs?: number; limit?: number }): string {
   const q = new URLSearchParams();
@@ -69,7 +71,22 @@ export class RemoteControl implements ControlPort {
     return out;
   }
   async waitFor({ timeoutMs = DEFAULT_WAIT_MS, ...filter }: WaitOptions): Promise<OutboxEntry> {
-    return (await this.call<{ entry: OutboxEntry }>('GET', `/v1/outbox/wait${filterToQuery({ ...filter, timeoutMs })}`)).entry;
+    if (filterToQuery(filter).length <= MAX_QUERY) {
+      return (await this.call<{ entry: OutboxEntry }>('GET', `/v1/outbox/wait${filterToQuery({ ...filter, timeoutMs })}`)).entry;
+    }
+    // A long body or pattern does not fit in a URL (HTTP 431): wait for what the rest of the filter selects and
+    // test the body here, each candidate in turn, within the same deadline.
+    const { contains: _c, matches: _m, ...coarse } = filter;
+    const deadline = Date.now() + timeoutMs;
+    let since = filter.since;
+    for (;;) {
+      const entry = await this.waitFor({ ...coarse, ...(since !== undefined ? { since } : {}), timeoutMs: Math.max(0, deadline - Date.now()) }).catch((e: unknown) => {
+        if (e instanceof TimeoutError) throw new TimeoutError(`no outbox entry matched ${describeFilter(filter)} within ${timeoutMs} ms`);
+        throw e;
+      });
+      if (matchesFilter(entry, filter)) return entry;
+      since = entry.id;
+    }
   }
   async clearOutbox(): Promise<number> {
     return (await this.call<{ cleared: number }>('DELETE', '/v1/outbox')).cleared;

@@ -4,11 +4,9 @@ import { bareJid } from '../domain/jid.js';
 import type { OutboxKind } from '../domain/vocabulary.js';
 import type { OutboxEntry } from './events.js';
 
-/** A user's pattern: a RegExp or any linear-time equivalent with the same `test`. */
-export interface Pattern {
-  test(s: string): boolean;
-  readonly source: string;
-}
+import type { Pattern } from '../domain/pattern.js';
+
+export type { Pattern } from '../domain/pattern.js';
 
 export interface OutboxFilter {
   kind?: OutboxKind;

@@ -1,6 +1,7 @@
 // Conversation files: a scripted exchange (inject, then expect what the app sends), parsed and checked, no I/O.
 import { BadRequestError } from './errors.js';
 import { parseJid } from './jid.js';
+import { compilePattern, exactPattern, type Pattern } from './pattern.js';
 import {
   INBOUND_PRESENCE_WORDS,
   inboundPresenceFromWord,
@@ -18,7 +19,7 @@ export type Step =
   | { kind: 'subscription'; from: string; to?: string; type: SubscriptionType }
   | { kind: 'error'; from: string; to?: string; stanza?: string }
   | { kind: 'set_presence'; jid: string; state: unknown }
-  | { kind: 'expect'; outboxKind: OutboxKind; to: string; body?: string; contains?: string; matches?: RegExp; timeoutMs: number };
+  | { kind: 'expect'; outboxKind: OutboxKind; to: string; body?: string; contains?: string; matches?: Pattern; timeoutMs: number };
 
 export interface Conversation {
   name: string;
@@ -121,15 +122,8 @@ export function parseConversation(text: string, file: string): Conversation {
         only(o, ['body', 'contains', 'matches', 'flags', 'to', 'kind', 'timeout_ms'], `${where} expect`);
         const outboxKind = str(o, 'kind', where) ?? 'message';
         if (!isOneOf(outboxKind, OUTBOX_KINDS)) throw new BadRequestError(`${where}: expect.kind must be message, invite or presence`);
-        let matches: RegExp | undefined;
         const pattern = str(o, 'matches', where);
-        if (pattern !== undefined) {
-          try {
-            matches = new RegExp(pattern, str(o, 'flags', where) ?? '');
-          } catch (e) {
-            throw new BadRequestError(`${where}: expect.matches is not a valid regular expression: ${(e as Error).message}`);
-          }
-        }
+        const matches = pattern === undefined ? undefined : compilePattern(pattern, str(o, 'flags', where) ?? '', `${where}: expect.matches`);
         const timeoutMs = o.timeout_ms ?? defTimeout;
         if (!Number.isInteger(timeoutMs) || (timeoutMs as number) <= 0) throw new BadRequestError(`${where}: expect.timeout_ms must be a positive whole number`);
         const body = str(o, 'body', where);
@@ -157,22 +151,18 @@ export function describeStep(s: Step): string {
     case 'set_presence':
       return `set presence of ${s.jid} to ${JSON.stringify(s.state)}`;
     case 'expect': {
-      const what = s.body !== undefined ? `body ${JSON.stringify(s.body)}` : s.contains !== undefined ? `body containing ${JSON.stringify(s.contains)}` : s.matches ? `body matching ${s.matches}` : 'anything';
+      const what = s.body !== undefined ? `body ${JSON.stringify(s.body)}` : s.contains !== undefined ? `body containing ${JSON.stringify(s.contains)}` : s.matches ? `body matching /${s.matches.source}/` : 'anything';
       return `expect ${s.outboxKind} to ${s.to} with ${what} (within ${s.timeoutMs} ms)`;
     }
   }
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /** The outbox filter an expect step waits for. */
-export function expectFilter(s: Extract<Step, { kind: 'expect' }>): { kind: OutboxKind; to: string; contains?: string; matches?: RegExp } {
+export function expectFilter(s: Extract<Step, { kind: 'expect' }>): { kind: OutboxKind; to: string; contains?: string; matches?: Pattern } {
   return {
     kind: s.outboxKind,
     to: s.to,
     ...(s.contains !== undefined ? { contains: s.contains } : {}),
-    ...(s.body !== undefined ? { matches: new RegExp(`^${escapeRegExp(s.body)}$`) } : s.matches ? { matches: s.matches } : {}),
+    ...(s.body !== undefined ? { matches: exactPattern(s.body) } : s.matches ? { matches: s.matches } : {}),
   };
 }

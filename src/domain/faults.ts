@@ -1,7 +1,16 @@
 // Fault rules: which calls fail and how (a status, an error code, a latency, a delivery fault), for how long.
 // Pure: the caller passes the time and a seeded random source, so a run with the same seed fires the same faults.
 import { BadRequestError, ERROR_CODES, type ErrorCode } from './errors.js';
+import { compilePattern, wildcardPattern, type Pattern } from './pattern.js';
 import type { Random } from './random.js';
+
+// A rule's body pattern, compiled once per rule (linear-time, as every user's pattern).
+const compiled = new WeakMap<FaultRule, Pattern>();
+function bodyPattern(rule: FaultRule): Pattern {
+  let p = compiled.get(rule);
+  if (!p) compiled.set(rule, (p = compilePattern(rule.body!, '', 'body')));
+  return p;
+}
 
 export const FAULT_CALLS = ['send_message', 'send_invite', 'get_presence', 'send_presence', 'delivery'] as const;
 export type FaultCall = (typeof FAULT_CALLS)[number];
@@ -121,11 +130,7 @@ export function parseFaultRule(input: unknown, id: string, now: number, where = 
   const body = o.body;
   if (body !== undefined) {
     if (typeof body !== 'string') fail(where, '"body" must be a regular expression (a string)');
-    try {
-      new RegExp(body);
-    } catch (e) {
-      fail(where, `"body" is not a valid regular expression: ${(e as Error).message}`);
-    }
+    compilePattern(body, '', `${where}: "body"`);
   }
   const times = o.times;
   if (times !== undefined && (!Number.isInteger(times) || (times as number) < 1)) fail(where, '"times" must be a whole number of 1 or more');
@@ -152,8 +157,7 @@ export function parseFaultRule(input: unknown, id: string, now: number, where = 
 /** `*` matches any run of characters; case-insensitive; a pattern without `/` ignores the resource. */
 export function jidPatternMatches(pattern: string, jid: string): boolean {
   const target = pattern.includes('/') ? jid : jid.split('/')[0]!;
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
-  return re.test(target);
+  return wildcardPattern(pattern).test(target);
 }
 
 function inWindow(rule: FaultRule, now: number): boolean {
@@ -211,7 +215,7 @@ export class FaultBook {
       if (!rule.call.includes(target.call) || !isActive(rule, now) || !inWindow(rule, now)) continue;
       const jids = rule.jid === undefined ? target.jids : target.jids.filter((j) => jidPatternMatches(rule.jid!, j));
       if (jids.length === 0) continue;
-      if (rule.body !== undefined && !new RegExp(rule.body).test(target.body ?? '')) continue;
+      if (rule.body !== undefined && !bodyPattern(rule).test(target.body ?? '')) continue;
       if (rule.probability !== undefined && !(this.random() < rule.probability)) continue;
       // One delivery fault per delivery: the first that fires decides what happens to the POST.
       if (rule.delivery && fired.some((f) => f.rule.delivery)) continue;

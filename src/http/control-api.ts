@@ -3,6 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Engine } from '../core/engine.js';
 import type { Outbox, OutboxFilter } from '../core/outbox.js';
 import { BadRequestError } from '../domain/errors.js';
+import { compilePattern } from '../domain/pattern.js';
 import { INBOUND_KINDS, isOneOf, OUTBOX_KINDS } from '../domain/vocabulary.js';
 
 const MAX_WAIT_MS = 10 * 60_000;
@@ -36,11 +37,7 @@ export function filterFromQuery(req: Request): OutboxFilter {
   }
   const matches = queryString(req, 'matches');
   if (matches !== undefined) {
-    try {
-      f.matches = new RegExp(matches);
-    } catch (e) {
-      throw new BadRequestError(`matches is not a valid regular expression: ${(e as Error).message}`);
-    }
+    f.matches = compilePattern(matches);
   }
   const since = queryInt(req, 'since', 0, Number.MAX_SAFE_INTEGER);
   if (since !== undefined) f.since = since;

@@ -5,19 +5,18 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
-import { startEmulator, type RunningEmulator } from '../../src/index.js';
+import type { RunningEmulator } from '../../src/index.js';
 import { checkRequest, mediaType } from '../../src/http/guard.js';
-import { startTestApp, type TestApp } from '../helpers.js';
+import { startEmulatorWithApp, type TestApp } from '../helpers.js';
 
 let app: TestApp;
 let em: RunningEmulator;
+let close: () => Promise<void>;
 before(async () => {
-  app = await startTestApp();
-  em = await startEmulator({ port: 0, appUrl: app.url, appYaml: null });
+  ({ app, em, close } = await startEmulatorWithApp());
 });
 after(async () => {
-  await em.close();
-  await app.close();
+  await close();
 });
 
 function raw(method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: any }> {
