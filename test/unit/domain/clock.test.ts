@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Clock, readClockChange } from '../../src/domain/clock.js';
+import { Clock, readClockChange } from '../../../src/domain/clock.js';
 
 test('the clock follows the machine until frozen, then moves only when advanced or set', () => {
   let machine = Date.parse('2026-01-01T00:00:00Z');

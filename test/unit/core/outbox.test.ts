@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { entryBytes, matchesFilter, Outbox, type OutboxFilter } from '../../src/core/outbox.js';
+import { entryBytes, matchesFilter, Outbox, type OutboxFilter } from '../../../src/core/outbox.js';
 
 const msg = (to: string, body: string) => ({ time: '', kind: 'message' as const, from: 'app@appspot.com/bot', to: [to], body, version: null, protocol: 'json' as const, in_reply_to: null });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FaultBook, jidPatternMatches, parseFaultRule, type FaultTarget } from '../../src/domain/faults.js';
-import { deriveSeed, seededRandom } from '../../src/domain/random.js';
+import { FaultBook, jidPatternMatches, parseFaultRule, type FaultTarget } from '../../../src/domain/faults.js';
+import { deriveSeed, seededRandom } from '../../../src/domain/random.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 

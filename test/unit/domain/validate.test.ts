@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ErrorCode } from '../../src/domain/errors.js';
-import { validateGetPresence, validateSendInvite, validateSendMessage, validateSendPresence } from '../../src/domain/validate.js';
+import type { ErrorCode } from '../../../src/domain/errors.js';
+import { validateGetPresence, validateSendInvite, validateSendMessage, validateSendPresence } from '../../../src/domain/validate.js';
 
 type Case = [string, () => unknown, ErrorCode, RegExp];
 

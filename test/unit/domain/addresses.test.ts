@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { appAddresses, isAppAddress, resolveSender, routeInbound } from '../../src/domain/addresses.js';
-import { InvalidJidError } from '../../src/domain/errors.js';
+import { appAddresses, isAppAddress, resolveSender, routeInbound } from '../../../src/domain/addresses.js';
+import { InvalidJidError } from '../../../src/domain/errors.js';
 
 const app = { appId: 'my-app', versions: ['v2', 'beta'] };
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { expectFilter, parseConversation } from '../../src/domain/conversation.js';
+import { expectFilter, parseConversation } from '../../../src/domain/conversation.js';
 
 test('a conversation file parses into steps with defaults applied', () => {
   const c = parseConversation(

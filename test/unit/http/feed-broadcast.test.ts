@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { test } from 'node:test';
-import type { EmulatorEvent } from '../../src/core/events.js';
-import { FeedBroadcast, type FeedClient } from '../../src/http/feed-broadcast.js';
+import type { EmulatorEvent } from '../../../src/core/events.js';
+import { FeedBroadcast, type FeedClient } from '../../../src/http/feed-broadcast.js';
 
 /** A client whose socket never drains: everything written stays counted as unread. */
 function stuckClient(): FeedClient & { writes: Buffer[]; cut: boolean } {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Clock } from '../../src/domain/clock.js';
-import { DEFAULT_QUOTAS, QuotaMeter, quotaDay } from '../../src/domain/quotas.js';
+import { Clock } from '../../../src/domain/clock.js';
+import { DEFAULT_QUOTAS, QuotaMeter, quotaDay } from '../../../src/domain/quotas.js';
 
 test('messages are metered per recipient; limits fail with OVER_QUOTA and reset the next day', () => {
   let now = new Date('2026-01-01T10:00:00Z');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { complete } from '../../src/console/repl.js';
+import { complete } from '../../../src/console/repl.js';
 
 test('tab completion: commands after a dot, known JIDs after a JID command', () => {
   const jids = ['alice@example.com', 'albert@example.com', 'bob@example.com'];

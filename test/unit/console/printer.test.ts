@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chalkFor, formatEvent } from '../../src/console/printer.js';
+import { chalkFor, formatEvent } from '../../../src/console/printer.js';
 
 test('the human console shows a refused call on one line with its call, protocol, code and reason', () => {
   const line = formatEvent(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bareJid, parseJid } from '../../src/domain/jid.js';
+import { bareJid, parseJid } from '../../../src/domain/jid.js';
 
 const VALID: Array<[string, string, string, string | null]> = [
   ['alice@example.com', 'alice', 'example.com', null],

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PresenceBook, parsePresenceFixture } from '../../src/domain/presence.js';
-import { presenceFromWord } from '../../src/domain/vocabulary.js';
+import { PresenceBook, parsePresenceFixture } from '../../../src/domain/presence.js';
+import { presenceFromWord } from '../../../src/domain/vocabulary.js';
 
 test('default presence words', () => {
   assert.deepEqual(presenceFromWord('available'), { available: true, show: '', status: '' });

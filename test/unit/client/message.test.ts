@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InvalidMessageError, Message, parseCommand } from '../../src/client/message.js';
+import { InvalidMessageError, Message, parseCommand } from '../../../src/client/message.js';
 
 test('command parsing follows the original', () => {
   const table: Array<[string, string | null, string]> = [

@@ -1,9 +1,9 @@
 // The default console: one line per event, replies indented under the delivery that caused them.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { DeliveryResult, EmulatorEvent, OutboxEntry } from '../../src/core/events.js';
-import { fit, formatLine } from '../../src/console/line.js';
-import { chalkFor, consoleFormatter } from '../../src/console/printer.js';
+import type { DeliveryResult, EmulatorEvent, OutboxEntry } from '../../../src/core/events.js';
+import { fit, formatLine } from '../../../src/console/line.js';
+import { chalkFor, consoleFormatter } from '../../../src/console/printer.js';
 
 const plain = chalkFor(false);
 const time = '2026-11-24T07:00:00.000Z';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { diffTurn, formatDifference, injectionOf, readTranscript } from '../../src/domain/replay.js';
+import { diffTurn, formatDifference, injectionOf, readTranscript } from '../../../src/domain/replay.js';
 
 const line = (o: unknown): string => JSON.stringify(o);
 const inbound = (body: string) => ({ kind: 'message', type: 'chat', from: 'alice@example.com', to: 'dev-app@appspot.com', body });
