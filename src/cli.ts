@@ -54,6 +54,7 @@ function addStartOptions(cmd: Command): Command {
     .option('--delivery-timeout <ms>', 'how long an inbound POST to the app may take (default 10000)')
     .option('--outbox-cap <n>', 'how many sent entries are kept before the oldest are dropped (default 10000)')
     .option('--outbox-max-bytes <n>', 'how many bytes of sent entries are kept before the oldest are dropped (default 268435456)')
+    .option('--no-ui', 'do not serve the web console at / (env XMPP_EMU_NO_UI=1)')
     .option('--config <file>', `config file (default ./${CONFIG_FILE} if present)`);
 }
 
@@ -67,7 +68,7 @@ function positiveInt(v: string | undefined, flag: string): number | undefined {
 interface StartFlags {
   host?: string; port?: string; appUrl?: string; appId?: string; appYaml?: string; version?: Record<string, string>;
   presence?: string; defaultPresence?: string; strictPresence?: boolean; record?: string; json?: boolean;
-  deliveryTimeout?: string; outboxCap?: string; outboxMaxBytes?: string; config?: string; repl?: boolean; console?: string;
+  deliveryTimeout?: string; outboxCap?: string; outboxMaxBytes?: string; config?: string; repl?: boolean; console?: string; ui?: boolean;
 }
 
 function flagsToInput(f: StartFlags): OptionsInput {
@@ -77,6 +78,8 @@ function flagsToInput(f: StartFlags): OptionsInput {
     json: f.json, consoleStyle: f.console as OptionsInput['consoleStyle'], deliveryTimeoutMs: positiveInt(f.deliveryTimeout, '--delivery-timeout'), outboxCap: positiveInt(f.outboxCap, '--outbox-cap'),
     outboxMaxBytes: positiveInt(f.outboxMaxBytes, '--outbox-max-bytes'),
     port: f.port === undefined ? undefined : parsePort(f.port, '--port'),
+    // commander sets ui to true unless --no-ui is given; only the flag itself may override env and file.
+    ui: f.ui === false ? false : undefined,
   };
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as OptionsInput;
 }

@@ -42,6 +42,8 @@ export interface Options {
   quotas: Readonly<QuotaLimits>;
   /** watch app.yaml and the presence file for edits */
   watch: boolean;
+  /** serve the web console at GET / */
+  ui: boolean;
 }
 
 export type OptionsInput = Partial<Omit<Options, 'quotas' | 'versions'>> & {
@@ -63,6 +65,7 @@ export const DEFAULTS = Object.freeze({
   outboxCap: 10_000,
   outboxMaxBytes: 256 * 1024 * 1024,
   watch: true,
+  ui: true,
 });
 
 /** Config-file keys and the option each sets: the option's own name, except `presence` (interface.md's name). */
@@ -70,7 +73,7 @@ const CONFIG_KEYS: Readonly<Record<string, keyof Options>> = Object.freeze({
   host: 'host', port: 'port', appUrl: 'appUrl', appId: 'appId', appYaml: 'appYaml', versions: 'versions',
   presence: 'presenceFile', defaultPresence: 'defaultPresence', strictPresence: 'strictPresence', record: 'record',
   console: 'console', json: 'json', consoleStyle: 'consoleStyle', deliveryTimeoutMs: 'deliveryTimeoutMs', outboxCap: 'outboxCap', outboxMaxBytes: 'outboxMaxBytes', quotas: 'quotas',
-  watch: 'watch',
+  watch: 'watch', ui: 'ui',
 });
 
 /** The environment variables `start` reads, and the option each sets. */
@@ -91,6 +94,12 @@ export function fromEnv(env: NodeJS.ProcessEnv): OptionsInput {
   for (const [name, key] of Object.entries(ENV_VARS)) {
     const v = env[name];
     if (v !== undefined && v !== '') out[key] = key === 'port' ? parsePort(v, name) : v;
+  }
+  // XMPP_EMU_NO_UI=1 is --no-ui.
+  const noUi = env.XMPP_EMU_NO_UI;
+  if (noUi !== undefined && noUi !== '') {
+    if (!/^(1|0|true|false)$/i.test(noUi)) throw new BadRequestError(`XMPP_EMU_NO_UI must be 1 or 0 (true or false), not "${noUi}"`);
+    out.ui = !/^(1|true)$/i.test(noUi);
   }
   return out as OptionsInput;
 }
@@ -207,6 +216,7 @@ export function resolveOptions(...layers: OptionsInput[]): Readonly<Options> {
     outboxMaxBytes: positive('outboxMaxBytes'),
     quotas: Object.freeze({ ...DEFAULT_QUOTAS, ...(pick('quotas') ?? {}) }),
     watch: pick('watch') ?? DEFAULTS.watch,
+    ui: pick('ui') ?? DEFAULTS.ui,
   };
   return Object.freeze(options);
 }

@@ -12,6 +12,7 @@ export function banner(info: AppInfo, version: string, c: ChalkInstance): string
   const lines = [
     c.bold(`xmpp-emu ${version}`) + c.dim(' · App Engine XMPP service, emulated locally; nothing leaves this machine'),
     row('emulator', info.url ?? '(not listening)'),
+    ...(info.console_url ? [row('console', `${info.console_url}  (open in a browser)`)] : []),
     row('app', `${info.app_url} (default version)`),
     ...Object.entries(info.versions).map(([name, url]) => row(`version`, `${name} → ${url}`)),
     row('app id', info.app_id),

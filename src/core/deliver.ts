@@ -5,11 +5,22 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type FormDataType from 'form-data';
 import { ADMIN_HEADERS, type Part } from '../domain/inbound.js';
+import type { Exchange } from './events.js';
 
 export interface PostOutcome {
   status: number | null;
   reason?: string;
   durationMs: number;
+  /** what travelled, for the console's inspector; absent when nothing was sent */
+  exchange?: Exchange;
+}
+
+/** The inspector keeps this much of each part and of the app's answer, so a capture stays small. */
+export const CAPTURE_BYTES = 16 * 1024;
+
+function cut(text: string): { value: string; truncated: boolean } {
+  if (text.length * 3 <= CAPTURE_BYTES || Buffer.byteLength(text) <= CAPTURE_BYTES) return { value: text, truncated: false };
+  return { value: Buffer.from(text).subarray(0, CAPTURE_BYTES).toString('utf8'), truncated: true };
 }
 
 // Loaded on the first delivery, not at start-up (it pulls in a large MIME table).
@@ -46,28 +57,49 @@ export function postParts(url: string, parts: Part[], ticketHeaders: Record<stri
       return;
     }
     const lib = target.protocol === 'https:' ? https : http;
+    const headers: Record<string, string> = { Host: target.host, 'Content-Type': contentType, 'Content-Length': String(body.length), ...ADMIN_HEADERS, ...ticketHeaders };
+    const request: Exchange['request'] = {
+      method: 'POST', url, headers, body_bytes: body.length,
+      parts: parts.map((p) => {
+        const { value, truncated } = cut(p.value);
+        return { name: p.name, content_type: p.contentType, value, truncated };
+      }),
+    };
+    let response: Exchange['response'] = null;
     let settled = false;
-    const finish = (o: Omit<PostOutcome, 'durationMs'>): void => {
+    const finish = (o: Omit<PostOutcome, 'durationMs' | 'exchange'>): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve({ ...o, durationMs: elapsed() });
+      resolve({ ...o, durationMs: elapsed(), exchange: { request, response } });
     };
     const req = lib.request(target, {
       method: 'POST',
       agent: target.protocol === 'https:' ? agents.https : agents.http,
-      headers: { 'Content-Type': contentType, 'Content-Length': body.length, ...ADMIN_HEADERS, ...ticketHeaders },
+      headers,
     });
     const timer = setTimeout(() => {
       finish({ status: null, reason: `the app did not answer within ${timeoutMs} ms (POST ${url})` });
       req.destroy();
     }, timeoutMs);
     req.on('response', (res) => {
-      res.resume();
       const status = res.statusCode ?? 0;
       const ok = status >= 200 && status < 300;
-      res.on('end', () => finish(ok ? { status } : { status, reason: `the app answered HTTP ${status} (POST ${url})` }));
-      res.on('error', () => finish(ok ? { status } : { status, reason: `the app answered HTTP ${status} (POST ${url})` }));
+      // Keep the first CAPTURE_BYTES of the answer for the inspector; read (and drop) the rest.
+      const kept: Buffer[] = [];
+      let bytes = 0;
+      res.on('data', (c: Buffer) => {
+        if (bytes < CAPTURE_BYTES) kept.push(c.subarray(0, CAPTURE_BYTES - bytes));
+        bytes += c.length;
+      });
+      const done = (): void => {
+        const answerHeaders: Record<string, string> = {};
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) answerHeaders[k] = Array.isArray(v) ? v.join(', ') : v;
+        response = { status, headers: answerHeaders, body: Buffer.concat(kept).toString('utf8'), body_bytes: bytes, truncated: bytes > CAPTURE_BYTES };
+        finish(ok ? { status } : { status, reason: `the app answered HTTP ${status} (POST ${url})` });
+      };
+      res.on('end', done);
+      res.on('error', done);
     });
     req.on('error', (e: NodeJS.ErrnoException) => {
       const why = e.code === 'ECONNREFUSED' ? `nothing is listening at ${target.origin} (connection refused)` : `${e.code ?? ''} ${e.message}`.trim();

@@ -18,7 +18,7 @@ import { isDeliverableMessageType, presenceFromWord, type InboundKind, type Pres
 import { INVALID_JID, NO_ERROR, type PresenceAnswer } from '../domain/wire.js';
 import type { Options } from '../options.js';
 import { joinUrl, postParts } from './deliver.js';
-import type { DeliveryResult, EmulatorEvent, EventBody, EventListener, OutboxEntry } from './events.js';
+import type { DeliveryResult, EmulatorEvent, EventBody, EventListener, Exchange, OutboxEntry } from './events.js';
 import { JSON_CALL, type CallContext } from './call-context.js';
 import { buildInfo, type AppInfo, type Endpoints } from './info.js';
 import { describeFilter, Outbox, type OutboxFilter, type OutboxStats } from './outbox.js';
@@ -316,6 +316,7 @@ export class Engine implements ControlPort {
       ...(loopback ? { loopback } : {}),
     };
     let result: DeliveryResult;
+    let exchange: Exchange | undefined;
     if (!plan.deliver) {
       result = { ...base, url: null, delivered: false, status: null, reason: plan.reason, duration_ms: 0 };
     } else {
@@ -327,8 +328,9 @@ export class Engine implements ControlPort {
         : await postParts(url, d.parts, { 'X-AppEngine-API-Ticket': id, 'X-Appengine-Dev-Request-Id': id }, this.options.deliveryTimeoutMs, this.agents);
       const delivered = outcome.status !== null && outcome.status >= 200 && outcome.status < 300;
       result = { ...base, url, delivered, status: outcome.status, duration_ms: outcome.durationMs, ...(outcome.reason ? { reason: outcome.reason } : {}) };
+      exchange = outcome.exchange;
     }
-    this.emit({ type: 'delivered', result });
+    this.emit({ type: 'delivered', result, ...(exchange ? { exchange } : {}) });
     return result;
   }
 

@@ -53,9 +53,21 @@ export interface DeliveryResult {
   loopback?: boolean;
 }
 
+/** The POST as sent and the app's answer, each text cut at CAPTURE_BYTES (deliver.ts). */
+export interface Exchange {
+  request: {
+    method: 'POST';
+    url: string;
+    headers: Record<string, string>;
+    parts: Array<{ name: string; content_type: string; value: string; truncated: boolean }>;
+    body_bytes: number;
+  };
+  response: { status: number; headers: Record<string, string>; body: string; body_bytes: number; truncated: boolean } | null;
+}
+
 export type EventBody =
   | { type: 'sent'; entry: OutboxEntry }
-  | { type: 'delivered'; result: DeliveryResult }
+  | { type: 'delivered'; result: DeliveryResult; exchange?: Exchange }
   | { type: 'presence'; jid: string; presence: PresenceState; subscribed: boolean; source: 'api' | 'inbound' | 'invite' }
   | { type: 'config'; source: 'app.yaml' | 'presence'; ok: boolean; message: string }
   | { type: 'outbox.cleared'; count: number }

@@ -41,6 +41,8 @@ export interface AppInfo {
   default_presence: PresenceWord;
   strict_presence: boolean;
   record: string | null;
+  /** the web console's URL, or null when it is off (--no-ui) or not listening yet */
+  console_url: string | null;
 }
 
 export function buildInfo(
@@ -66,5 +68,6 @@ export function buildInfo(
     default_presence: options.defaultPresence,
     strict_presence: options.strictPresence,
     record: options.record,
+    console_url: options.ui && endpoints ? `${endpoints.url}/` : null,
   };
 }

@@ -1,9 +1,11 @@
-// The live feed: WebSocket /v1/events sends every event as one JSON text frame.
+// The live feed: WebSocket /v1/events sends every event as one JSON text frame. With ?since=SEQ it first replays
+// the kept events after SEQ, so a client that reconnects misses nothing and gets nothing twice.
 import type http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Engine } from '../core/engine.js';
+import { EventHistory } from '../core/history.js';
 import { FeedBroadcast } from './feed-broadcast.js';
 import { checkRequest } from './guard.js';
 
@@ -17,7 +19,9 @@ export function attachEventsFeed(server: http.Server, engine: Engine, listenHost
   let wss: WebSocketServer | null = null;
   let closed = false;
   const broadcast = new FeedBroadcast();
-  const off = engine.onEvent((event) => broadcast.publish(event));
+  // Every event is kept (for ?since=) and broadcast, serialised once for both.
+  const history = new EventHistory();
+  const off = engine.onEvent((event) => broadcast.publish(history.add(event)));
   const feed = async (): Promise<WebSocketServer> => {
     if (wss) return wss;
     const { WebSocketServer: Server } = await import('ws');
@@ -27,20 +31,29 @@ export function attachEventsFeed(server: http.Server, engine: Engine, listenHost
   server.on('upgrade', (req, socket, head) => {
     // A client may reset the connection while we answer; that must not become an unhandled 'error'.
     socket.on('error', () => socket.destroy());
-    const path = (req.url ?? '').split('?')[0];
+    const [path, query = ''] = (req.url ?? '').split('?');
     if (path !== '/v1/events') return refuse(socket, 404, 'Not Found', `no WebSocket endpoint at ${path}; use /v1/events`);
     const refused = checkRequest(req, 'websocket', listenHost);
     if (refused) return refuse(socket, refused.httpStatus, 'Forbidden', refused.message, refused.code);
+    const sinceText = new URLSearchParams(query).get('since');
+    const since = sinceText === null ? null : Number(sinceText);
+    if (since !== null && !(Number.isSafeInteger(since) && since >= 0)) {
+      return refuse(socket, 400, 'Bad Request', `since must be a whole number (an event seq), not "${sinceText}"`, 'BAD_REQUEST');
+    }
     if (broadcast.full) return refuse(socket, 503, 'Service Unavailable', `the feed already has ${broadcast.limits.maxClients} clients; close one first`);
     void feed().then((w) => {
       if (closed) return refuse(socket, 503, 'Service Unavailable', 'the emulator is shutting down');
-      w.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket as Socket));
+      w.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket as Socket, since));
     });
   });
-  function onConnection(ws: WebSocket, socket: Socket): void {
+  function onConnection(ws: WebSocket, socket: Socket, since: number | null): void {
     ws.on('error', () => ws.terminate());
-    ws.send(JSON.stringify({ type: 'hello', app_id: engine.options.appId, outbox: engine.outboxStore.stats() }));
-    // Events follow as frames shared by every client, written straight to the socket after the hello.
+    // Frames still gathering hold events the replay below also sends: they go out first, to the others only.
+    broadcast.flush();
+    // hello, the replay, then the shared live frames: all in this one turn, so nothing falls between them and
+    // nothing comes twice. first_seq tells a client whether events it asked for were already dropped.
+    ws.send(JSON.stringify({ type: 'hello', app_id: engine.options.appId, outbox: engine.outboxStore.stats(), first_seq: history.firstSeq, last_seq: history.lastSeq }));
+    if (since !== null) for (const json of history.after(since)) ws.send(json);
     const client = { socket, terminate: () => ws.terminate() };
     broadcast.add(client);
     ws.on('close', () => broadcast.remove(client));

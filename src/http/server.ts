@@ -10,6 +10,7 @@ import { apiProtocolOf, serveApiCall } from './api-server.js';
 import { attachEventsFeed } from './events-ws.js';
 import { guard } from './guard.js';
 import { SERVICE_BODY_LIMIT, serviceApi } from './service-api.js';
+import { consolePage } from './ui.js';
 
 export function createHttpServer(engine: Engine): { server: http.Server; closeFeed(): void } {
   const app = express();
@@ -32,6 +33,7 @@ export function createHttpServer(engine: Engine): { server: http.Server; closeFe
   });
   app.use([...CONTROL_PATHS], guard('control', host), json);
   app.use(controlApi(engine));
+  app.use(consolePage(engine.options.ui, guard('console', host)));
   app.use(notFound);
   app.use(errorHandler);
 

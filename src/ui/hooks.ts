@@ -1,0 +1,42 @@
+// Small hooks shared by the views.
+import { useEffect, useReducer, useState } from 'preact/hooks';
+import { call } from './api.js';
+import type { Store } from './store.js';
+
+/** Re-render when the store changes. */
+export function useStore(store: Store): Store {
+  const [, bump] = useReducer((n: number) => n + 1, 0);
+  useEffect(() => store.subscribe(() => bump(0)), [store]);
+  return store;
+}
+
+/** GET a control API path, again whenever `key` changes; keeps the last answer while reloading. */
+export function useFetch<T>(path: string, key: unknown): { data: T | null; error: string | null } {
+  const [state, setState] = useState<{ data: T | null; error: string | null }>({ data: null, error: null });
+  useEffect(() => {
+    let live = true;
+    call<T>('GET', path).then(
+      (data) => live && setState({ data, error: null }),
+      (e: Error & { code?: string }) => live && setState((s) => ({ data: s.data, error: `${e.code ?? 'ERROR'}: ${e.message}` })),
+    );
+    return () => {
+      live = false;
+    };
+  }, [path, key]);
+  return state;
+}
+
+/** A value that changes at most every `ms` (so a burst of events refetches once). */
+export function useThrottled<T>(value: T, ms: number): T {
+  const [v, setV] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setV(value), ms);
+    return () => clearTimeout(t);
+  }, [value]);
+  return v;
+}
+
+export function clock(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleTimeString(undefined, { hour12: false }) + `.${String(d.getMilliseconds()).padStart(3, '0')}`;
+}

@@ -1,0 +1,261 @@
+// What the console knows, built only from the event feed: every event (for the inspector), the conversations,
+// the outbox. Events are applied once each, in seq order, so a replay after a reconnect cannot double anything.
+import type { AnyEvent, DeliveryResult, Hello, OutboxEntry } from './wire.js';
+
+/** Kept in the page: the newest this many events (the server keeps its own, larger history). */
+export const MAX_EVENTS = 50_000;
+export const MAX_THREAD_ITEMS = 20_000;
+
+export interface ThreadItem {
+  /** unique within its thread */
+  key: string;
+  dir: 'in' | 'out';
+  /** when it happened, in ms: the sort key (an inbound message counts from when its POST started) */
+  order: number;
+  time: string;
+  from: string;
+  to: string;
+  body: string;
+  type: string;
+  /** the event that carried it, for the inspector */
+  seq: number;
+  ok: boolean;
+  /** why it failed: not delivered, an invalid recipient, a refused call */
+  note?: string;
+  loopback?: boolean;
+}
+
+export interface Thread {
+  key: string;
+  /** the user's bare JID */
+  user: string;
+  /** the app's bare address */
+  app: string;
+  items: ThreadItem[];
+  unread: number;
+  last: number;
+}
+
+export type FeedStatus = 'connecting' | 'live' | 'offline';
+
+export function bare(jid: string): string {
+  const slash = jid.indexOf('/');
+  return (slash === -1 ? jid : jid.slice(0, slash)).toLowerCase();
+}
+
+const threadKey = (user: string, app: string): string => `${user} ↔ ${app}`;
+
+export class Store {
+  events: AnyEvent[] = [];
+  readonly bySeq = new Map<number, AnyEvent>();
+  threads = new Map<string, Thread>();
+  outbox: OutboxEntry[] = [];
+  lastSeq = 0;
+  appId = '';
+  status: FeedStatus = 'connecting';
+  /** something the developer should know about the feed (events dropped before this page saw them) */
+  notice: string | null = null;
+  rejected = 0;
+  /** XMPP client sessions by bare JID: the latest xmpp.session event of each */
+  readonly sessions = new Map<string, AnyEvent>();
+  /** the thread on screen: its messages are read as they come */
+  openThread: string | null = null;
+  /** bumps on every change, so views can tell */
+  version = 0;
+  private readonly listeners = new Set<() => void>();
+  private scheduled = false;
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Views re-render at most once a frame however many events arrive (a replay brings thousands at once). */
+  private changed(): void {
+    this.version++;
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const run = (): void => {
+      if (!this.scheduled) return;
+      this.scheduled = false;
+      for (const fn of this.listeners) fn();
+    };
+    requestAnimationFrame(run);
+    setTimeout(run, 100); // a hidden tab gets no animation frames
+  }
+
+  setStatus(s: FeedStatus): void {
+    this.status = s;
+    this.changed();
+  }
+
+  /** The feed's first frame. Answers true when the emulator restarted (its seq went back) and the page must start over. */
+  hello(h: Hello): boolean {
+    this.appId = h.app_id;
+    if (h.last_seq < this.lastSeq) {
+      this.reset();
+      this.notice = 'The emulator restarted: the console started over.';
+      return true;
+    }
+    if (h.first_seq !== null && h.first_seq > this.lastSeq + 1) {
+      this.notice = `${h.first_seq - this.lastSeq - 1} older events were no longer kept by the emulator and are not shown.`;
+    }
+    this.changed();
+    return false;
+  }
+
+  reset(): void {
+    this.events = [];
+    this.bySeq.clear();
+    this.threads = new Map();
+    this.outbox = [];
+    this.lastSeq = 0;
+    this.rejected = 0;
+    this.sessions.clear();
+    this.notice = null;
+    this.changed();
+  }
+
+  apply(ev: AnyEvent): void {
+    if (ev.seq <= this.lastSeq) return; // already applied (a replay overlapping what we had)
+    this.lastSeq = ev.seq;
+    this.events.push(ev);
+    this.bySeq.set(ev.seq, ev);
+    if (this.events.length > MAX_EVENTS) {
+      const dropped = this.events.splice(0, this.events.length - MAX_EVENTS);
+      for (const d of dropped) this.bySeq.delete(d.seq);
+    }
+    switch (ev.type) {
+      case 'sent':
+        this.onSent(ev.entry as OutboxEntry, ev.seq);
+        break;
+      case 'delivered':
+        this.onDelivered(ev.result as DeliveryResult, ev);
+        break;
+      case 'outbox.cleared':
+        this.outbox = [];
+        break;
+      case 'rejected':
+        this.onRejected(ev);
+        break;
+      case 'xmpp.session': {
+        const jid = typeof ev.jid === 'string' ? ev.jid : typeof ev.from === 'string' ? ev.from : null;
+        if (jid) this.sessions.set(bare(jid), ev);
+        break;
+      }
+    }
+    this.changed();
+  }
+
+  private onSent(entry: OutboxEntry, seq: number): void {
+    this.outbox.push(entry);
+    if (this.outbox.length > MAX_EVENTS) this.outbox.splice(0, this.outbox.length - MAX_EVENTS);
+    if (entry.kind !== 'message') return;
+    entry.to.forEach((to, i) => {
+      const bad = entry.statuses?.[i] === 1;
+      this.add(bare(to), bare(entry.from), {
+        key: `out:${entry.id}:${i}`,
+        dir: 'out',
+        order: Date.parse(entry.time),
+        time: entry.time,
+        from: entry.from,
+        to,
+        body: entry.body ?? '',
+        type: entry.type ?? 'chat',
+        seq,
+        ok: !bad,
+        ...(bad ? { note: 'INVALID_JID: not sent to this address' } : {}),
+      });
+    });
+  }
+
+  private onDelivered(r: DeliveryResult, ev: AnyEvent): void {
+    if (r.kind !== 'message') return;
+    const started = Date.parse(ev.time) - r.duration_ms;
+    this.add(bare(r.from), bare(r.to), {
+      key: `in:${ev.seq}`,
+      dir: 'in',
+      order: started,
+      time: new Date(started).toISOString(),
+      from: r.from,
+      to: r.to,
+      body: r.body ?? '',
+      type: r.type,
+      seq: ev.seq,
+      ok: r.delivered,
+      ...(r.delivered ? {} : { note: r.reason ?? 'not delivered' }),
+      ...(r.loopback ? { loopback: true } : {}),
+    });
+  }
+
+  /** A refused send_message shows in its thread too, where the developer is looking. */
+  private onRejected(ev: AnyEvent): void {
+    this.rejected++;
+    const req = (ev.request ?? null) as { jids?: unknown; body?: unknown; from_jid?: unknown } | null;
+    if (!req || typeof req !== 'object') return;
+    const jids = typeof req.jids === 'string' ? [req.jids] : Array.isArray(req.jids) ? req.jids.filter((j): j is string => typeof j === 'string') : [];
+    const from = typeof req.from_jid === 'string' && req.from_jid ? req.from_jid : `${this.appId}@appspot.com`;
+    jids.slice(0, 10).forEach((to, i) => {
+      if (!to.includes('@')) return;
+      this.add(bare(to), bare(from), {
+        key: `rej:${ev.seq}:${i}`,
+        dir: 'out',
+        order: Date.parse(ev.time),
+        time: ev.time,
+        from,
+        to,
+        body: typeof req.body === 'string' ? req.body : '',
+        type: 'refused',
+        seq: ev.seq,
+        ok: false,
+        note: `${String(ev.code)}: ${String(ev.message)}`,
+      });
+    });
+  }
+
+  private add(user: string, app: string, item: ThreadItem): void {
+    const key = threadKey(user, app);
+    let t = this.threads.get(key);
+    if (!t) {
+      t = { key, user, app, items: [], unread: 0, last: 0 };
+      this.threads.set(key, t);
+    }
+    // Usually the newest; an inbound message lands before the replies its POST caused (they were sent first).
+    const items = t.items;
+    let i = items.length;
+    while (i > 0 && items[i - 1]!.order > item.order) i--;
+    if (i === items.length) items.push(item);
+    else items.splice(i, 0, item);
+    if (items.length > MAX_THREAD_ITEMS) items.splice(0, items.length - MAX_THREAD_ITEMS);
+    t.items = items.slice(); // a new array, so views see the change
+    t.last = Math.max(t.last, item.order);
+    if (this.openThread !== key) t.unread++;
+  }
+
+  markRead(key: string): void {
+    this.openThread = key;
+    const t = this.threads.get(key);
+    if (t && t.unread) {
+      t.unread = 0;
+      this.changed();
+    }
+  }
+
+  /** Threads, most recent first. */
+  threadList(): Thread[] {
+    return [...this.threads.values()].sort((a, b) => b.last - a.last);
+  }
+
+  /** Every user JID the console has seen. */
+  knownUsers(): string[] {
+    const s = new Set<string>();
+    for (const t of this.threads.values()) s.add(t.user);
+    for (const j of this.sessions.keys()) s.add(j);
+    return [...s].sort();
+  }
+
+  /** The events as JSON lines, the format of --record. */
+  transcript(): string {
+    return this.events.map((e) => JSON.stringify(e)).join('\n') + (this.events.length ? '\n' : '');
+  }
+}

@@ -1,0 +1,231 @@
+// The inspector: every event in order; for each, what travelled. A delivery shows the exact multipart POST
+// (headers, parts) and the app's status, time and answer; a call the app made shows its request and answer;
+// a call the emulator refused is highlighted with its code.
+import type { JSX } from 'preact';
+import { useMemo, useState } from 'preact/hooks';
+import { clock, useStore } from '../hooks.js';
+import type { Store } from '../store.js';
+import { VirtualList } from '../virtual-list.js';
+import type { AnyEvent, DeliveryResult, Exchange, OutboxEntry } from '../wire.js';
+
+export function summary(e: AnyEvent): string {
+  switch (e.type) {
+    case 'sent': {
+      const x = e.entry as OutboxEntry;
+      return `${x.kind} ${x.from} → ${x.to.join(', ')}${x.body !== undefined ? `: ${x.body}` : ''}`;
+    }
+    case 'delivered': {
+      const r = e.result as DeliveryResult;
+      return `${r.kind} ${r.type} ${r.from} → ${r.to}${r.body !== undefined ? `: ${r.body}` : ''} · ${r.delivered ? r.status : 'NOT DELIVERED'}`;
+    }
+    case 'rejected':
+      return `${String(e.call ?? '')} refused: ${String(e.code)} ${String(e.message ?? '')}`;
+    case 'presence':
+      return `${String(e.jid)} ${describeState(e.presence as { available: boolean; show: string })}${e.subscribed ? ' · subscribed' : ''} (${String(e.source)})`;
+    case 'config':
+      return `${String(e.source)}: ${String(e.message)}`;
+    case 'outbox.cleared':
+      return `${String(e.count)} entries cleared`;
+    default:
+      return JSON.stringify(e).slice(0, 160);
+  }
+}
+
+function describeState(p: { available: boolean; show: string }): string {
+  return p?.available ? `available${p.show ? ` (${p.show})` : ''}` : 'unavailable';
+}
+
+const isBad = (e: AnyEvent): boolean => e.type === 'rejected' || e.type === 'fault' || (e.type === 'delivered' && !(e.result as DeliveryResult).delivered);
+
+export function Inspector({ store, selected }: { store: Store; selected: number | null }): JSX.Element {
+  useStore(store);
+  const [type, setType] = useState('');
+  const [text, setText] = useState('');
+  const types = useMemo(() => [...new Set(store.events.map((e) => e.type))].sort(), [store.version]);
+  const shown = useMemo(() => {
+    const t = text.toLowerCase();
+    return store.events.filter((e) => (!type || e.type === type) && (!t || JSON.stringify(e).toLowerCase().includes(t)));
+  }, [store.version, type, text]);
+  const chosen = selected !== null ? (store.bySeq.get(selected) ?? null) : null;
+  const index = chosen ? shown.indexOf(chosen) : -1;
+
+  return (
+    <div class="inspector">
+      <section class="events" aria-labelledby="events-h">
+        <h2 id="events-h">
+          Events <span class="count">{shown.length}</span>
+        </h2>
+        <div class="row filters">
+          <label>
+            Kind
+            <select value={type} onChange={(e) => setType(e.currentTarget.value)}>
+              <option value="">all</option>
+              {types.map((t) => (
+                <option key={t} value={t}>
+                  {t}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label class="grow">
+            Search
+            <input type="search" value={text} onInput={(e) => setText(e.currentTarget.value)} placeholder="text in any field" />
+          </label>
+        </div>
+        <VirtualList
+          count={shown.length}
+          estimate={30}
+          keyOf={(i) => shown[i]!.seq}
+          label="Events, oldest first"
+          class="event-list"
+          follow={selected === null}
+          scrollTo={index >= 0 ? index : null}
+          row={(i) => {
+            const e = shown[i]!;
+            return (
+              <a
+                href={`#/inspector/${e.seq}`}
+                class={`event ${isBad(e) ? 'bad' : ''} ${e.seq === selected ? 'current' : ''}`}
+                aria-current={e.seq === selected ? 'true' : undefined}
+              >
+                <span class="seq">#{e.seq}</span>
+                <time dateTime={e.time}>{clock(e.time)}</time>
+                <span class={`kind k-${e.type.replace('.', '-')}`}>{e.type}</span>
+                <span class="sum">{summary(e)}</span>
+              </a>
+            );
+          }}
+        />
+      </section>
+      <section class="detail" aria-labelledby="detail-h">
+        <h2 id="detail-h">{chosen ? `Event #${chosen.seq}: ${chosen.type}` : 'Pick an event'}</h2>
+        {chosen ? <Detail e={chosen} /> : <p class="empty">Choose an event on the left (arrow keys move between them) to see what travelled.</p>}
+      </section>
+    </div>
+  );
+}
+
+function Detail({ e }: { e: AnyEvent }): JSX.Element {
+  return (
+    <div class="detail-body">
+      <p class="when">
+        <time dateTime={e.time}>{e.time}</time>
+      </p>
+      {e.type === 'delivered' ? <Delivery r={e.result as DeliveryResult} x={e.exchange as Exchange | undefined} /> : null}
+      {e.type === 'sent' ? <Sent entry={e.entry as OutboxEntry} /> : null}
+      {e.type === 'rejected' ? <Rejected e={e} /> : null}
+      <details open={!['delivered', 'sent', 'rejected'].includes(e.type)}>
+        <summary>The event as JSON</summary>
+        <pre class="code">{JSON.stringify(e, null, 2)}</pre>
+      </details>
+    </div>
+  );
+}
+
+function Headers({ h, label }: { h: Record<string, string>; label: string }): JSX.Element {
+  return (
+    <table class="headers" aria-label={label}>
+      <tbody>
+        {Object.entries(h).map(([k, v]) => (
+          <tr key={k}>
+            <th scope="row">{k}</th>
+            <td>{v}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Delivery({ r, x }: { r: DeliveryResult; x: Exchange | undefined }): JSX.Element {
+  return (
+    <div>
+      <p class={r.delivered ? 'result ok' : 'result bad'}>
+        {r.delivered ? `Delivered: the app answered ${r.status} in ${r.duration_ms} ms` : `Not delivered: ${r.reason ?? ''}`}
+      </p>
+      {x ? (
+        <>
+          <h3>Request sent to the app</h3>
+          <p class="code-line">
+            <code>POST {x.request.url}</code>
+          </p>
+          <Headers h={x.request.headers} label="Request headers" />
+          <h4>multipart/form-data parts ({x.request.body_bytes} bytes in all)</h4>
+          <ol class="parts" aria-label="Multipart parts">
+            {x.request.parts.map((p) => (
+              <li key={p.name} class="part">
+                <div class="part-head">
+                  <code>Content-Disposition: form-data; name="{p.name}"</code>
+                  <br />
+                  <code>Content-Type: {p.content_type}</code>
+                </div>
+                <pre class="code">
+                  {p.value}
+                  {p.truncated ? '\n… (cut for the inspector)' : ''}
+                </pre>
+              </li>
+            ))}
+          </ol>
+          <h3>The app's answer</h3>
+          {x.response ? (
+            <>
+              <p class={x.response.status < 300 ? 'result ok' : 'result bad'}>
+                HTTP {x.response.status} in {r.duration_ms} ms · {x.response.body_bytes} bytes
+              </p>
+              <Headers h={x.response.headers} label="Response headers" />
+              {x.response.body ? (
+                <pre class="code">
+                  {x.response.body}
+                  {x.response.truncated ? '\n… (cut for the inspector)' : ''}
+                </pre>
+              ) : (
+                <p class="empty">(empty body)</p>
+              )}
+            </>
+          ) : (
+            <p class="result bad">No answer: {r.reason}</p>
+          )}
+        </>
+      ) : r.url === null ? (
+        <p class="hint">Nothing was posted.</p>
+      ) : null}
+    </div>
+  );
+}
+
+function Sent({ entry }: { entry: OutboxEntry }): JSX.Element {
+  const { statuses, ...rest } = entry;
+  return (
+    <div>
+      <h3>The app's call</h3>
+      <pre class="code">{JSON.stringify(rest, null, 2)}</pre>
+      {statuses ? (
+        <>
+          <h3>The answer</h3>
+          <pre class="code">{JSON.stringify({ statuses }, null, 2)}</pre>
+        </>
+      ) : null}
+    </div>
+  );
+}
+
+function Rejected({ e }: { e: AnyEvent }): JSX.Element {
+  return (
+    <div>
+      <p class="result bad rejected-code">
+        <strong>{String(e.code)}</strong> · {String(e.message ?? '')}
+      </p>
+      <p>
+        Call <code>{String(e.call ?? '?')}</code>
+        {e.protocol ? (
+          <>
+            {' '}
+            over <code>{String(e.protocol)}</code>
+          </>
+        ) : null}
+      </p>
+      <h3>Request</h3>
+      <pre class="code">{JSON.stringify(e.request ?? null, null, 2)}</pre>
+    </div>
+  );
+}

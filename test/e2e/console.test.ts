@@ -1,0 +1,184 @@
+// The web console in real headless Chromium, beside the sample bot: the newcomer's round trip from the browser alone.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { startEchoBot, type RunningBot } from '../../fixtures/echo-bot/bot.js';
+import { startEmulator, type RunningEmulator } from '../../src/index.js';
+import { postJson } from '../helpers.js';
+import { chromiumMissing, launchChromium } from './browser.js';
+
+/** Screenshots of each view, to look at (gitignored). */
+const SHOTS = path.resolve('test-output', 'console');
+
+describe('the web console', { skip: chromiumMissing() }, () => {
+  let bot: RunningBot;
+  let em: RunningEmulator;
+  let browser: Browser;
+  let page: Page;
+  const client: { host?: string } = {};
+
+  before(async () => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    // The bot reads its client options at call time, so it can learn the emulator's port after both listen.
+    bot = await startEchoBot({ port: 0, client });
+    em = await startEmulator({ port: 0, appUrl: bot.url, appYaml: null });
+    client.host = em.env.XMPP_EMULATOR_HOST;
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  });
+  after(async () => {
+    await browser?.close();
+    await em?.close();
+    await bot?.close();
+  });
+
+  const shot = (name: string): Promise<Buffer> => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+
+  test('GET / serves the console under a strict Content-Security-Policy, with no inline script', async () => {
+    const res = await fetch(`${em.url}/`);
+    assert.equal(res.status, 200);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/);
+    const html = await res.text();
+    for (const tag of html.match(/<script\b[^>]*>/g) ?? []) assert.match(tag, /\bsrc="\/ui\//, `an inline or remote script: ${tag}`);
+    const js = await fetch(`${em.url}/ui/app.js`);
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get('content-type') ?? '', /javascript/);
+  });
+
+  test('send "hello" as alice and see "Greetings!" in her thread', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
+    await page.goto(`${em.url}/`);
+    await page.getByRole('status').filter({ hasText: 'live' }).waitFor();
+    await page.getByLabel('As user (JID/resource)').fill('alice@example.com/phone');
+    await page.getByLabel(/^Message/).fill('hello');
+    await page.getByLabel(/^Message/).press('Enter');
+    const thread = page.getByRole('list', { name: 'Messages between alice@example.com and dev-app@appspot.com' });
+    await thread.locator('.bubble.in', { hasText: 'hello' }).waitFor();
+    await thread.locator('.bubble.out', { hasText: 'Greetings!' }).waitFor();
+    // The reply sits under the message that caused it.
+    const bodies = await thread.locator('.bubble .body').allTextContents();
+    assert.deepEqual(bodies.slice(-2), ['hello', 'Greetings!']);
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Delivered: POST \/_ah\/xmpp\/message\/chat\/ answered 200/ })
+      .waitFor();
+    await shot('conversations');
+    assert.deepEqual(errors, [], 'no errors in the page (a CSP violation would show here)');
+  });
+
+  test("change bob's presence in place and get_presence agrees", async () => {
+    await page.getByRole('link', { name: 'Presence' }).click();
+    await page.getByLabel('Add a JID').fill('bob@example.com');
+    await page.getByRole('button', { name: 'Add' }).click();
+    await page.getByLabel('show of bob@example.com').selectOption('dnd');
+    await page.getByRole('status').filter({ hasText: 'bob@example.com: available (dnd)' }).waitFor();
+    const status = page.getByLabel('status of bob@example.com');
+    await status.fill('in a meeting');
+    await status.press('Enter');
+    await page.getByRole('status').filter({ hasText: 'bob@example.com: available (dnd) "in a meeting"' }).waitFor();
+    const r = await postJson(em.url, '/v1/xmpp/get_presence', { jid: 'bob@example.com/laptop' });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body.presence[0], { jid: 'bob@example.com/laptop', valid: true, available: true, show: 'dnd', status: 'in a meeting' });
+    await page.getByLabel('bob@example.com available', { exact: true }).uncheck();
+    await page.getByRole('status').filter({ hasText: 'bob@example.com: unavailable' }).waitFor();
+    assert.equal((await postJson(em.url, '/v1/xmpp/get_presence', { jid: 'bob@example.com' })).body.presence[0].available, false);
+    await shot('presence');
+  });
+
+  test("the inspector of a delivery shows the multipart POST and the app's answer", async () => {
+    await page.getByRole('link', { name: 'Conversations' }).click();
+    const thread = page.getByRole('list', { name: /^Messages between alice@example.com/ });
+    await thread.locator('.bubble.in', { hasText: 'hello' }).getByRole('link', { name: 'inspect' }).click();
+    const detail = page.locator('.detail');
+    await detail.getByText('Request sent to the app').waitFor();
+    await detail.getByText(/POST http:\/\/127\.0\.0\.1:\d+\/_ah\/xmpp\/message\/chat\//).waitFor();
+    const parts = detail.getByRole('list', { name: 'Multipart parts' }).locator('.part');
+    const heads = await parts.locator('.part-head').allTextContents();
+    for (const name of ['from', 'to', 'body', 'stanza'])
+      assert.ok(
+        heads.some((h) => h.includes(`name="${name}"`)),
+        `a part named ${name}: ${heads.join(' | ')}`,
+      );
+    const body = parts.filter({ hasText: 'name="body"' });
+    assert.equal((await body.locator('pre').textContent())?.trim(), 'hello');
+    await detail.getByRole('table', { name: 'Request headers' }).getByText('X-AppEngine-Fake-Is-Admin').waitFor();
+    await detail.getByText(/^HTTP 200 in [\d.]+ ms/).waitFor();
+    await shot('inspector');
+  });
+
+  test('the outbox lists what the app sent, filtered by the control API', async () => {
+    await page.getByRole('link', { name: 'Outbox' }).click();
+    await page.getByRole('list', { name: 'Outbox entries, oldest first' }).getByText('Greetings!').waitFor();
+    await page.getByLabel('Contains').fill('nothing like this');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByRole('status').filter({ hasText: '0 matching entries' }).waitFor();
+    await page.getByRole('button', { name: 'Show all' }).click();
+    await page.getByRole('list', { name: 'Outbox entries, oldest first' }).getByText('Greetings!').waitFor();
+    await shot('outbox');
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByText(bot.url).waitFor();
+    await shot('overview');
+  });
+
+  test('a page from another origin cannot drive the control API or open the feed', async () => {
+    const events: unknown[] = [];
+    const off = em.onEvent((e) => events.push(e));
+    const before = (await (await fetch(`${em.url}/v1/outbox`)).json()) as { entries: unknown[] };
+    assert.ok(before.entries.length > 0);
+    const other = http.createServer((_req, res) => res.end('<!doctype html><title>elsewhere</title>'));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      const evil = await browser.newPage();
+      await evil.goto(`http://localhost:${(other.address() as AddressInfo).port}/`);
+      const outcome = await evil.evaluate(async (target) => {
+        const tries: Record<string, string> = {};
+        const attempt = async (name: string, f: () => Promise<Response>): Promise<void> => {
+          try {
+            tries[name] = String((await f()).status);
+          } catch (e) {
+            tries[name] = `blocked: ${(e as Error).message}`;
+          }
+        };
+        // No-preflight requests: the browser sends them, so only the emulator's guard can stop them.
+        await attempt('inject', () =>
+          fetch(`${target}/v1/inbound/message`, {
+            method: 'POST',
+            mode: 'no-cors',
+            headers: { 'Content-Type': 'text/plain' },
+            body: JSON.stringify({ from: 'mallory@evil.example', body: 'from a web page' }),
+          }),
+        );
+        await attempt('clear', () => fetch(`${target}/v1/outbox`, { method: 'DELETE' }));
+        await attempt('read', () => fetch(`${target}/v1/outbox`));
+        tries.feed = await new Promise<string>((resolve) => {
+          const ws = new WebSocket(`${target.replace('http', 'ws')}/v1/events`);
+          ws.onopen = () => resolve('opened');
+          ws.onerror = () => resolve('refused');
+        });
+        return tries;
+      }, em.url);
+      await evil.close();
+      assert.match(outcome.read!, /^blocked/);
+      assert.equal(outcome.feed, 'refused');
+      const after = (await (await fetch(`${em.url}/v1/outbox`)).json()) as { entries: unknown[] };
+      assert.equal(after.entries.length, before.entries.length, 'the outbox was not cleared');
+      assert.deepEqual(
+        events.filter((e) => JSON.stringify(e).includes('mallory')),
+        [],
+        'nothing was injected',
+      );
+    } finally {
+      off();
+      await new Promise((resolve) => other.close(resolve));
+    }
+  });
+});
