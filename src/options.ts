@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseAppYaml } from './domain/app-yaml.js';
 import { BadRequestError } from './domain/errors.js';
+import { parseJsonObject, rejectUnknownKeys } from './domain/json-file.js';
 import { DEFAULT_QUOTAS, type QuotaLimits } from './domain/quotas.js';
 import { isOneOf, PRESENCE_WORDS, type PresenceWord } from './domain/vocabulary.js';
 
@@ -110,19 +111,11 @@ export function fromConfigFile(file: string, explicit: boolean): OptionsInput {
     if (explicit) throw new BadRequestError(`config file ${file} does not exist`);
     return {};
   }
-  let data: unknown;
-  try {
-    data = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new BadRequestError(`config file ${file} is not valid JSON: ${(e as Error).message}`);
-  }
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new BadRequestError(`config file ${file} must hold a JSON object`);
+  const where = `config file ${file}`;
+  const data = parseJsonObject(fs.readFileSync(file, 'utf8'), where);
+  rejectUnknownKeys(data, Object.keys(CONFIG_KEYS), where);
   const o: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(data)) {
-    const key = CONFIG_KEYS[k];
-    if (key === undefined) throw new BadRequestError(`config file ${file}: unknown key "${k}" (known: ${Object.keys(CONFIG_KEYS).join(', ')})`);
-    o[key] = v;
-  }
+  for (const [k, v] of Object.entries(data)) o[CONFIG_KEYS[k]!] = v;
   const dir = path.dirname(file);
   // Paths in a config file are relative to the file.
   for (const k of ['appYaml', 'presenceFile', 'record'] as const) {

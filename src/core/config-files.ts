@@ -37,37 +37,33 @@ export function presenceFile(engine: Engine, file: string): ConfigFile {
   };
 }
 
-/** Load once at start: a missing or broken file stops start-up with its reason (a user mistake: exit 2). */
-export function loadConfigFile(c: ConfigFile): string {
+/** Read and apply the file: its summary, or why it cannot be read or applied, in a line. */
+function readAndApply(c: ConfigFile): { ok: true; summary: string } | { ok: false; why: string } {
   let text: string;
   try {
     text = fs.readFileSync(c.path, 'utf8');
   } catch (e) {
-    throw new BadRequestError(`cannot read ${c.source} file ${c.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    return { ok: false, why: `cannot read ${c.source} file ${c.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
   }
   try {
-    return c.apply(text);
+    return { ok: true, summary: c.apply(text) };
   } catch (e) {
-    throw new BadRequestError(`${c.source} file ${c.path}: ${(e as Error).message}`);
+    return { ok: false, why: `${c.source} file ${c.path}: ${(e as Error).message}` };
   }
+}
+
+/** Load once at start: a missing or broken file stops start-up with its reason (a user mistake: exit 2). */
+export function loadConfigFile(c: ConfigFile): string {
+  const r = readAndApply(c);
+  if (!r.ok) throw new BadRequestError(r.why);
+  return r.summary;
 }
 
 /** Re-read on every change; a broken edit keeps the last good state and says why. */
 export async function watchConfigFile(c: ConfigFile, engine: Engine): Promise<FSWatcher> {
   const reload = (): void => {
-    let text: string;
-    try {
-      text = fs.readFileSync(c.path, 'utf8');
-    } catch (e) {
-      engine.emit({ type: 'config', source: c.source, ok: false, message: `cannot read ${c.path} (${(e as NodeJS.ErrnoException).code}); keeping the last good state` });
-      return;
-    }
-    try {
-      const summary = c.apply(text);
-      engine.emit({ type: 'config', source: c.source, ok: true, message: `reloaded ${c.path}: ${summary}` });
-    } catch (e) {
-      engine.emit({ type: 'config', source: c.source, ok: false, message: `${c.path}: ${(e as Error).message}; keeping the last good state` });
-    }
+    const r = readAndApply(c);
+    engine.emit({ type: 'config', source: c.source, ok: r.ok, message: r.ok ? `reloaded ${c.path}: ${r.summary}` : `${r.why}; keeping the last good state` });
   };
   // Imported here so that a run with nothing to watch does not load it.
   const { watch } = await import('chokidar');

@@ -1,5 +1,6 @@
 // The one event stream every surface subscribes to. Records keep their wire names (snake_case).
-import type { InboundKind, OutboxKind, PresenceState } from '../domain/vocabulary.js';
+import type { Delivery } from '../domain/inbound.js';
+import type { OutboxKind, PresenceState } from '../domain/vocabulary.js';
 
 /** How a call reached the emulator: the JSON service API, App Engine's API-server protocol (Go/Python 3 on
  * /rpc_http, the Python 2 remote_api stub on /), or a connected XMPP client. */
@@ -29,26 +30,19 @@ export interface OutboxEntry {
   in_reply_to: string | null;
 }
 
-/** What happened to one inbound injection. */
-export interface DeliveryResult {
+/** What happened to one inbound injection: the planned delivery's kind, type, addresses, path and version, and then: */
+export interface DeliveryResult extends Pick<Delivery, 'kind' | 'type' | 'from' | 'to' | 'path' | 'version' | 'body'> {
   /** the fresh ticket sent in X-AppEngine-API-Ticket and X-Appengine-Dev-Request-Id; calls the app makes while
    * handling this delivery carry it back, and their outbox entries name it as in_reply_to */
   id: string;
-  kind: InboundKind;
-  type: string;
-  from: string;
-  to: string;
-  path: string;
   /** the full URL posted to, or null when nothing was posted */
   url: string | null;
-  version: string | null;
   /** true when the app answered 2xx */
   delivered: boolean;
   /** the app's HTTP status, or null when it did not answer */
   status: number | null;
   reason?: string;
   duration_ms: number;
-  body?: string;
   /** true when the app itself sent this to one of its own addresses */
   loopback?: boolean;
 }

@@ -1,6 +1,7 @@
 // Conversation files: a scripted exchange (inject, then expect what the app sends), parsed and checked, no I/O.
 import { BadRequestError } from './errors.js';
 import { parseJid } from './jid.js';
+import { isJsonObject, parseJsonObject, rejectUnknownKeys, type JsonObject } from './json-file.js';
 import { compilePattern, exactPattern, type Pattern } from './pattern.js';
 import {
   INBOUND_PRESENCE_WORDS,
@@ -29,13 +30,7 @@ export interface Conversation {
 export const DEFAULT_EXPECT_TIMEOUT_MS = 2000;
 const STEP_KINDS = ['send', 'presence', 'subscription', 'error', 'set_presence', 'expect'] as const;
 
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-function str(o: Obj, key: string, where: string, required = false): string | undefined {
+function str(o: JsonObject, key: string, where: string, required = false): string | undefined {
   const v = o[key];
   if (v === undefined) {
     if (required) throw new BadRequestError(`${where}: "${key}" is missing`);
@@ -45,7 +40,7 @@ function str(o: Obj, key: string, where: string, required = false): string | und
   return v;
 }
 
-function jid(o: Obj, key: string, where: string, fallback: string | undefined): string {
+function jid(o: JsonObject, key: string, where: string, fallback: string | undefined): string {
   const v = str(o, key, where) ?? fallback;
   if (v === undefined) throw new BadRequestError(`${where}: "${key}" is missing (and the file sets no default "from")`);
   const r = parseJid(v);
@@ -53,19 +48,9 @@ function jid(o: Obj, key: string, where: string, fallback: string | undefined): 
   return v;
 }
 
-function only(o: Obj, keys: string[], where: string): void {
-  for (const k of Object.keys(o)) if (!keys.includes(k)) throw new BadRequestError(`${where}: unknown key "${k}" (expected ${keys.join(', ')})`);
-}
-
 export function parseConversation(text: string, file: string): Conversation {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    throw new BadRequestError(`${file}: not valid JSON: ${(e as Error).message}`);
-  }
-  if (!isObj(data)) throw new BadRequestError(`${file}: must hold a JSON object with "steps"`);
-  only(data, ['name', 'from', 'to', 'timeout_ms', 'steps', 'comment'], file);
+  const data = parseJsonObject(text, file);
+  rejectUnknownKeys(data, ['name', 'from', 'to', 'timeout_ms', 'steps', 'comment'], file);
   const defFrom = data.from === undefined ? undefined : jid(data, 'from', file, undefined);
   const defTo = data.to === undefined ? undefined : jid(data, 'to', file, undefined);
   const defTimeout = data.timeout_ms ?? DEFAULT_EXPECT_TIMEOUT_MS;
@@ -74,15 +59,15 @@ export function parseConversation(text: string, file: string): Conversation {
   let lastFrom = defFrom;
   const steps = data.steps.map((raw, i): Step => {
     const where = `${file}: step ${i + 1}`;
-    if (!isObj(raw)) throw new BadRequestError(`${where}: must be an object such as {"send": "hello"}`);
+    if (!isJsonObject(raw)) throw new BadRequestError(`${where}: must be an object such as {"send": "hello"}`);
     const kinds = STEP_KINDS.filter((k) => k in raw);
     if (kinds.length !== 1) throw new BadRequestError(`${where}: must have exactly one of ${STEP_KINDS.join(', ')}`);
     const kind = kinds[0]!;
     const v = raw[kind];
-    const withTo = (o: Obj): { to?: string } => (o.to !== undefined || defTo ? { to: jid(o, 'to', where, defTo) } : {});
+    const withTo = (o: JsonObject): { to?: string } => (o.to !== undefined || defTo ? { to: jid(o, 'to', where, defTo) } : {});
     switch (kind) {
       case 'send': {
-        only(raw, ['send', 'from', 'to', 'type'], where);
+        rejectUnknownKeys(raw, ['send', 'from', 'to', 'type'], where);
         if (typeof v !== 'string' || v === '') throw new BadRequestError(`${where}: "send" must be the message body (a non-empty string)`);
         const from = jid(raw, 'from', where, defFrom);
         lastFrom = from;
@@ -90,7 +75,7 @@ export function parseConversation(text: string, file: string): Conversation {
         return { kind, from, ...withTo(raw), body: v, ...(type !== undefined ? { type } : {}) };
       }
       case 'presence': {
-        only(raw, ['presence', 'from', 'to', 'status'], where);
+        rejectUnknownKeys(raw, ['presence', 'from', 'to', 'status'], where);
         const from = jid(raw, 'from', where, defFrom);
         const word = typeof v === 'string' ? inboundPresenceFromWord(v) : null;
         if (word === null) {
@@ -100,26 +85,26 @@ export function parseConversation(text: string, file: string): Conversation {
         return { kind, from, ...withTo(raw), ...word, ...(status !== undefined ? { status } : {}) };
       }
       case 'subscription': {
-        only(raw, ['subscription', 'from', 'to'], where);
+        rejectUnknownKeys(raw, ['subscription', 'from', 'to'], where);
         if (!isOneOf(v, SUBSCRIPTION_TYPES)) {
           throw new BadRequestError(`${where}: "subscription" must be subscribe, subscribed, unsubscribe or unsubscribed`);
         }
         return { kind, from: jid(raw, 'from', where, defFrom), ...withTo(raw), type: v };
       }
       case 'error': {
-        only(raw, ['error', 'from', 'to'], where);
+        rejectUnknownKeys(raw, ['error', 'from', 'to'], where);
         if (v !== true && typeof v !== 'string') throw new BadRequestError(`${where}: "error" must be true or the error stanza's XML`);
         return { kind, from: jid(raw, 'from', where, defFrom), ...withTo(raw), ...(typeof v === 'string' ? { stanza: v } : {}) };
       }
       case 'set_presence': {
-        only(raw, ['set_presence', 'jid'], where);
+        rejectUnknownKeys(raw, ['set_presence', 'jid'], where);
         return { kind, jid: jid(raw, 'jid', where, defFrom), state: v };
       }
       case 'expect': {
-        only(raw, ['expect'], where);
-        const o: Obj = typeof v === 'string' ? { body: v } : isObj(v) ? v : {};
-        if (!isObj(v) && typeof v !== 'string') throw new BadRequestError(`${where}: "expect" must be the exact body or an object`);
-        only(o, ['body', 'contains', 'matches', 'flags', 'to', 'kind', 'timeout_ms'], `${where} expect`);
+        rejectUnknownKeys(raw, ['expect'], where);
+        const o: JsonObject = typeof v === 'string' ? { body: v } : isJsonObject(v) ? v : {};
+        if (!isJsonObject(v) && typeof v !== 'string') throw new BadRequestError(`${where}: "expect" must be the exact body or an object`);
+        rejectUnknownKeys(o, ['body', 'contains', 'matches', 'flags', 'to', 'kind', 'timeout_ms'], `${where} expect`);
         const outboxKind = str(o, 'kind', where) ?? 'message';
         if (!isOneOf(outboxKind, OUTBOX_KINDS)) throw new BadRequestError(`${where}: expect.kind must be message, invite or presence`);
         const pattern = str(o, 'matches', where);

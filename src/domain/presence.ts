@@ -1,6 +1,7 @@
 // Fake presence and subscription state: what get_presence answers, with no I/O.
 import { BadRequestError } from './errors.js';
 import { bareJid, parseJid } from './jid.js';
+import { parseJsonObject, rejectUnknownKeys } from './json-file.js';
 import { validateStatus } from './validate.js';
 import { isOneOf, PRESENCE_WORDS, presenceFromWord, SHOW_VALUES, type PresenceState, type Show } from './vocabulary.js';
 
@@ -38,19 +39,8 @@ export interface PresenceFixture {
 
 /** Parse a presence file's text. Throws BadRequestError naming the first thing wrong. */
 export function parsePresenceFixture(text: string): PresenceFixture {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    throw new BadRequestError(`not valid JSON: ${(e as Error).message}`);
-  }
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new BadRequestError('the file must hold a JSON object');
-  const o = data as Record<string, unknown>;
-  for (const k of Object.keys(o)) {
-    if (!['default', 'subscribed', 'jids', '$schema', 'comment'].includes(k)) {
-      throw new BadRequestError(`unknown key "${k}" (expected default, subscribed, jids)`);
-    }
-  }
+  const o = parseJsonObject(text, '');
+  rejectUnknownKeys(o, ['default', 'subscribed', 'jids', '$schema', 'comment'], '', ['default', 'subscribed', 'jids']);
   let def: PresenceState | null = null;
   if (o.default !== undefined) {
     def = typeof o.default === 'string' ? presenceFromWord(o.default) : null;

@@ -23,7 +23,7 @@ test('loadOptions: flag > env > config file > default; the config key "presence"
 test('loadOptions: a named config file must exist; an unknown key is refused with the known ones', () => {
   assert.throws(() => loadOptions({ flags: {}, env: {}, configFile: 'nope.json', cwd: tmp }), { code: 'BAD_REQUEST', message: /config file .*nope\.json does not exist/ });
   fs.writeFileSync(path.join(tmp, 'bad.json'), '{"repl": false}');
-  assert.throws(() => loadOptions({ flags: {}, env: {}, configFile: 'bad.json', cwd: tmp }), { code: 'BAD_REQUEST', message: /unknown key "repl" \(known: .*presence/ });
+  assert.throws(() => loadOptions({ flags: {}, env: {}, configFile: 'bad.json', cwd: tmp }), { code: 'BAD_REQUEST', message: /unknown key "repl" \(expected .*presence/ });
 });
 
 test('resolving resolved options gives the same options, so startEmulator() takes either', () => {
