@@ -13,7 +13,7 @@ import { RemoteControl, DEFAULT_EMULATOR } from './control/remote.js';
 import { runConversation } from './control/conversation-runner.js';
 import { defaultAppJid } from './domain/addresses.js';
 import { parseConversation } from './domain/conversation.js';
-import { describePresence } from './domain/presence.js';
+import { describeListing, describePresence } from './domain/presence.js';
 import { BadRequestError, isUserMistake } from './domain/errors.js';
 import { OUTBOX_KINDS, PRESENCE_WORDS, presenceFromWord } from './domain/vocabulary.js';
 import type { EmulatorEvent } from './core/events.js';
@@ -55,6 +55,12 @@ function addStartOptions(cmd: Command): Command {
     .option('--outbox-cap <n>', 'how many sent entries are kept before the oldest are dropped (default 10000)')
     .option('--outbox-max-bytes <n>', 'how many bytes of sent entries are kept before the oldest are dropped (default 268435456)')
     .option('--no-ui', 'do not serve the web console at / (env XMPP_EMU_NO_UI=1)')
+    .option('--xmpp-port <port>', 'XMPP client port (TCP, STARTTLS); 0 picks a free one (env XMPP_EMU_XMPP_PORT; default 5222, or 0 with --port 0)')
+    .option('--no-xmpp', 'no XMPP endpoints for real clients (env XMPP_EMU_NO_XMPP=1)')
+    .option('--xmpp-users <file>', 'JSON file of JID → password; only those users may sign in (env XMPP_EMU_XMPP_USERS; default: anyone, any password)')
+    .option('--xmpp-cert <file>', 'PEM certificate for STARTTLS, e.g. from mkcert (env XMPP_EMU_XMPP_CERT; default: generated in the state dir)')
+    .option('--xmpp-key <file>', 'PEM key of --xmpp-cert (env XMPP_EMU_XMPP_KEY)')
+    .option('--state-dir <dir>', 'where the generated certificate is kept (env XMPP_EMU_STATE_DIR; default ~/.local/state/xmpp-emu)')
     .option('--config <file>', `config file (default ./${CONFIG_FILE} if present)`);
 }
 
@@ -69,6 +75,7 @@ interface StartFlags {
   host?: string; port?: string; appUrl?: string; appId?: string; appYaml?: string; version?: Record<string, string>;
   presence?: string; defaultPresence?: string; strictPresence?: boolean; record?: string; json?: boolean;
   deliveryTimeout?: string; outboxCap?: string; outboxMaxBytes?: string; config?: string; repl?: boolean; console?: string; ui?: boolean;
+  xmppPort?: string; xmpp?: boolean; xmppUsers?: string; xmppCert?: string; xmppKey?: string; stateDir?: string;
 }
 
 function flagsToInput(f: StartFlags): OptionsInput {
@@ -80,6 +87,10 @@ function flagsToInput(f: StartFlags): OptionsInput {
     port: f.port === undefined ? undefined : parsePort(f.port, '--port'),
     // commander sets ui to true unless --no-ui is given; only the flag itself may override env and file.
     ui: f.ui === false ? false : undefined,
+    xmppPort: f.xmppPort === undefined ? undefined : parsePort(f.xmppPort, '--xmpp-port'),
+    // commander sets xmpp to true when --no-xmpp is absent; only the flag itself may override env and file.
+    xmpp: f.xmpp === false ? false : undefined,
+    xmppUsers: f.xmppUsers, xmppCert: f.xmppCert, xmppKey: f.xmppKey, stateDir: f.stateDir,
   };
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as OptionsInput;
 }
@@ -123,7 +134,7 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number | undefine
   // Handlers go in before the ready line: whoever reads it may signal at once.
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
-  io.stdout.write(options.json ? `${readyLine(em.info())}\n` : banner(em.info(), VERSION, chalkFor(color)));
+  io.stdout.write(options.json ? `${readyLine(em.info())}\n` : banner(em.info(), VERSION, chalkFor(color), await em.xmppCertificate().catch(() => null)));
   const wantRepl = flags.repl === false ? false : isTty(io.stdin) && !options.json;
   if (wantRepl) {
     repl = startRepl({
@@ -198,10 +209,7 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
     .action(async (f: { json?: boolean; emulator?: string }) => {
       const list = await new RemoteControl(emulatorAddress(f.emulator, io)).listPresence();
       if (f.json) io.stdout.write(`${JSON.stringify(list)}\n`);
-      else {
-        io.stdout.write(`default: ${describePresence(list.default)}${list.strict ? ' (strict: only subscribed JIDs)' : ''}\n`);
-        for (const j of list.jids) io.stdout.write(`${j.jid}: ${describePresence(j)}\n`);
-      }
+      else io.stdout.write(`${describeListing(list).join('\n')}\n`);
       done(0);
     });
 

@@ -1,6 +1,7 @@
 // One options object: flags > environment > config file > defaults, resolved once and frozen. Nothing else reads
 // the environment or the config file.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseAppYaml } from './domain/app-yaml.js';
 import { BadRequestError } from './domain/errors.js';
@@ -45,6 +46,19 @@ export interface Options {
   watch: boolean;
   /** serve the web console at GET / */
   ui: boolean;
+  /** the XMPP endpoints for real clients (TCP on xmppPort, WebSocket at /xmpp-websocket) */
+  xmpp: boolean;
+  /** client-to-server TCP port; 0 picks a free one */
+  xmppPort: number;
+  /** JSON file of bare JID → password; null: any password signs in */
+  xmppUsers: string | null;
+  /** PEM certificate and key for STARTTLS; null: one generated in stateDir on first use */
+  xmppCert: string | null;
+  xmppKey: string | null;
+  /** where the emulator keeps what must outlive a run (the generated certificate) */
+  stateDir: string;
+  /** a connection that has not bound a resource by then is closed */
+  xmppHandshakeTimeoutMs: number;
 }
 
 export type OptionsInput = Partial<Omit<Options, 'quotas' | 'versions'>> & {
@@ -67,6 +81,9 @@ export const DEFAULTS = Object.freeze({
   outboxMaxBytes: 256 * 1024 * 1024,
   watch: true,
   ui: true,
+  xmpp: true,
+  xmppPort: 5222,
+  xmppHandshakeTimeoutMs: 20_000,
 });
 
 /** Config-file keys and the option each sets: the option's own name, except `presence` (interface.md's name). */
@@ -74,7 +91,7 @@ const CONFIG_KEYS: Readonly<Record<string, keyof Options>> = Object.freeze({
   host: 'host', port: 'port', appUrl: 'appUrl', appId: 'appId', appYaml: 'appYaml', versions: 'versions',
   presence: 'presenceFile', defaultPresence: 'defaultPresence', strictPresence: 'strictPresence', record: 'record',
   console: 'console', json: 'json', consoleStyle: 'consoleStyle', deliveryTimeoutMs: 'deliveryTimeoutMs', outboxCap: 'outboxCap', outboxMaxBytes: 'outboxMaxBytes', quotas: 'quotas',
-  watch: 'watch', ui: 'ui',
+  watch: 'watch', ui: 'ui', xmpp: 'xmpp', xmppPort: 'xmppPort', xmppUsers: 'xmppUsers', xmppCert: 'xmppCert', xmppKey: 'xmppKey', stateDir: 'stateDir',
 });
 
 /** The environment variables `start` reads, and the option each sets. */
@@ -86,7 +103,15 @@ export const ENV_VARS: Readonly<Record<string, keyof Options>> = Object.freeze({
   XMPP_EMU_APP_YAML: 'appYaml',
   XMPP_EMU_PRESENCE: 'presenceFile',
   XMPP_EMU_CONSOLE: 'consoleStyle',
+  XMPP_EMU_XMPP_PORT: 'xmppPort',
+  XMPP_EMU_XMPP_USERS: 'xmppUsers',
+  XMPP_EMU_XMPP_CERT: 'xmppCert',
+  XMPP_EMU_XMPP_KEY: 'xmppKey',
+  XMPP_EMU_STATE_DIR: 'stateDir',
 });
+
+/** XMPP_EMU_NO_XMPP=1 turns the XMPP endpoints off, like --no-xmpp. */
+export const NO_XMPP_ENV = 'XMPP_EMU_NO_XMPP';
 
 export const CONFIG_FILE = 'xmpp-emu.config.json';
 
@@ -94,15 +119,23 @@ export function fromEnv(env: NodeJS.ProcessEnv): OptionsInput {
   const out: Record<string, unknown> = {};
   for (const [name, key] of Object.entries(ENV_VARS)) {
     const v = env[name];
-    if (v !== undefined && v !== '') out[key] = key === 'port' ? parsePort(v, name) : v;
+    if (v !== undefined && v !== '') out[key] = key === 'port' || key === 'xmppPort' ? parsePort(v, name) : v;
   }
-  // XMPP_EMU_NO_UI=1 is --no-ui.
-  const noUi = env.XMPP_EMU_NO_UI;
-  if (noUi !== undefined && noUi !== '') {
-    if (!/^(1|0|true|false)$/i.test(noUi)) throw new BadRequestError(`XMPP_EMU_NO_UI must be 1 or 0 (true or false), not "${noUi}"`);
-    out.ui = !/^(1|true)$/i.test(noUi);
-  }
+  // XMPP_EMU_NO_UI=1 is --no-ui, XMPP_EMU_NO_XMPP=1 is --no-xmpp.
+  const ui = switchedOn(env, 'XMPP_EMU_NO_UI');
+  if (ui !== undefined) out.ui = ui;
+  const xmpp = switchedOn(env, NO_XMPP_ENV);
+  if (xmpp !== undefined) out.xmpp = xmpp;
+  if (out.stateDir === undefined && env.XDG_STATE_HOME) out.stateDir = path.join(env.XDG_STATE_HOME, 'xmpp-emu');
   return out as OptionsInput;
+}
+
+/** A NO_* variable: false when it says 1 or true, true when 0 or false, undefined when unset. */
+function switchedOn(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const v = env[name];
+  if (v === undefined || v === '') return undefined;
+  if (!/^(1|0|true|false)$/i.test(v)) throw new BadRequestError(`${name} must be 1 or 0 (true or false), not "${v}"`);
+  return !/^(1|true)$/i.test(v);
 }
 
 /** Read a config file; `explicit` means the user named it, so a missing file is an error. */
@@ -118,7 +151,7 @@ export function fromConfigFile(file: string, explicit: boolean): OptionsInput {
   for (const [k, v] of Object.entries(data)) o[CONFIG_KEYS[k]!] = v;
   const dir = path.dirname(file);
   // Paths in a config file are relative to the file.
-  for (const k of ['appYaml', 'presenceFile', 'record'] as const) {
+  for (const k of ['appYaml', 'presenceFile', 'record', 'xmppUsers', 'xmppCert', 'xmppKey', 'stateDir'] as const) {
     if (typeof o[k] === 'string') o[k] = path.resolve(dir, o[k]);
   }
   return o as OptionsInput;
@@ -210,8 +243,32 @@ export function resolveOptions(...layers: OptionsInput[]): Readonly<Options> {
     quotas: Object.freeze({ ...DEFAULT_QUOTAS, ...(pick('quotas') ?? {}) }),
     watch: pick('watch') ?? DEFAULTS.watch,
     ui: pick('ui') ?? DEFAULTS.ui,
+    ...xmppOptions(pick),
   };
   return Object.freeze(options);
+}
+
+type PickOption = <K extends keyof OptionsInput>(k: K) => OptionsInput[K] | undefined;
+
+function xmppOptions(pick: PickOption): Pick<Options, 'xmpp' | 'xmppPort' | 'xmppUsers' | 'xmppCert' | 'xmppKey' | 'stateDir' | 'xmppHandshakeTimeoutMs'> {
+  const port = parsePort(pick('port') ?? DEFAULTS.port, 'port');
+  const cert = pick('xmppCert') ?? null;
+  const key = pick('xmppKey') ?? null;
+  if ((cert === null) !== (key === null)) throw new BadRequestError('give both xmppCert and xmppKey (--xmpp-cert and --xmpp-key), or neither');
+  const users = pick('xmppUsers') ?? null;
+  if (users !== null && !fs.existsSync(users)) throw new BadRequestError(`users file ${users} does not exist`);
+  const handshake = pick('xmppHandshakeTimeoutMs') ?? DEFAULTS.xmppHandshakeTimeoutMs;
+  if (!Number.isInteger(handshake) || handshake <= 0) throw new BadRequestError(`xmppHandshakeTimeoutMs must be a positive whole number, not ${handshake}`);
+  return {
+    xmpp: pick('xmpp') ?? DEFAULTS.xmpp,
+    // A free HTTP port asks for a free XMPP port too: tests and `exec` never collide on 5222.
+    xmppPort: parsePort(pick('xmppPort') ?? (port === 0 ? 0 : DEFAULTS.xmppPort), 'xmppPort'),
+    xmppUsers: users === null ? null : path.resolve(users),
+    xmppCert: cert === null ? null : path.resolve(cert),
+    xmppKey: key === null ? null : path.resolve(key),
+    stateDir: path.resolve(pick('stateDir') ?? path.join(os.homedir(), '.local', 'state', 'xmpp-emu')),
+    xmppHandshakeTimeoutMs: handshake,
+  };
 }
 
 function checkUrl(url: string, what: string): void {

@@ -6,7 +6,8 @@ export function readyLine(info: AppInfo): string {
   return JSON.stringify({ event: 'ready', ...info });
 }
 
-export function banner(info: AppInfo, version: string, c: ChalkInstance): string {
+/** `cert`: the STARTTLS certificate, so a user can compare the fingerprint their client shows. */
+export function banner(info: AppInfo, version: string, c: ChalkInstance, cert: { file: string; fingerprint: string } | null = null): string {
   const row = (k: string, v: string): string => `  ${c.dim(k.padEnd(11))}${v}`;
   const services = info.inbound_services;
   const lines = [
@@ -20,6 +21,10 @@ export function banner(info: AppInfo, version: string, c: ChalkInstance): string
     row('inbound', services === null ? 'all services enabled (no app.yaml)' : `${services.length ? services.join(', ') : 'none'} (from ${info.app_yaml}, watched)`),
     row('presence', `${info.default_presence} by default${info.strict_presence ? ', strict: only subscribed JIDs' : ''}${info.presence_file ? `; file ${info.presence_file} (watched)` : ''}`),
     ...(info.record ? [row('transcript', info.record)] : []),
+    ...(info.xmpp_port === null ? [row('xmpp', 'off (--no-xmpp)')] : [
+      row('xmpp', `${info.host}:${info.xmpp_port} (STARTTLS) and ${info.xmpp_websocket}; sign in as anyone@any.domain${info.xmpp_users ? ` listed in ${info.xmpp_users}` : ', any password'}`),
+      ...(cert ? [row('tls cert', `${cert.file} (SHA-256 ${cert.fingerprint})`)] : []),
+    ]),
     '',
     ...(info.env
       ? [

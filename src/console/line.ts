@@ -1,7 +1,7 @@
 // The default console: one line per event (time, direction, kind, addresses, status, body cut to the width).
 import type { ChalkInstance } from 'chalk';
 import type { DeliveryResult, EmulatorEvent, OutboxEntry } from '../core/events.js';
-import { describePresence } from '../domain/presence.js';
+import { describeClient, describePresence } from '../domain/presence.js';
 
 /** What a line says about who talks to whom; a refused call never reached a user. */
 const USER_TO_APP = 'user → app';
@@ -103,6 +103,8 @@ function partsOf(event: EmulatorEvent, c: ChalkInstance): Parts {
       return { time, direction: EMULATOR, kind: event.source, addresses: '', status: event.message, body: '', tone: event.ok ? c.green : c.red };
     case 'outbox.cleared':
       return { time, direction: EMULATOR, kind: 'outbox', addresses: '', status: `cleared (${event.count} entries)`, body: '', tone: c.dim };
+    case 'xmpp.session':
+      return { time, direction: EMULATOR, kind: 'xmpp', addresses: event.jid, status: `${event.state}: ${describeClient(event)}`, body: '', tone: c.blue };
   }
 }
 

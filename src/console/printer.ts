@@ -1,7 +1,7 @@
 // The console: one line per event (default), the old dev server's blocks (`--console devserver`), or JSON lines.
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { EmulatorEvent, OutboxEntry, DeliveryResult } from '../core/events.js';
-import { describePresence } from '../domain/presence.js';
+import { describeClient, describePresence } from '../domain/presence.js';
 import type { ConsoleStyle } from '../options.js';
 import { formatLine } from './line.js';
 
@@ -62,6 +62,8 @@ export function formatEvent(event: EmulatorEvent, c: ChalkInstance): string {
       return c.dim(`outbox cleared (${event.count} entries)`);
     case 'rejected':
       return c.red(`✗ refused ${event.call} (${event.protocol}): ${event.code} ${event.message}`);
+    case 'xmpp.session':
+      return c.blue(`xmpp ${event.jid} ${event.state} (${describeClient(event)})`);
   }
 }
 

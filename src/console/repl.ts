@@ -5,7 +5,7 @@ import type { ChalkInstance } from 'chalk';
 import type { EmulatorEvent } from '../core/events.js';
 import type { ControlPort } from '../control/port.js';
 import { formatDelivery, chalkFor } from './printer.js';
-import { describePresence } from '../domain/presence.js';
+import { describeListing, describePresence } from '../domain/presence.js';
 import { inboundPresenceFromWord, PRESENCE_WORDS, presenceFromWord } from '../domain/vocabulary.js';
 
 export interface ReplOptions {
@@ -32,7 +32,7 @@ export const REPL_COMMANDS: Record<string, string> = {
   '.to': '.to JID              talk to this app address',
   '.type': '.type chat|normal|…   message type of the lines you type',
   '.presence': '.presence JID STATE [STATUS]   set fake presence (available, unavailable, away, chat, dnd, xa)',
-  '.who': 'list fake presence',
+  '.who': 'list fake presence and the connected XMPP clients',
   '.inject': '.inject presence [available|unavailable|probe|away|…] [STATUS] | subscription TYPE | error [STANZA]   as the current user',
   '.outbox': '.outbox [N]          the last N things the app sent (default 10)',
   '.clear': 'forget the outbox',
@@ -176,9 +176,7 @@ export function startRepl(o: ReplOptions): Repl {
       }
       case '.who': {
         const list = await o.port.listPresence();
-        print(
-          [`default: ${describePresence(list.default)}${list.strict ? ' (strict: only subscribed JIDs)' : ''}`, ...list.jids.map((j) => `  ${j.jid}: ${describePresence(j)}`)].join('\n'),
-        );
+        print(describeListing(list).join('\n'));
         break;
       }
       case '.inject': {

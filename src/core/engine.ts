@@ -10,7 +10,7 @@ import type { XmppService } from '../domain/app-yaml.js';
 import { InvalidJidError, TimeoutError } from '../domain/errors.js';
 import { planError, planMessage, planPresence, planSubscription, type Plan } from '../domain/inbound.js';
 import { parseJid } from '../domain/jid.js';
-import { PresenceBook, readPresenceEntry, type PresenceFixture, type PresenceListing } from '../domain/presence.js';
+import { PresenceBook, readPresenceEntry, type ConnectedClient, type PresenceFixture, type PresenceListing } from '../domain/presence.js';
 import { QuotaMeter } from '../domain/quotas.js';
 import { messageStanza, presenceStanza } from '../domain/stanza.js';
 import { validateGetPresence, validateSendInvite, validateSendMessage, validateSendPresence, readSingleJid, requireObject } from '../domain/validate.js';
@@ -18,7 +18,7 @@ import { isDeliverableMessageType, presenceFromWord, type InboundKind, type Pres
 import { INVALID_JID, NO_ERROR, type PresenceAnswer } from '../domain/wire.js';
 import type { Options } from '../options.js';
 import { joinUrl, postParts } from './deliver.js';
-import type { DeliveryResult, EmulatorEvent, EventBody, EventListener, Exchange, OutboxEntry } from './events.js';
+import type { DeliveryResult, EmulatorEvent, EventBody, EventListener, Exchange, OutboxEntry, XmppSessionEvent } from './events.js';
 import { JSON_CALL, type CallContext } from './call-context.js';
 import { buildInfo, type AppInfo, type Endpoints } from './info.js';
 import { describeFilter, Outbox, type OutboxFilter, type OutboxStats } from './outbox.js';
@@ -61,9 +61,24 @@ export class Engine implements ControlPort {
   }
 
   emit(body: EventBody): EmulatorEvent {
+    if (body.type === 'xmpp.session') this.trackClient(body);
     const event = { ...body, seq: ++this.seq, time: new Date().toISOString() } as EmulatorEvent;
     this.bus.emit('event', event);
     return event;
+  }
+
+  // ---- real XMPP clients, as their sessions report themselves on the stream ------------------------------
+
+  private readonly clients = new Map<string, ConnectedClient>();
+
+  private trackClient({ state, jid, transport, show, status }: XmppSessionEvent): void {
+    if (state === 'disconnected') this.clients.delete(jid);
+    else this.clients.set(jid, { jid, transport, show, status });
+  }
+
+  /** Who is connected from a real XMPP client, one entry per resource. */
+  xmppSessions(): ConnectedClient[] {
+    return [...this.clients.values()].map((c) => ({ ...c }));
   }
 
   // ---- what it is ---------------------------------------------------------------------------------------
@@ -116,8 +131,9 @@ export class Engine implements ControlPort {
     return count;
   }
 
+  /** What get_presence knows, and who is connected right now. */
   async listPresence(): Promise<PresenceListing> {
-    return this.presenceBook.list();
+    return { ...this.presenceBook.list(), connected: this.xmppSessions() };
   }
 
   async lastOutboxId(): Promise<number> {

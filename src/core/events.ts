@@ -65,7 +65,19 @@ export type EventBody =
   | { type: 'presence'; jid: string; presence: PresenceState; subscribed: boolean; source: 'api' | 'inbound' | 'invite' }
   | { type: 'config'; source: 'app.yaml' | 'presence'; ok: boolean; message: string }
   | { type: 'outbox.cleared'; count: number }
+  | XmppSessionEvent
   | Rejection;
+
+/** A real XMPP client connected, changed its presence (show null: unavailable or none yet), or went away. */
+export interface XmppSessionEvent {
+  type: 'xmpp.session';
+  state: 'connected' | 'presence' | 'disconnected';
+  /** the full JID, with the bound resource */
+  jid: string;
+  transport: 'tcp' | 'websocket';
+  show: string | null;
+  status: string;
+}
 
 /** A call the emulator refused: what was called, how, the coded error it answered, and the request (bounded). */
 export interface Rejection {

@@ -12,6 +12,10 @@ export interface Endpoints {
   port: number;
   /** the environment an app needs to reach this emulator: the JSON API's address, and the API server's for App Engine's SDKs */
   env: AppEnv;
+  /** the XMPP client-to-server TCP port, or null with --no-xmpp */
+  xmppPort: number | null;
+  /** ws://HOST:PORT/xmpp-websocket, or null with --no-xmpp */
+  xmppWebsocket: string | null;
 }
 
 export interface AppEnv {
@@ -43,6 +47,10 @@ export interface AppInfo {
   record: string | null;
   /** the web console's URL, or null when it is off (--no-ui) or not listening yet */
   console_url: string | null;
+  /** real XMPP clients: the TCP port and the WebSocket URL (null with --no-xmpp), and the users file if any */
+  xmpp_port: number | null;
+  xmpp_websocket: string | null;
+  xmpp_users: string | null;
 }
 
 export function buildInfo(
@@ -69,5 +77,8 @@ export function buildInfo(
     strict_presence: options.strictPresence,
     record: options.record,
     console_url: options.ui && endpoints ? `${endpoints.url}/` : null,
+    xmpp_port: endpoints?.xmppPort ?? null,
+    xmpp_websocket: endpoints?.xmppWebsocket ?? null,
+    xmpp_users: options.xmppUsers,
   };
 }

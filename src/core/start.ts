@@ -18,6 +18,8 @@ export interface RunningEmulator extends ControlPort, Endpoints {
   info(): AppInfo;
   /** the same counters as GET /v1/stats */
   stats(): EngineStats;
+  /** the certificate STARTTLS presents (generated on the first run and kept), or null with --no-xmpp */
+  xmppCertificate(): Promise<{ file: string; fingerprint: string } | null>;
   close(): Promise<void>;
 }
 
@@ -56,7 +58,9 @@ export async function startEmulator(input: StartOptions = {}): Promise<RunningEm
   }
   const watchers: FSWatcher[] = options.watch ? await Promise.all(configFiles.map((c) => watchConfigFile(c, engine))) : [];
 
-  const { server, closeFeed } = createHttpServer(engine);
+  // Loaded only when on: the XMPP surface pulls in ws and saxes.
+  const xmpp = options.xmpp ? (await import('../xmpp/endpoints.js')).createXmpp(engine, options) : null;
+  const { server, closeFeed } = createHttpServer(engine, xmpp ? { routes: [xmpp.discovery], upgrades: { [xmpp.websocket.path]: xmpp.websocket.upgrade } } : {});
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -70,12 +74,25 @@ export async function startEmulator(input: StartOptions = {}): Promise<RunningEm
   });
   const { port } = server.address() as AddressInfo;
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
-  const endpoints = { url: `http://${hostForUrl}:${port}`, host: options.host, port, env: { XMPP_EMULATOR_HOST: `${hostForUrl}:${port}`, API_HOST: hostForUrl, API_PORT: String(port) } };
+  const xmppPort = xmpp
+    ? await xmpp.listen().catch(async (e: Error) => {
+        await new Promise((resolve) => server.close(resolve));
+        await xmpp.close();
+        await Promise.all(watchers.map((w) => w.close()));
+        cleanups.forEach((c) => c());
+        throw e;
+      })
+    : null;
+  const endpoints = {
+    url: `http://${hostForUrl}:${port}`, host: options.host, port, env: { XMPP_EMULATOR_HOST: `${hostForUrl}:${port}`, API_HOST: hostForUrl, API_PORT: String(port) },
+    xmppPort, xmppWebsocket: xmpp ? `ws://${hostForUrl}:${port}${xmpp.websocket.path}` : null,
+  };
   engine.setEndpoints(endpoints);
 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      await xmpp?.close();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       closeFeed();
@@ -102,6 +119,7 @@ export async function startEmulator(input: StartOptions = {}): Promise<RunningEm
     onEvent: (l) => engine.onEvent(l),
     info: () => engine.info(),
     stats: () => engine.stats(),
+    xmppCertificate: async () => (xmpp ? xmpp.certificate().then((c) => ({ file: c.certFile, fingerprint: c.fingerprint })) : null),
     close,
   };
   engines.set(running, engine);

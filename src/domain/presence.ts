@@ -75,6 +75,17 @@ export interface PresenceListing {
   default: PresenceState;
   strict: boolean;
   jids: Array<PresenceState & { jid: string; subscribed: boolean; invited: boolean }>;
+  /** real XMPP clients connected now, one per resource */
+  connected?: ConnectedClient[];
+}
+
+export interface ConnectedClient {
+  /** the full JID, with the bound resource */
+  jid: string;
+  transport: 'tcp' | 'websocket';
+  /** null until the client sends presence, and after unavailable */
+  show: string | null;
+  status: string;
 }
 
 /** Who is available, who is subscribed, who was invited. Keys are bare JIDs; resources share their bare JID's state. */
@@ -136,6 +147,20 @@ export class PresenceBook {
       jids: [...jids].sort().map((jid) => ({ jid, ...this.lookup(jid), subscribed: this.isSubscribed(jid), invited: this.isInvited(jid) })),
     };
   }
+}
+
+/** The listing for people, as `presence list` and the REPL's .who print it. */
+export function describeListing(list: PresenceListing): string[] {
+  return [
+    `default: ${describePresence(list.default)}${list.strict ? ' (strict: only subscribed JIDs)' : ''}`,
+    ...list.jids.map((j) => `  ${j.jid}: ${describePresence(j)}`),
+    ...(list.connected ?? []).map((c) => `  connected ${c.jid}: ${describeClient(c)}`),
+  ];
+}
+
+/** A connected client for people: `websocket, away "status"`. */
+export function describeClient(c: Omit<ConnectedClient, 'jid'>): string {
+  return `${c.transport}, ${c.show === null ? 'no presence sent' : c.show || 'available'}${c.status ? ` "${c.status}"` : ''}`;
 }
 
 /** One line for people: `available (away) "status" [subscribed] [invited]`. */

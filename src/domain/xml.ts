@@ -32,6 +32,13 @@ export function escapeAttr(s: string): string {
 // Anything outside XML 1.0's Char production, lone surrogates included.
 const NOT_XML_CHAR = /[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u;
 
+const NOT_XML_CHARS = new RegExp(NOT_XML_CHAR.source, 'gu');
+
+/** Each code point XML 1.0 cannot carry replaced by U+FFFD: written as a reference, it would crash XMPP clients. */
+export function replaceNonXmlChars(s: string): string {
+  return NOT_XML_CHAR.test(s) ? s.replace(NOT_XML_CHARS, '\ufffd') : s;
+}
+
 /** The first code point XML 1.0 cannot carry, as U+XXXX, or null when every one is allowed. */
 export function firstNonXmlChar(s: string): string | null {
   const m = NOT_XML_CHAR.exec(s);

@@ -9,12 +9,16 @@ import { EventHistory } from '../core/history.js';
 import { FeedBroadcast } from './feed-broadcast.js';
 import { checkRequest } from './guard.js';
 
-function refuse(socket: Duplex, status: number, text: string, reason: string, code = status === 404 ? 'NOT_FOUND' : 'UNSPECIFIED_ERROR'): void {
+/** Answer an upgrade request with an HTTP error and a coded JSON body. */
+export function refuse(socket: Duplex, status: number, text: string, reason: string, code = status === 404 ? 'NOT_FOUND' : 'UNSPECIFIED_ERROR'): void {
   const body = JSON.stringify({ error: { code, message: reason } });
   socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
-export function attachEventsFeed(server: http.Server, engine: Engine, listenHost: string): { close(): void } {
+export type UpgradeHandler = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/** Serves /v1/events, and hands other upgrade paths to `others` (each checks its own requests). */
+export function attachEventsFeed(server: http.Server, engine: Engine, listenHost: string, others: Record<string, UpgradeHandler> = {}): { close(): void } {
   // ws is loaded by the first subscriber, not at start-up.
   let wss: WebSocketServer | null = null;
   let closed = false;
@@ -32,7 +36,11 @@ export function attachEventsFeed(server: http.Server, engine: Engine, listenHost
     // A client may reset the connection while we answer; that must not become an unhandled 'error'.
     socket.on('error', () => socket.destroy());
     const [path, query = ''] = (req.url ?? '').split('?');
-    if (path !== '/v1/events') return refuse(socket, 404, 'Not Found', `no WebSocket endpoint at ${path}; use /v1/events`);
+    if (path !== '/v1/events') {
+      const other = path !== undefined && Object.hasOwn(others, path) ? others[path] : undefined;
+      if (other) return other(req, socket, head);
+      return refuse(socket, 404, 'Not Found', `no WebSocket endpoint at ${path}; use ${['/v1/events', ...Object.keys(others)].join(' or ')}`);
+    }
     const refused = checkRequest(req, 'websocket', listenHost);
     if (refused) return refuse(socket, refused.httpStatus, 'Forbidden', refused.message, refused.code);
     const sinceText = new URLSearchParams(query).get('since');

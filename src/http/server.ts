@@ -7,12 +7,19 @@ import { BadRequestError } from '../domain/errors.js';
 import { CONTROL_PATHS, controlApi } from './control-api.js';
 import { errorHandler, notFound } from './errors.js';
 import { apiProtocolOf, serveApiCall } from './api-server.js';
-import { attachEventsFeed } from './events-ws.js';
+import { attachEventsFeed, type UpgradeHandler } from './events-ws.js';
 import { guard } from './guard.js';
 import { SERVICE_BODY_LIMIT, serviceApi } from './service-api.js';
 import { consolePage } from './ui.js';
 
-export function createHttpServer(engine: Engine): { server: http.Server; closeFeed(): void } {
+/** Surfaces in rooms of their own that share the HTTP port (XMPP over WebSocket and its discovery). */
+export interface HttpExtras {
+  routes?: express.Router[];
+  /** WebSocket upgrades by path, beside /v1/events */
+  upgrades?: Record<string, UpgradeHandler>;
+}
+
+export function createHttpServer(engine: Engine, extras: HttpExtras = {}): { server: http.Server; closeFeed(): void } {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -33,6 +40,7 @@ export function createHttpServer(engine: Engine): { server: http.Server; closeFe
   });
   app.use([...CONTROL_PATHS], guard('control', host), json);
   app.use(controlApi(engine));
+  for (const r of extras.routes ?? []) app.use(r);
   app.use(consolePage(engine.options.ui, guard('console', host)));
   app.use(notFound);
   app.use(errorHandler);
@@ -46,6 +54,6 @@ export function createHttpServer(engine: Engine): { server: http.Server; closeFe
     else if (!service(req, res)) app(req, res);
   });
   server.keepAliveTimeout = 5_000;
-  const feed = attachEventsFeed(server, engine, engine.options.host);
+  const feed = attachEventsFeed(server, engine, engine.options.host, extras.upgrades);
   return { server, closeFeed: () => feed.close() };
 }

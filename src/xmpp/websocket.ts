@@ -1,0 +1,97 @@
+// XMPP over WebSocket (RFC 7395) at /xmpp-websocket on the emulator's HTTP port: subprotocol `xmpp`, one element
+// per text frame, the same Origin rules as the control API.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { refuse } from '../http/events-ws.js';
+import { checkRequest } from '../http/guard.js';
+import { NS, x } from './element.js';
+import type { XmppHub } from './hub.js';
+import { readFrame } from './parser.js';
+
+export const WEBSOCKET_PATH = '/xmpp-websocket';
+/** Liveness: a WebSocket ping this often; a client that has not answered the previous one is cut off. */
+const PING_MS = 30_000;
+
+export interface WebSocketEndpoint {
+  path: string;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** after the sessions were told to close: wait (at most a second) for their sockets, then cut the rest */
+  close(): Promise<void>;
+}
+
+export function websocketEndpoint(hub: XmppHub, o: { listenHost: string; maxStanzaBytes: number }): WebSocketEndpoint {
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: o.maxStanzaBytes,
+    // RFC 7395 §3.1: the server must echo `xmpp`, or the client gives up.
+    handleProtocols: (protocols) => (protocols.has('xmpp') ? 'xmpp' : false),
+  });
+  const alive = new WeakMap<WebSocket, boolean>();
+  const pinger = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (alive.get(ws) === false) {
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, PING_MS);
+  pinger.unref();
+
+  function onConnection(ws: WebSocket): void {
+    const transport = {
+      kind: 'websocket' as const,
+      secure: () => true,
+      openStream: (attrs: Record<string, string>) => send(x('open', { xmlns: NS.framing, ...attrs })),
+      send,
+      closeStream() {
+        send(x('close', { xmlns: NS.framing }));
+        ws.close(1000);
+      },
+      restart: () => undefined,
+    };
+    function send(text: string): void {
+      if (ws.readyState === ws.OPEN) ws.send(text);
+    }
+    const session = hub.admit(transport);
+    if (!session) {
+      ws.close(1013, 'too many connections');
+      return;
+    }
+    alive.set(ws, true);
+    ws.on('pong', () => alive.set(ws, true));
+    ws.on('message', (data, isBinary) => {
+      // RFC 7395 §3.2: text frames only.
+      if (isBinary) return session.onBadXml('bad-format', 'binary frames are not allowed (RFC 7395 §3.2)');
+      readFrame(data.toString(), session);
+    });
+    ws.on('error', () => ws.terminate());
+    ws.on('close', () => session.onDisconnect());
+  }
+  wss.on('connection', onConnection);
+
+  return {
+    path: WEBSOCKET_PATH,
+    upgrade(req, socket, head) {
+      // A client may reset the connection while we answer; that must not become an unhandled 'error'.
+      socket.on('error', () => socket.destroy());
+      const refused = checkRequest(req, 'websocket', o.listenHost);
+      if (refused) return refuse(socket, refused.httpStatus, 'Forbidden', refused.message, refused.code);
+      const protocols = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+      if (!protocols.includes('xmpp')) return refuse(socket, 400, 'Bad Request', `${WEBSOCKET_PATH} speaks only the WebSocket subprotocol "xmpp" (RFC 7395)`, 'BAD_REQUEST');
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    },
+    async close() {
+      clearInterval(pinger);
+      const open = [...wss.clients].filter((ws) => ws.readyState !== ws.CLOSED);
+      await Promise.race([
+        Promise.all(open.map((ws) => new Promise((resolve) => ws.once('close', resolve)))),
+        new Promise((resolve) => setTimeout(resolve, 1000).unref()),
+      ]);
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+    },
+  };
+}
