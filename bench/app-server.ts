@@ -1,12 +1,15 @@
-// The app for the delivery figure: express + multer answering 200 on the chat path, as a bot's handler would.
-import express from 'express';
-import multer from 'multer';
+// The app for the delivery figures: a bare node:http server that reads the whole POST and answers 200, so the
+// figures measure the emulator's work and not an app framework's.
+import http from 'node:http';
 
-const app = express();
-app.post('/_ah/xmpp/message/chat/', multer().none(), (req, res) => {
-  if (typeof (req.body as { body?: unknown }).body !== 'string') return void res.status(400).end();
-  res.status(200).end();
+const server = http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    res.writeHead(200, { 'Content-Length': 0 });
+    res.end();
+  });
 });
-const server = app.listen(0, '127.0.0.1', () => {
+server.keepAliveTimeout = 5_000;
+server.listen(0, '127.0.0.1', () => {
   console.log(JSON.stringify({ event: 'ready', port: (server.address() as { port: number }).port }));
 });

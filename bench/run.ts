@@ -1,266 +1,263 @@
-// npm run bench: each figure beside its baseline, measured in one run on this machine; medians of several runs.
-import { spawn, type ChildProcess } from 'node:child_process';
+// npm run bench: each figure beside its fair baseline, measured side by side in one run; medians of several runs.
+// Throughput rows print req/s and the server's main-thread CPU time per request (the steadier figure on a shared
+// machine); their ratio is baseline CPU ÷ emulator CPU, i.e. the throughput one core would give each.
+import { spawn } from 'node:child_process';
 import http from 'node:http';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
-import FormData from 'form-data';
-import { messageStanza } from '../src/domain/stanza.js';
-import { root } from '../src/domain/api-protos.js';
+import WebSocket from 'ws';
 import { startEmulator } from '../src/index.js';
+import { closeAgent, latencies, load, median, percentile, post, startChild, stop, type Child, type LoadResult } from './measure.js';
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 const BIN = here('../../bin/xmpp-emu.js');
-const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+const SCALE = Number(process.env.BENCH_SCALE ?? 1_000_000);
 
-interface Child {
-  proc: ChildProcess;
-  port: number;
-  readyMs: number;
+const emulatorArgs = (extra: string[] = []): string[] => [BIN, 'start', '--no-repl', '--port', '0', ...extra];
+const SEND = '/v1/xmpp/send_message';
+const SMALL = JSON.stringify({ jids: 'alice@example.com', body: 'Someone has sent you a gift on Example.com.' });
+const LARGE = JSON.stringify({ jids: 'alice@example.com', body: 'Someone has sent you a gift on <Example.com> & more. '.repeat(Math.ceil(50_000 / 52)).slice(0, 50_000) });
+
+interface Row {
+  name: string;
+  emu: string;
+  base: string;
+  ratio: number;
+  target: string;
+  ok: boolean | null;
+}
+const rows: Row[] = [];
+const f = (n: number, d = 0): string => n.toFixed(d);
+const fmtLoad = (r: LoadResult): string => `${f(r.rps)}/s ${f(r.cpuUs, 1)}µs`;
+
+function row(name: string, emu: string, base: string, ratio: number, target: string, ok: boolean | null): void {
+  rows.push({ name, emu, base, ratio, target, ok });
+  console.error(`  ${name}: ${emu} vs ${base} → ${ratio.toFixed(2)}`);
 }
 
-/** Spawn a server that prints a JSON ready line with its port; resolve once it does. */
-function startChild(args: string[]): Promise<Child> {
-  const started = performance.now();
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    let ready = false;
-    proc.stdout!.on('data', (d: Buffer) => {
-      if (ready) return; // keep draining what the emulator prints, unread
-      buf += d;
-      const nl = buf.indexOf('\n');
-      if (nl === -1) return;
-      ready = true;
-      const line = JSON.parse(buf.slice(0, nl)) as { port: number };
-      resolve({ proc, port: line.port, readyMs: performance.now() - started });
-    });
-    proc.once('exit', (code) => !ready && reject(new Error(`${args.join(' ')} exited with ${code} before it was ready`)));
-  });
-}
-
-function stop(c: Child): Promise<void> {
-  return new Promise((resolve) => {
-    c.proc.once('exit', () => resolve());
-    c.proc.kill('SIGTERM');
-  });
-}
-
-const emulatorArgs = (extra: string[] = []): string[] => [BIN, 'start', '--json', '--no-repl', '--port', '0', ...extra];
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
-
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-}
-
-const SEND_BODY = JSON.stringify({ jids: 'alice@example.com', body: 'Someone has sent you a gift on Example.com.' });
-
-interface LoadTarget {
-  path: string;
-  type: string;
-  body: string | Buffer;
-}
-const JSON_SEND: LoadTarget = { path: '/v1/xmpp/send_message', type: 'application/json', body: SEND_BODY };
-
-async function throughput(port: number, seconds = SECONDS, target = JSON_SEND): Promise<number> {
-  const r = await autocannon({
-    url: `http://127.0.0.1:${port}${target.path}`,
-    method: 'POST',
-    headers: { 'content-type': target.type },
-    body: target.body,
-    connections: 16,
-    duration: seconds,
-  });
-  if (r.non2xx || r.errors) throw new Error(`load run had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
-  return r.requests.average;
-}
-
-async function sendThroughput(): Promise<[number, number]> {
-  const base = await startChild([here('./baseline-server.js')]);
-  const emu = await startChild(emulatorArgs());
-  const b: number[] = [];
-  const e: number[] = [];
-  await throughput(base.port, 1); // warm-up
-  await throughput(emu.port, 1);
+/** A and B alternately, RUNS times each after a warm-up; the medians of req/s and of CPU per request. */
+async function sideBySide(a: () => Promise<LoadResult>, b: () => Promise<LoadResult>): Promise<[LoadResult, LoadResult]> {
+  await a();
+  await b();
+  const ra: LoadResult[] = [];
+  const rb: LoadResult[] = [];
   for (let i = 0; i < RUNS; i++) {
-    b.push(await throughput(base.port));
-    e.push(await throughput(emu.port));
+    ra.push(await a());
+    rb.push(await b());
   }
-  await Promise.all([stop(base), stop(emu)]);
-  return [median(e), median(b)];
+  const m = (xs: LoadResult[]): LoadResult => ({ rps: median(xs.map((x) => x.rps)), cpuUs: median(xs.map((x) => x.cpuUs)) });
+  return [m(ra), m(rb)];
 }
 
-// The same SendMessage as the Go SDK puts it on /rpc_http: a remote_api Request around an XmppMessageRequest.
-const RPC_SEND: LoadTarget = { path: '/rpc_http', type: 'application/octet-stream', body: Buffer.from(root.lookupType('remote_api.Request').encode({
-  service_name: 'xmpp',
-  method: 'SendMessage',
-  request: root.lookupType('appengine.XmppMessageRequest').encode({ jid: ['alice@example.com'], body: 'Someone has sent you a gift on Example.com.', raw_xml: false }).finish(),
-  request_id: 'bench',
-}).finish()) };
-
-/** SendMessage over /rpc_http against the JSON path, on one emulator, measured alternately. */
-async function rpcThroughput(): Promise<[number, number]> {
-  const emu = await startChild(emulatorArgs());
-  await throughput(emu.port, 1, RPC_SEND);
-  await throughput(emu.port, 1);
-  const r: number[] = [];
-  const j: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    r.push(await throughput(emu.port, SECONDS, RPC_SEND));
-    j.push(await throughput(emu.port));
+async function throughputRows(): Promise<void> {
+  const node = await startChild([here('./baseline-node.js')]);
+  const express = await startChild([here('./baseline-server.js')]);
+  const json = await startChild(emulatorArgs(['--json']));
+  const human = await startChild(emulatorArgs());
+  const cases: Array<[string, Child, string, number, string]> = [
+    ['send_message, small, 16 conn, --json console', json, SMALL, 16, '≥ 0.50'],
+    ['send_message, small, 64 conn, --json console', json, SMALL, 64, '≥ 0.50'],
+    ['send_message, small, 16 conn, human console', human, SMALL, 16, '≥ 0.50'],
+    ['send_message, 50 KB, 16 conn, human console', human, LARGE, 16, '≥ 0.60'],
+    ['send_message, 50 KB, 16 conn, --json console', json, LARGE, 16, '≥ 0.60'],
+  ];
+  for (const [name, emu, body, conns, target] of cases) {
+    const [e, b] = await sideBySide(() => load(emu, SEND, body, conns, SECONDS), () => load(node, SEND, body, conns, SECONDS));
+    const ratio = b.cpuUs / e.cpuUs;
+    row(`${name} (vs bare node:http)`, fmtLoad(e), fmtLoad(b), ratio, target, ratio >= Number(target.slice(2)));
+    if (body === SMALL && conns === 16 && emu === json) {
+      const x = await load(express, SEND, body, conns, SECONDS);
+      row('  the same vs a bare express endpoint', fmtLoad(e), fmtLoad(x), x.cpuUs / e.cpuUs, '', null);
+    }
   }
-  await stop(emu);
-  return [median(r), median(j)];
+  // Issue 14: 100 feed clients reading every event cost at most 1.5x the CPU of none.
+  const withClients = async (): Promise<LoadResult> => {
+    const clients = await Promise.all(Array.from({ length: 100 }, () => openFeed(json.port)));
+    try {
+      return await load(json, SEND, SMALL, 16, SECONDS);
+    } finally {
+      clients.forEach((c) => c.terminate());
+    }
+  };
+  const [withFeed, noFeed] = await sideBySide(withClients, () => load(json, SEND, SMALL, 16, SECONDS));
+  const ratio = withFeed.cpuUs / noFeed.cpuUs;
+  row('feed: CPU per send with 100 clients vs none', `${f(withFeed.cpuUs, 1)}µs`, `${f(noFeed.cpuUs, 1)}µs`, ratio, '≤ 1.50', ratio <= 1.5);
+  await Promise.all([stop(node), stop(express), stop(json), stop(human)]);
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+async function openFeed(port: number): Promise<WebSocket> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/events`);
+  ws.on('message', () => undefined);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  return ws;
+}
 
-function post(port: number, path: string, body: Buffer | string, headers: Record<string, string | number>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode!));
+async function waiterRows(): Promise<void> {
+  const emu = await startChild(emulatorArgs(['--json']));
+  const quiet = await startChild(emulatorArgs(['--json']));
+  // 1,000 long-polls for recipients that never get anything, registered while /healthz is asked in a loop.
+  const sockets: http.ClientRequest[] = [];
+  const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+  let registering = true;
+  const health: number[] = [];
+  const probe = (async () => {
+    while (registering) {
+      const t = performance.now();
+      await fetch(`http://127.0.0.1:${emu.port}/healthz`);
+      health.push(performance.now() - t);
+    }
+  })();
+  await Promise.all(
+    Array.from({ length: 1000 }, (_, i) => new Promise<void>((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port: emu.port, path: `/v1/outbox/wait?to=nobody${i}@example.com&timeout_ms=600000`, agent });
+      req.on('socket', (s) => s.once('connect', () => resolve()));
+      req.on('error', () => undefined);
+      sockets.push(req);
+    })),
+  );
+  // Give the last registrations a turn to land before the probe stops.
+  await fetch(`http://127.0.0.1:${emu.port}/healthz`);
+  registering = false;
+  await probe;
+  const [w, q] = await sideBySide(() => load(emu, SEND, SMALL, 16, SECONDS), () => load(quiet, SEND, SMALL, 16, SECONDS));
+  const ratio = w.cpuUs / q.cpuUs;
+  row('send_message CPU with 1,000 pending waits vs none', `${f(w.cpuUs, 1)}µs`, `${f(q.cpuUs, 1)}µs`, ratio, '≤ 1.10', ratio <= 1.1);
+  const worst = Math.max(...health);
+  row('/healthz worst latency while 1,000 waits register (ms)', f(worst, 1), '10', worst / 10, '≤ 10 ms', worst <= 10);
+  sockets.forEach((s) => s.destroy());
+  agent.destroy();
+  await Promise.all([stop(emu), stop(quiet)]);
+}
+
+/** Capture the exact request the emulator sends the app, so the direct baseline posts the same bytes, pre-built. */
+async function capturedDelivery(): Promise<{ body: Buffer; headers: Record<string, string> }> {
+  let got: { body: Buffer; headers: Record<string, string> } | null = null;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const h: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && !['host', 'connection'].includes(k)) h[k] = v;
+      got = { body: Buffer.concat(chunks), headers: h };
+      res.writeHead(200, { 'Content-Length': 0 }).end();
     });
-    req.on('error', reject);
-    req.end(body);
   });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const em = await startEmulator({ port: 0, appUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}`, appYaml: null });
+  await em.injectMessage({ from: 'alice@example.com/phone', body: 'hello bot' });
+  await em.close();
+  server.close();
+  return got!;
 }
 
-/** One client loop, sequential requests, latency of each in ms. */
-async function latencies(n: number, once: () => Promise<void>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await once();
-    out.push(performance.now() - t);
-  }
-  return out;
-}
-
-async function deliveryLatency(): Promise<{ emu: number[]; inProcess: number[]; direct: number[] }> {
+async function latencyRows(): Promise<void> {
   const app = await startChild([here('./app-server.js')]);
-  const emu = await startChild(emulatorArgs(['--app-url', `http://127.0.0.1:${app.port}`]));
-  // The test helper's path: the emulator in the client's own process, injecting without an HTTP hop of its own.
+  const node = await startChild([here('./baseline-node.js')]);
+  const emu = await startChild(emulatorArgs(['--json', '--app-url', `http://127.0.0.1:${app.port}`]));
   const helper = await startEmulator({ port: 0, appUrl: `http://127.0.0.1:${app.port}`, appYaml: null });
-  const viaHelper = async (): Promise<void> => {
-    const r = await helper.injectMessage({ from: 'alice@example.com/phone', body: 'hello bot' });
-    if (r.status !== 200) throw new Error(`inject answered ${r.status}`);
-  };
+  const delivery = await capturedDelivery();
   const inject = JSON.stringify({ from: 'alice@example.com/phone', body: 'hello bot' });
-  const viaEmulator = async (): Promise<void> => {
-    const s = await post(emu.port, '/v1/inbound/message', inject, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(inject) });
-    if (s !== 200) throw new Error(`inject answered ${s}`);
+  const json = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(inject) };
+  const ok = (s: number): void => {
+    if (s !== 200) throw new Error(`answered ${s}`);
   };
-  // The baseline builds the same multipart request (same encoder, same parts) and posts it straight to the app.
-  const direct = async (): Promise<void> => {
-    const form = new FormData();
-    const fields = { from: 'alice@example.com/phone', to: 'dev-app@appspot.com', body: 'hello bot', stanza: messageStanza({ from: 'alice@example.com/phone', to: 'dev-app@appspot.com', type: 'chat', body: 'hello bot' }) };
-    for (const [k, v] of Object.entries(fields)) form.append(k, v, { contentType: k === 'stanza' ? 'text/xml; charset="UTF-8"' : 'text/plain; charset="UTF-8"' });
-    const buf = form.getBuffer();
-    const s = await post(app.port, '/_ah/xmpp/message/chat/', buf, { ...form.getHeaders(), 'content-length': buf.length, 'X-AppEngine-Fake-Is-Admin': '1', 'X-AppEngine-Fake-Logged-In': '1' });
-    if (s !== 200) throw new Error(`app answered ${s}`);
+  const viaHelper = async (): Promise<void> => ok((await helper.injectMessage({ from: 'alice@example.com/phone', body: 'hello bot' })).status ?? 0);
+  const viaControl = async (): Promise<void> => ok(await post(emu.port, '/v1/inbound/message', inject, json));
+  const direct = async (): Promise<void> => ok(await post(app.port, '/_ah/xmpp/message/chat/', delivery.body, delivery.headers));
+  const twoDirect = async (): Promise<void> => {
+    ok(await post(node.port, SEND, SMALL, { 'content-type': 'application/json', 'content-length': SMALL.length }));
+    await direct();
   };
-  await latencies(500, viaEmulator);
-  await latencies(500, viaHelper);
-  await latencies(500, direct);
-  const e: number[] = [];
-  const h: number[] = [];
-  const d: number[] = [];
+  const all = { helper: [] as number[], control: [] as number[], direct: [] as number[], two: [] as number[] };
+  for (const fn of [viaHelper, viaControl, direct, twoDirect]) await latencies(300, fn);
   for (let i = 0; i < RUNS; i++) {
-    e.push(...(await latencies(1000, viaEmulator)));
-    h.push(...(await latencies(1000, viaHelper)));
-    d.push(...(await latencies(1000, direct)));
+    all.helper.push(...(await latencies(1000, viaHelper)));
+    all.direct.push(...(await latencies(1000, direct)));
+    all.control.push(...(await latencies(1000, viaControl)));
+    all.two.push(...(await latencies(1000, twoDirect)));
   }
+  const ms = (xs: number[], p: number): string => f(percentile(xs, p), 3);
+  const r1 = median(all.helper) / median(all.direct);
+  row('inject → delivered p50, test helper (ms)', ms(all.helper, 50), ms(all.direct, 50), r1, '≤ 1.15', r1 <= 1.15);
+  row('  p99', ms(all.helper, 99), ms(all.direct, 99), percentile(all.helper, 99) / percentile(all.direct, 99), '', null);
+  const r2 = median(all.control) / median(all.two);
+  row('inject → delivered p50, control API (ms)', ms(all.control, 50), ms(all.two, 50), r2, '≤ 1.15', r2 <= 1.15);
+  row('  p99', ms(all.control, 99), ms(all.two, 99), percentile(all.control, 99) / percentile(all.two, 99), '', null);
   await helper.close();
-  await Promise.all([stop(app), stop(emu)]);
-  return { emu: e, inProcess: h, direct: d };
+  await Promise.all([stop(app), stop(node), stop(emu)]);
 }
 
-async function coldStart(): Promise<[number, number]> {
+async function coldStartRows(): Promise<void> {
   const e: number[] = [];
-  const b: number[] = [];
-  for (let i = 0; i < RUNS + 1; i++) {
-    const emu = await startChild(emulatorArgs());
-    await stop(emu);
-    const base = await startChild([here('./baseline-server.js')]);
-    await stop(base);
+  const x: number[] = [];
+  const n: number[] = [];
+  for (let i = 0; i < RUNS + 2; i++) {
+    const times = [];
+    for (const args of [emulatorArgs(['--json']), [here('./baseline-server.js')], [here('./baseline-node.js')]]) {
+      const c = await startChild(args);
+      times.push(c.readyMs);
+      await stop(c);
+    }
     if (i === 0) continue; // warm the file cache
-    e.push(emu.readyMs);
-    b.push(base.readyMs);
+    e.push(times[0]!);
+    x.push(times[1]!);
+    n.push(times[2]!);
   }
-  return [median(e), median(b)];
+  row('cold start to ready (ms), vs bare express', f(median(e)), f(median(x)), median(e) / median(x), '≤ 1.20', median(e) / median(x) <= 1.2);
+  row('  vs bare node:http', f(median(e)), f(median(n)), median(e) / median(n), '', null);
 }
 
-async function stats(port: number): Promise<{ outbox: { size: number; cap: number; dropped: number }; memory: { rss_bytes: number; heap_used_bytes: number } }> {
-  const res = await fetch(`http://127.0.0.1:${port}/v1/stats`);
-  return (await res.json()) as never;
+interface Scale {
+  n: number;
+  chunkMs: number[];
+  bytesPerEntry: number;
+  sinceSmallMs: number;
+  since: { ms: number; stallMs: number };
+  contains: { ms: number; stallMs: number };
+  limited: { ms: number; stallMs: number };
+  recipient: { ms: number; stallMs: number };
 }
 
-async function fill(port: number, n: number): Promise<void> {
-  const r = await autocannon({ url: `http://127.0.0.1:${port}/v1/xmpp/send_message`, method: 'POST', headers: { 'content-type': 'application/json' }, body: SEND_BODY, connections: 16, amount: n });
-  if (r.non2xx || r.errors) throw new Error(`fill had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
-}
-
-async function capturedLoad(): Promise<{ emptyRps: number; fullRps: number; heapEmptyMb: number; heapFullMb: number; rssFullMb: number; size: number; cap: number; dropped: number }> {
-  // Two emulators measured alternately: one kept full (100k captured, evicting as it goes), one cleared
-  // before each run, so drift on the machine hits both sides alike.
-  const full = await startChild(emulatorArgs(['--outbox-cap', '100000']));
-  const empty = await startChild(emulatorArgs(['--outbox-cap', '100000']));
-  await fill(full.port, 100_000);
-  const clear = (port: number) => fetch(`http://127.0.0.1:${port}/v1/outbox`, { method: 'DELETE' });
-  await throughput(full.port, 1);
-  await throughput(empty.port, 1);
-  const f: number[] = [];
-  const e: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    f.push(await throughput(full.port));
-    await clear(empty.port);
-    e.push(await throughput(empty.port));
+async function scaleRows(): Promise<void> {
+  const out = await new Promise<string>((resolve, reject) => {
+    const p = spawn(process.execPath, ['--expose-gc', here('./scale.js'), String(SCALE)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    p.stdout.on('data', (d: Buffer) => (text += d));
+    p.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`scale.js exited with ${code}`))));
+  });
+  const s = JSON.parse(out.trim().split('\n').at(-1)!) as Scale;
+  const k = `${s.n / 1000}k`;
+  const per = (ms: number): number => (ms * 1000) / (s.n / 10);
+  const first = per(s.chunkMs[0]!);
+  const lastCost = per(s.chunkMs.at(-1)!);
+  row(`engine cost per send, last vs first tenth of ${k} (µs)`, f(lastCost, 1), f(first, 1), lastCost / first, '≤ 1.10', lastCost / first <= 1.1);
+  row(`bytes per captured entry after forced GC (${k} kept)`, f(s.bytesPerEntry), '', 0, '', null);
+  row(`GET /v1/outbox?since=last-10 at ${k} vs at ${s.n / 10000}k (ms)`, f(s.since.ms, 2), f(s.sinceSmallMs, 2), s.since.ms / s.sinceSmallMs, '', null);
+  for (const [name, q] of [['since=last-10', s.since], ['contains (no match, full scan)', s.contains], ['contains&limit=10', s.limited], ['to=&since=', s.recipient]] as const) {
+    row(`longest event-loop stall, ${name} at ${k} (ms)`, f(q.stallMs, 1), `${f(q.ms, 1)} ms/query`, q.stallMs / 20, '≤ 20 ms', q.stallMs <= 20);
   }
-  await clear(empty.port);
-  const [sf, se] = [await stats(full.port), await stats(empty.port)];
-  await Promise.all([stop(full), stop(empty)]);
-  const mb = (b: number): number => Math.round(b / 1024 / 1024);
-  return {
-    emptyRps: median(e), fullRps: median(f), heapEmptyMb: mb(se.memory.heap_used_bytes), heapFullMb: mb(sf.memory.heap_used_bytes),
-    rssFullMb: mb(sf.memory.rss_bytes), size: sf.outbox.size, cap: sf.outbox.cap, dropped: sf.outbox.dropped,
-  };
-}
-
-function row(cells: string[]): string {
-  const widths = [44, 16, 16, 9, 10];
-  return cells.map((c, i) => c.padEnd(widths[i] ?? 10)).join(' ');
 }
 
 const started = Date.now();
-console.log(`xmpp-emu bench: node ${process.version}, ${RUNS} runs of ${SECONDS}s each (BENCH_RUNS, BENCH_SECONDS)\n`);
-const [emuRps, baseRps] = await sendThroughput();
-const [rpcRps, jsonRps] = await rpcThroughput();
-const lat = await deliveryLatency();
-const [emuStart, baseStart] = await coldStart();
-const load = await capturedLoad();
-agent.destroy();
+const loadAvg = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+console.log(`xmpp-emu bench: node ${process.version}, ${os.cpus().length} CPUs, load average ${loadAvg} at start; ${RUNS} runs of ${SECONDS}s per side (BENCH_RUNS, BENCH_SECONDS), outbox scale ${SCALE} (BENCH_SCALE)\n`);
+await throughputRows();
+await waiterRows();
+await latencyRows();
+await coldStartRows();
+await scaleRows();
+closeAgent();
 
-const f = (n: number, d = 0): string => n.toFixed(d);
-const results = [
-  ['send_message throughput (req/s)', f(emuRps), f(baseRps), f(emuRps / baseRps, 2), '≥ 0.80', emuRps / baseRps >= 0.8],
-  ['SendMessage over /rpc_http vs JSON (req/s)', f(rpcRps), f(jsonRps), f(rpcRps / jsonRps, 2), '≥ 0.91', jsonRps / rpcRps <= 1.1],
-  ['inject → delivered p50, test helper (ms)', f(median(lat.inProcess), 3), f(median(lat.direct), 3), f(median(lat.inProcess) / median(lat.direct), 2), '≤ 1.30', median(lat.inProcess) / median(lat.direct) <= 1.3],
-  ['inject → delivered p99, test helper (ms)', f(percentile(lat.inProcess, 99), 3), f(percentile(lat.direct, 99), 3), f(percentile(lat.inProcess, 99) / percentile(lat.direct, 99), 2), '', true],
-  ['inject → delivered p50, control API (ms)', f(median(lat.emu), 3), f(median(lat.direct), 3), f(median(lat.emu) / median(lat.direct), 2), '≤ 1.30', median(lat.emu) / median(lat.direct) <= 1.3],
-  ['inject → delivered p99, control API (ms)', f(percentile(lat.emu, 99), 3), f(percentile(lat.direct, 99), 3), f(percentile(lat.emu, 99) / percentile(lat.direct, 99), 2), '', true],
-  ['cold start to ready (ms)', f(emuStart), f(baseStart), f(emuStart / baseStart, 2), '≤ 1.50', emuStart / baseStart <= 1.5],
-  ['throughput with 100k captured (req/s)', f(load.fullRps), f(load.emptyRps), f(load.fullRps / load.emptyRps, 2), '≥ 0.90', load.fullRps / load.emptyRps >= 0.9],
-] as const;
-console.log(row(['measure', 'xmpp-emu', 'baseline', 'ratio', 'target']));
-for (const [name, a, b, r, t, ok] of results) console.log(row([name, a, b, r, `${t}${t ? (ok ? ' ✓' : ' ✗') : ''}`]));
-console.log(`\nbaselines: a bare express endpoint parsing the same JSON; the emulator's own JSON send_message for /rpc_http (within 1.1×); a direct multipart POST of the same parts to the same app`);
-console.log(`(express + multer, one sequential client over keep-alive); a bare express server's start; the emulator's own throughput with an empty outbox, measured alternately.`);
-console.log(`The control API row is two loopback HTTP round trips (client → emulator → app) against the baseline's one.`);
-console.log(`100k captured: outbox ${load.size}/${load.cap} (cap held), ${load.dropped} dropped and counted; heap ${load.heapFullMb} MB full vs ${load.heapEmptyMb} MB empty, RSS ${load.rssFullMb} MB.`);
-console.log(`total ${Math.round((Date.now() - started) / 1000)} s`);
+const widths = [62, 22, 22, 7, 10];
+const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 10)).join(' ').trimEnd();
+console.log(line(['measure', 'xmpp-emu', 'baseline', 'ratio', 'target']));
+for (const r of rows) console.log(line([r.name, r.emu, r.base, r.ratio ? r.ratio.toFixed(2) : '', r.target ? `${r.target} ${r.ok ? '✓' : '✗'}` : '']));
+console.log(`
+Throughput rows: req/s and the server's main-thread CPU µs per request; the ratio is baseline CPU ÷ emulator CPU.
+Baselines: a bare node:http server reading and parsing the same JSON (bench/baseline-node.ts); a bare express
+endpoint (bench/baseline-server.ts); for deliveries, the exact request the emulator sends, captured once and posted
+pre-built to the same bare node:http app (bench/app-server.ts); the control API's baseline is two such round trips.
+The feed and waits rows compare the emulator with itself (100 WebSocket clients or 1,000 pending waits, or none).
+Scale rows run in one process with --expose-gc (bench/scale.ts). Load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; total ${Math.round((Date.now() - started) / 1000)} s.`);
