@@ -12,7 +12,7 @@ import { planError, planMessage, planPresence, planSubscription, type Plan } fro
 import { parseJid } from '../domain/jid.js';
 import { PresenceBook, readPresenceEntry, type ConnectedClient, type PresenceFixture, type PresenceListing } from '../domain/presence.js';
 import { QuotaMeter } from '../domain/quotas.js';
-import { messageStanza, presenceStanza } from '../domain/stanza.js';
+import { messageStanzaBytes, presenceStanza } from '../domain/stanza.js';
 import { validateGetPresence, validateSendInvite, validateSendMessage, validateSendPresence, readSingleJid, requireObject } from '../domain/validate.js';
 import { isDeliverableMessageType, presenceFromWord, type InboundKind, type PresenceState } from '../domain/vocabulary.js';
 import { INVALID_JID, NO_ERROR, type PresenceAnswer } from '../domain/wire.js';
@@ -195,7 +195,7 @@ export class Engine implements ControlPort {
     if (valid.length === 0) {
       throw new InvalidJidError(req.single ? `jids "${req.jids[0]}" is not a valid JID: ${reasonOf(req.jids[0]!)}` : 'no JID in jids is valid');
     }
-    const bytes = Buffer.byteLength(messageStanza({ from, to: valid[0]!, type: req.messageType, body: req.body, rawXml: req.rawXml }), 'utf8');
+    const bytes = messageStanzaBytes({ from, to: valid[0]!, type: req.messageType, body: req.body, rawXml: req.rawXml }, req.bodyBytes);
     this.quotas.chargeMessage(valid.length, bytes);
     const entry = this.outboxStore.add({
       time: new Date().toISOString(),

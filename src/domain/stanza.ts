@@ -1,5 +1,5 @@
 // Stanzas as App Engine delivered and sent them: jabber:client elements with escaped text.
-import { escapeAttr, escapeText } from './xml.js';
+import { escapeAttr, escapedTextBytes, escapeText } from './xml.js';
 
 export const JABBER_CLIENT = 'jabber:client';
 
@@ -20,9 +20,20 @@ export interface MessageStanzaInput {
   rawXml?: boolean;
 }
 
+const messageOpen = (m: MessageStanzaInput): string => `<message xmlns="${JABBER_CLIENT}"${attrs([['from', m.from], ['to', m.to], ['type', m.type]])}>`;
+
 export function messageStanza(m: MessageStanzaInput): string {
   const children = m.rawXml ? m.body : `<body>${escapeText(m.body)}</body>`;
-  return `<message xmlns="${JABBER_CLIENT}"${attrs([['from', m.from], ['to', m.to], ['type', m.type]])}>${children}</message>`;
+  return `${messageOpen(m)}${children}</message>`;
+}
+
+/**
+ * Buffer.byteLength(messageStanza(m)) without building the stanza (quotas count bytes; a 100 KB body need not be
+ * escaped and copied for that). `bodyBytes`: the body's UTF-8 length, when the caller has already measured it.
+ */
+export function messageStanzaBytes(m: MessageStanzaInput, bodyBytes = Buffer.byteLength(m.body, 'utf8')): number {
+  const children = m.rawXml ? bodyBytes : '<body></body>'.length + escapedTextBytes(m.body, bodyBytes);
+  return Buffer.byteLength(messageOpen(m), 'utf8') + children + '</message>'.length;
 }
 
 export interface PresenceStanzaInput {

@@ -97,6 +97,8 @@ export interface SendMessageRequest {
   fromJid: string | undefined;
   messageType: MessageType;
   rawXml: boolean;
+  /** the body's UTF-8 length, measured once for the size check and reused for the stanza's */
+  bodyBytes: number;
 }
 
 export function validateSendMessage(input: unknown): SendMessageRequest {
@@ -108,7 +110,7 @@ export function validateSendMessage(input: unknown): SendMessageRequest {
   const fromJid = optionalString(f, 'from_jid');
   const messageType = oneOf(optionalString(f, 'message_type') ?? 'chat', MESSAGE_TYPES, 'message_type', InvalidTypeError);
   const rawXml = optionalBoolean(f, 'raw_xml') ?? false;
-  checkSizes(jids, body);
+  const bodyBytes = checkSizes(jids, body);
   if (rawXml) {
     const why = xmlFragmentError(body);
     if (why) throw new InvalidXmlError(`body is not well-formed XML (raw_xml is true): ${why}`);
@@ -116,10 +118,11 @@ export function validateSendMessage(input: unknown): SendMessageRequest {
     const bad = firstNonXmlChar(body);
     if (bad) throw new InvalidXmlError(`body contains ${bad}, which an XMPP stanza cannot carry`);
   }
-  return { jids, single, body, fromJid, messageType, rawXml };
+  return { jids, single, body, fromJid, messageType, rawXml, bodyBytes };
 }
 
-function checkSizes(jids: string[], body: string): void {
+/** The body's UTF-8 length, once within the service's limits. */
+function checkSizes(jids: string[], body: string): number {
   const bodyBytes = Buffer.byteLength(body, 'utf8');
   if (bodyBytes > MAX_MESSAGE_BYTES) {
     throw new ExceededMaxSizeError(`body is ${bodyBytes} bytes; a message may be at most ${MAX_MESSAGE_BYTES} bytes (100 KB)`);
@@ -128,6 +131,7 @@ function checkSizes(jids: string[], body: string): void {
   if (callBytes > MAX_CALL_BYTES) {
     throw new ExceededMaxSizeError(`the call is ${callBytes} bytes (recipients plus body); at most ${MAX_CALL_BYTES} bytes (1 MB)`);
   }
+  return bodyBytes;
 }
 
 export interface SendInviteRequest {

@@ -29,8 +29,25 @@ export function escapeAttr(s: string): string {
   return s.replace(/[&<>"'\r\n\t\u0085\u2028]/g, (c) => ATTR_ESCAPES[c]!);
 }
 
+/** What escaping each character adds to the UTF-8 byte count of character data. */
+const TEXT_ESCAPE_EXTRA: ReadonlyArray<[string, number]> = Object.entries(TEXT_ESCAPES).map(([c, e]) => [c, Buffer.byteLength(e) - Buffer.byteLength(c)]);
+
+/**
+ * The UTF-8 byte length of escapeText(s), without building it: `utf8Bytes` (the caller already has it) plus what
+ * each escape adds. One indexOf per escaped character (vectorised) costs less than a regular expression's walk.
+ */
+export function escapedTextBytes(s: string, utf8Bytes = Buffer.byteLength(s, 'utf8')): number {
+  let n = utf8Bytes;
+  for (const [c, extra] of TEXT_ESCAPE_EXTRA) for (let i = s.indexOf(c); i !== -1; i = s.indexOf(c, i + 1)) n += extra;
+  return n;
+}
+
 // Anything outside XML 1.0's Char production, lone surrogates included.
 const NOT_XML_CHAR = /[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u;
+// The same set for long texts: the controls and U+FFFE/U+FFFF one by one (isWellFormed covers lone surrogates).
+const NOT_XML_UNITS = [...Array.from({ length: 32 }, (_, c) => String.fromCharCode(c)).filter((c) => !'\t\n\r'.includes(c)), '\ufffe', '\uffff'];
+/** Past this many UTF-16 units, a vectorised indexOf per forbidden unit beats the expression's char-by-char walk. */
+const LONG_TEXT = 2048;
 
 const NOT_XML_CHARS = new RegExp(NOT_XML_CHAR.source, 'gu');
 
@@ -41,6 +58,7 @@ export function replaceNonXmlChars(s: string): string {
 
 /** The first code point XML 1.0 cannot carry, as U+XXXX, or null when every one is allowed. */
 export function firstNonXmlChar(s: string): string | null {
+  if (s.length >= LONG_TEXT && (s as string & { isWellFormed(): boolean }).isWellFormed() && !NOT_XML_UNITS.some((c) => s.includes(c))) return null;
   const m = NOT_XML_CHAR.exec(s);
   if (!m) return null;
   return `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;

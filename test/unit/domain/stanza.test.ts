@@ -4,7 +4,7 @@ import { DOMParser } from '@xmldom/xmldom';
 import fc from 'fast-check';
 import { XmppError } from '../../../src/domain/errors.js';
 import { parseJid } from '../../../src/domain/jid.js';
-import { errorStanza, messageStanza, presenceStanza } from '../../../src/domain/stanza.js';
+import { errorStanza, messageStanza, messageStanzaBytes, presenceStanza } from '../../../src/domain/stanza.js';
 import { validateSendMessage } from '../../../src/domain/validate.js';
 import { xmlDocumentError } from '../../../src/domain/xml.js';
 
@@ -93,5 +93,18 @@ test('property: raw_xml bodies are accepted only when a real parser reads them',
       if (accepted) parse(messageStanza({ from: 'a@b.c', to: 'd@e.f', type: 'chat', body: frag, rawXml: true }));
     }),
     { numRuns: 1000 },
+  );
+});
+
+test('messageStanzaBytes counts exactly the bytes of the stanza it does not build (property)', () => {
+  const unit = fc.constantFrom('a', 'Z', ' ', '&', '<', '>', '"', "'", '\r', '\n', '\t', '\u0085', '\u2028', 'é', '€', '😀', '\ud800');
+  const text = fc.oneof(fc.string({ unit, maxLength: 40 }), fc.string({ unit, minLength: 3000, maxLength: 5000 }));
+  fc.assert(
+    fc.property(text, fc.constantFrom('a@b.c', 'bob@example.com/ré&s', 'x@y.z/"q"'), fc.constantFrom('', 'chat', 'normal'), fc.boolean(), (body, to, type, rawXml) => {
+      const m = { from: 'dev-app@appspot.com/bot', to, type, body, rawXml };
+      assert.equal(messageStanzaBytes(m), Buffer.byteLength(messageStanza(m), 'utf8'));
+      assert.equal(messageStanzaBytes(m, Buffer.byteLength(body, 'utf8')), Buffer.byteLength(messageStanza(m), 'utf8'));
+    }),
+    { numRuns: 300 },
   );
 });

@@ -44,7 +44,7 @@ test('each bad request gets its code and a message naming the field', () => {
 });
 
 test('good requests are normalised with the original defaults', () => {
-  assert.deepEqual(validateSendMessage({ jids: 'a@b.c', body: 'hi' }), { jids: ['a@b.c'], single: true, body: 'hi', fromJid: undefined, messageType: 'chat', rawXml: false });
+  assert.deepEqual(validateSendMessage({ jids: 'a@b.c', body: 'hi' }), { jids: ['a@b.c'], single: true, body: 'hi', fromJid: undefined, messageType: 'chat', rawXml: false, bodyBytes: 2 });
   const list = validateSendMessage({ jids: ['a@b.c', 'bad'], body: '<x/>', raw_xml: true, message_type: '' });
   assert.equal(list.single, false);
   assert.equal(list.messageType, '');
