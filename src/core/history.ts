@@ -1,5 +1,6 @@
-// The recent events, kept as the JSON the feed sends, bounded in count and bytes: a subscriber that (re)connects
-// with ?since=SEQ gets what it missed, so the console neither loses nor doubles anything across a reconnect.
+// The recent events, bounded in count and bytes: a subscriber that (re)connects with ?since=SEQ gets what it
+// missed, so the console neither loses nor doubles anything across a reconnect. Events are kept as they are (a
+// `sent` event shares its entry with the outbox) and serialised only when replayed: keeping costs no JSON.
 import type { EmulatorEvent } from './events.js';
 
 export const HISTORY_MAX_EVENTS = 50_000;
@@ -7,7 +8,17 @@ export const HISTORY_MAX_BYTES = 32 * 1024 * 1024;
 
 interface Kept {
   seq: number;
-  json: string;
+  event: EmulatorEvent;
+  bytes: number;
+}
+
+/** Roughly what a value holds in memory: two bytes per character of its strings plus a little per field. O(fields). */
+export function approxBytes(value: unknown, depth = 0): number {
+  if (typeof value === 'string') return 2 * value.length + 16;
+  if (value === null || typeof value !== 'object' || depth > 4) return 8;
+  let n = 32;
+  for (const v of Array.isArray(value) ? value : Object.values(value)) n += 8 + approxBytes(v, depth + 1);
+  return n;
 }
 
 export class EventHistory {
@@ -21,21 +32,18 @@ export class EventHistory {
     private readonly maxBytes = HISTORY_MAX_BYTES,
   ) {}
 
-  /** Keep the event; answers its JSON so the feed can reuse it. */
-  add(event: EmulatorEvent): string {
-    const json = JSON.stringify(event);
-    this.kept.push({ seq: event.seq, json });
-    // The string's length stands for its bytes (V8 keeps one or two per character): cheap, and bounds memory.
-    this.bytes += json.length;
+  add(event: EmulatorEvent): void {
+    const bytes = approxBytes(event);
+    this.kept.push({ seq: event.seq, event, bytes });
+    this.bytes += bytes;
     while (this.kept.length - this.start > this.maxEvents || (this.bytes > this.maxBytes && this.kept.length - this.start > 1)) {
-      this.bytes -= this.kept[this.start]!.json.length;
+      this.bytes -= this.kept[this.start]!.bytes;
       this.kept[this.start++] = undefined as unknown as Kept;
     }
     if (this.start > 1024 && this.start * 2 > this.kept.length) {
       this.kept = this.kept.slice(this.start);
       this.start = 0;
     }
-    return json;
   }
 
   /** The seq of the newest event seen (0 before any). */
@@ -58,7 +66,7 @@ export class EventHistory {
       else hi = mid;
     }
     const out: string[] = [];
-    for (let i = lo; i < this.kept.length; i++) out.push(this.kept[i]!.json);
+    for (let i = lo; i < this.kept.length; i++) out.push(JSON.stringify(this.kept[i]!.event));
     return out;
   }
 }

@@ -23,9 +23,12 @@ export function attachEventsFeed(server: http.Server, engine: Engine, listenHost
   let wss: WebSocketServer | null = null;
   let closed = false;
   const broadcast = new FeedBroadcast();
-  // Every event is kept (for ?since=) and broadcast, serialised once for both.
+  // Every event is kept (for ?since=, serialised only if replayed) and broadcast (serialised once, if anyone listens).
   const history = new EventHistory();
-  const off = engine.onEvent((event) => broadcast.publish(history.add(event)));
+  const off = engine.onEvent((event) => {
+    history.add(event);
+    broadcast.publish(event);
+  });
   const feed = async (): Promise<WebSocketServer> => {
     if (wss) return wss;
     const { WebSocketServer: Server } = await import('ws');

@@ -67,10 +67,10 @@ export class FeedBroadcast {
     this.clients.delete(c);
   }
 
-  /** Frame the event (or its JSON, already made) once; it is written to every client at the next flush. */
-  publish(event: EmulatorEvent | string): void {
+  /** Serialise and frame the event once (not at all without clients); it is written to every client at the next flush. */
+  publish(event: EmulatorEvent): void {
     if (this.clients.size === 0) return;
-    const payload = Buffer.from(typeof event === 'string' ? event : JSON.stringify(event));
+    const payload = Buffer.from(JSON.stringify(event));
     this.pending.push(textFrameHeader(payload.length), payload);
     if (this.timer) return;
     // The first event after a quiet spell goes out at once; under load, frames gather for FLUSH_MS.

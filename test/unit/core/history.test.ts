@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { EmulatorEvent } from '../../../src/core/events.js';
+import { approxBytes, EventHistory } from '../../../src/core/history.js';
+
+const config = (seq: number, message: string): EmulatorEvent => ({ type: 'config', source: 'presence', ok: true, message, seq, time: 't' }) as EmulatorEvent;
+
+test('keeping an event serialises nothing; a replay gives the JSON of what was kept after a seq', () => {
+  const h = new EventHistory(100, 1_000_000);
+  const original = JSON.stringify;
+  let calls = 0;
+  JSON.stringify = ((...a: Parameters<typeof original>) => (calls++, original(...a))) as typeof original;
+  try {
+    for (let i = 1; i <= 10; i++) h.add(config(i, `m${i}`));
+  } finally {
+    JSON.stringify = original;
+  }
+  assert.equal(calls, 0);
+  assert.deepEqual(h.after(7).map((j) => JSON.parse(j).seq), [8, 9, 10]);
+  assert.equal(h.firstSeq, 1);
+  assert.equal(h.lastSeq, 10);
+});
+
+test('the history is bounded in bytes, by an estimate that counts the text it holds', () => {
+  const big = 'x'.repeat(100_000);
+  assert.ok(approxBytes(config(1, big)) >= 200_000);
+  const h = new EventHistory(1000, 1_000_000);
+  for (let i = 1; i <= 50; i++) h.add(config(i, big));
+  assert.ok(h.after(0).length <= 5, `${h.after(0).length} kept`);
+  assert.equal(h.lastSeq, 50);
+});
