@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Engine } from '../core/engine.js';
 import { EventHistory } from '../core/history.js';
-import { FeedBroadcast } from './feed-broadcast.js';
+import { FeedBroadcast, textFrameHeader } from './feed-broadcast.js';
 import { checkRequest } from './guard.js';
 
 /** Answer an upgrade request with an HTTP error and a coded JSON body. */
@@ -64,7 +64,15 @@ export function attachEventsFeed(server: http.Server, engine: Engine, listenHost
     // hello, the replay, then the shared live frames: all in this one turn, so nothing falls between them and
     // nothing comes twice. first_seq tells a client whether events it asked for were already dropped.
     ws.send(JSON.stringify({ type: 'hello', app_id: engine.options.appId, outbox: engine.outboxStore.stats(), first_seq: history.firstSeq, last_seq: history.lastSeq }));
-    if (since !== null) for (const json of history.after(since)) ws.send(json);
+    // The replay goes out framed in one write (thousands of events after a long disconnection).
+    if (since !== null) {
+      const frames: Buffer[] = [];
+      for (const json of history.after(since)) {
+        const payload = Buffer.from(json);
+        frames.push(textFrameHeader(payload.length), payload);
+      }
+      if (frames.length) socket.write(Buffer.concat(frames));
+    }
     const client = { socket, terminate: () => ws.terminate() };
     broadcast.add(client);
     ws.on('close', () => broadcast.remove(client));

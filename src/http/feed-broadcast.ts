@@ -31,7 +31,7 @@ const FLUSH_MS = 4;
  * An unmasked, unfragmented RFC 6455 text frame header for `length` payload bytes. Servers never mask, so one frame
  * serves every client; ws frames per send, so the header is built here (four lines of the RFC).
  */
-function textFrameHeader(length: number): Buffer {
+export function textFrameHeader(length: number): Buffer {
   if (length < 126) return Buffer.from([0x81, length]);
   if (length < 65536) {
     const h = Buffer.allocUnsafe(4);

@@ -23,6 +23,9 @@ export interface ThreadItem {
   /** why it failed: not delivered, an invalid recipient, a refused call */
   note?: string;
   loopback?: boolean;
+  /** out: the delivery that caused it (in_reply_to); in: the delivery's own id */
+  replyTo?: string;
+  deliveryId?: string;
 }
 
 export interface Thread {
@@ -139,8 +142,9 @@ export class Store {
         this.onRejected(ev);
         break;
       case 'xmpp.session': {
-        const jid = typeof ev.jid === 'string' ? ev.jid : typeof ev.from === 'string' ? ev.from : null;
-        if (jid) this.sessions.set(bare(jid), ev);
+        if (typeof ev.jid !== 'string') break;
+        if (ev.state === 'disconnected') this.sessions.delete(bare(ev.jid));
+        else this.sessions.set(bare(ev.jid), ev);
         break;
       }
     }
@@ -165,6 +169,7 @@ export class Store {
         seq,
         ok: !bad,
         ...(bad ? { note: 'INVALID_JID: not sent to this address' } : {}),
+        ...(entry.in_reply_to ? { replyTo: entry.in_reply_to } : {}),
       });
     });
   }
@@ -185,6 +190,7 @@ export class Store {
       ok: r.delivered,
       ...(r.delivered ? {} : { note: r.reason ?? 'not delivered' }),
       ...(r.loopback ? { loopback: true } : {}),
+      ...(r.id ? { deliveryId: r.id } : {}),
     });
   }
 
@@ -223,7 +229,9 @@ export class Store {
     // Usually the newest; an inbound message lands before the replies its POST caused (they were sent first).
     const items = t.items;
     let i = items.length;
-    while (i > 0 && items[i - 1]!.order > item.order) i--;
+    // A delivery goes before the replies it caused (in_reply_to), whatever their clocks say.
+    const causedBy = (other: ThreadItem): boolean => item.deliveryId !== undefined && other.replyTo === item.deliveryId;
+    while (i > 0 && (items[i - 1]!.order > item.order || causedBy(items[i - 1]!))) i--;
     if (i === items.length) items.push(item);
     else items.splice(i, 0, item);
     if (items.length > MAX_THREAD_ITEMS) items.splice(0, items.length - MAX_THREAD_ITEMS);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startEchoBot, type RunningBot } from '../../fixtures/echo-bot/bot.js';
+import { engineOf } from '../../src/core/start.js';
 import { startEmulator, type RunningEmulator } from '../../src/index.js';
 import { postJson } from '../helpers.js';
 import { chromiumMissing, launchChromium } from './browser.js';
@@ -127,6 +128,53 @@ describe('the web console', { skip: chromiumMissing() }, () => {
     await page.getByRole('link', { name: 'Overview' }).click();
     await page.getByText(bot.url).waitFor();
     await shot('overview');
+  });
+
+  test('a call the emulator refused is highlighted with its code, in the inspector and in the thread', async () => {
+    // The test plays the app here: a send_message with a message type the service never had.
+    const r = await postJson(em.url, '/v1/xmpp/send_message', { jids: 'alice@example.com', body: 'shout', message_type: 'yell' });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error.code, 'INVALID_TYPE');
+    await page.getByRole('link', { name: /^Inspector/ }).click();
+    await page.getByRole('link', { name: /^Inspector.*1 refused call/ }).waitFor();
+    const row = page.locator('.event.bad', { hasText: 'INVALID_TYPE' });
+    await row.click();
+    await page.locator('.rejected-code', { hasText: 'INVALID_TYPE' }).waitFor();
+    await page.locator('.detail').getByText('send_message', { exact: true }).waitFor();
+    await shot('inspector-rejected');
+    await page.getByRole('link', { name: /^Conversations/ }).click();
+    const thread = page.getByRole('list', { name: /^Messages between alice@example.com/ });
+    await thread
+      .locator('.bubble.failed', { hasText: 'shout' })
+      .getByText(/^INVALID_TYPE: /)
+      .waitFor();
+  });
+
+  test('10,000 outbox entries: only the rows in view are in the page, and End reaches the last', async () => {
+    const engine = engineOf(em);
+    for (let i = 1; i <= 10_000; i++) engine.sendMessage({ jids: `load${i % 50}@example.com`, body: `load ${i}` });
+    await page.getByRole('link', { name: 'Outbox' }).click();
+    const list = page.getByRole('list', { name: 'Outbox entries, oldest first' });
+    await list
+      .getByText('load 10000', { exact: true })
+      .or(list.getByText('load 1', { exact: true }))
+      .first()
+      .waitFor();
+    await page.waitForFunction(() => Number(document.querySelector('#outbox-h .count')?.textContent) >= 10_000);
+    const rows = await list.locator('.vrow').count();
+    assert.ok(rows > 5 && rows < 100, `${rows} rows in the page for 10,000 entries`);
+    await list.locator('.outbox-row').first().focus();
+    await page.keyboard.press('End');
+    await list.getByText('load 10000', { exact: true }).waitFor();
+    await shot('outbox-10k');
+  });
+
+  test('dark theme', async () => {
+    await page.getByLabel('Theme').selectOption('dark');
+    await page.getByRole('link', { name: /^Conversations/ }).click();
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+    await shot('conversations-dark');
+    await page.getByLabel('Theme').selectOption('auto');
   });
 
   test('a page from another origin cannot drive the control API or open the feed', async () => {
