@@ -125,7 +125,10 @@ export function formatLine(event: EmulatorEvent, c: ChalkInstance, width: number
   if (p.body !== '') {
     // eslint-disable-next-line no-control-regex
     const visible = head.replace(/\u001b\[[0-9;]*m/g, '');
-    line = `${head}  ${fit(flat(p.body), [...visible].length + 2, width)}`;
+    // Only what can show is flattened and cut: a 100 KB body costs what a line does. The prefix holds more code
+    // points than the room, so a cut body still gets its ellipsis.
+    const body = p.body.length > 2 * width + 2 ? p.body.slice(0, 2 * width + 2) : p.body;
+    line = `${head}  ${fit(flat(body), [...visible].length + 2, width)}`;
   }
   return p.tone ? p.tone(line) : line;
 }

@@ -286,12 +286,16 @@ export class XmppHub implements SessionHost {
   }
 
   private fromApp(entry: OutboxEntry): void {
+    // Nobody connected, nothing to route: the app's send path pays nothing for XMPP clients that are not there.
+    if (this.all.size === 0) return;
     entry.to.forEach((to, i) => {
       if (entry.statuses && entry.statuses[i] !== 0) return;
       if (entry.kind === 'message') {
         const type = entry.type ?? 'chat';
+        const sessions = this.recipients(to, type === 'chat');
+        if (sessions.length === 0) return;
         const xml = messageStanza({ from: entry.from, to, type, body: entry.raw_xml ? entry.body ?? '' : replaceNonXmlChars(entry.body ?? ''), rawXml: entry.raw_xml });
-        for (const s of this.recipients(to, type === 'chat')) s.send(xml);
+        for (const s of sessions) s.send(xml);
       } else if (entry.kind === 'invite') {
         // An invitation is a subscription request the client can accept.
         const xml = x('presence', { xmlns: NS.client, type: 'subscribe', from: bareJid(entry.from), to: bareJid(to) });

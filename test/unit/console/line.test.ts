@@ -58,3 +58,11 @@ test('--console devserver keeps the old dev server block; --json one object per 
   const json = consoleFormatter({ json: true, style: 'lines', color: false, width: 80 }).format(sent());
   assert.equal(JSON.parse(json).entry.body, 'Greetings!');
 });
+
+test('a long body is cut to the width with an ellipsis, whatever its length or its characters', () => {
+  for (const body of ['x'.repeat(100_000), '😀'.repeat(50_000), '\u0001'.repeat(90_000), 'short']) {
+    const line = formatLine(sent({ body }), plain, 120);
+    assert.ok([...line].length <= 120, `${[...line].length} columns`);
+    assert.equal(line.endsWith('…'), body !== 'short', line.slice(-20));
+  }
+});
