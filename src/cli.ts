@@ -138,7 +138,7 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number | undefine
   const wantRepl = flags.repl === false ? false : isTty(io.stdin) && !options.json;
   if (wantRepl) {
     repl = startRepl({
-      port: em, input: io.stdin, output: io.stdout, appJid: defaultAppJid(options.appId), historyFile: historyFile(io),
+      control: em, input: io.stdin, output: io.stdout, appJid: defaultAppJid(options.appId), historyFile: historyFile(io),
       showReplies: false, color, terminal: true,
     });
     void repl.closed.then(stop);
@@ -253,7 +253,7 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
       const listeners = new Set<(e: EmulatorEvent) => void>();
       const closeFeed = await client.openFeed((e) => listeners.forEach((l) => l(e)));
       const repl = startRepl({
-        port: client, events: (l) => (listeners.add(l), () => void listeners.delete(l)), input: io.stdin, output: io.stdout, appJid: defaultAppJid(info.app_id), from: f.from, to: f.to,
+        control: client, events: (l) => (listeners.add(l), () => void listeners.delete(l)), input: io.stdin, output: io.stdout, appJid: defaultAppJid(info.app_id), from: f.from, to: f.to,
         historyFile: historyFile(io, f.history), showReplies: true, color: colorFor(io.stdout), terminal: isTty(io.stdin) && isTty(io.stdout),
       });
       await repl.closed;

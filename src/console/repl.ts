@@ -9,8 +9,8 @@ import { describeListing, describePresence } from '../domain/presence.js';
 import { inboundPresenceFromWord, PRESENCE_WORDS, presenceFromWord } from '../domain/vocabulary.js';
 
 export interface ReplOptions {
-  port: ControlPort;
-  /** where replies come from; default port.onEvent (the `repl` command passes a feed it has already connected) */
+  control: ControlPort;
+  /** where replies come from; default control.onEvent (the `repl` command passes a feed it has already connected) */
   events?: ControlPort['onEvent'];
   input: NodeJS.ReadableStream;
   output: NodeJS.WritableStream;
@@ -111,7 +111,7 @@ export function startRepl(o: ReplOptions): Repl {
     prompt();
   };
 
-  const offEvents = (o.events ?? ((l) => o.port.onEvent(l)))((e: EmulatorEvent) => {
+  const offEvents = (o.events ?? ((l) => o.control.onEvent(l)))((e: EmulatorEvent) => {
     if (e.type === 'sent') {
       e.entry.to.forEach((j) => known.add(j));
       if (!o.showReplies) return;
@@ -123,7 +123,7 @@ export function startRepl(o: ReplOptions): Repl {
   });
 
   const say = async (line: string): Promise<void> => {
-    const r = await o.port.injectMessage({ from, to, body: line, type });
+    const r = await o.control.injectMessage({ from, to, body: line, type });
     if (!r.delivered) print(formatDelivery(r, c));
   };
 
@@ -169,13 +169,13 @@ export function startRepl(o: ReplOptions): Repl {
           print(`unknown state ${args[1]}; use ${PRESENCE_WORDS.join(', ')}`);
           break;
         }
-        const p = await o.port.setPresence(args[0]!, { ...word, status: args.slice(2).join(' ') });
+        const p = await o.control.setPresence(args[0]!, { ...word, status: args.slice(2).join(' ') });
         known.add(args[0]!);
         print(c.magenta(`${args[0]}: ${describePresence({ ...p, subscribed: false })}`));
         break;
       }
       case '.who': {
-        const list = await o.port.listPresence();
+        const list = await o.control.listPresence();
         print(describeListing(list).join('\n'));
         break;
       }
@@ -186,11 +186,11 @@ export function startRepl(o: ReplOptions): Repl {
           // An unknown word goes as the type, so the emulator's own error names the choices.
           const w = word ?? 'available';
           const presence = inboundPresenceFromWord(w) ?? { type: w as 'available' };
-          r = await o.port.injectPresence({ from, to, ...presence, ...(more.length ? { status: more.join(' ') } : {}) });
-        } else if (kind === 'subscription') r = await o.port.injectSubscription({ from, to, type: (word ?? 'subscribe') as 'subscribe' });
+          r = await o.control.injectPresence({ from, to, ...presence, ...(more.length ? { status: more.join(' ') } : {}) });
+        } else if (kind === 'subscription') r = await o.control.injectSubscription({ from, to, type: (word ?? 'subscribe') as 'subscribe' });
         else if (kind === 'error') {
           const stanza = rest.slice('error'.length).trim();
-          r = await o.port.injectError({ from, to, ...(stanza ? { stanza } : {}) });
+          r = await o.control.injectError({ from, to, ...(stanza ? { stanza } : {}) });
         } else {
           print('usage: .inject presence [TYPE|SHOW] [STATUS] | subscription TYPE | error [STANZA]');
           break;
@@ -200,12 +200,12 @@ export function startRepl(o: ReplOptions): Repl {
       }
       case '.outbox': {
         const n = Number(args[0] ?? 10);
-        const entries = (await o.port.outbox()).slice(-(Number.isInteger(n) && n > 0 ? n : 10));
+        const entries = (await o.control.outbox()).slice(-(Number.isInteger(n) && n > 0 ? n : 10));
         print(entries.length ? entries.map((e) => `  #${e.id} ${e.kind} ${e.from} → ${e.to.join(', ')}${e.body !== undefined ? `: ${e.body}` : ''}`).join('\n') : '  (the outbox is empty)');
         break;
       }
       case '.clear':
-        print(c.dim(`forgot ${await o.port.clearOutbox()} entries`));
+        print(c.dim(`forgot ${await o.control.clearOutbox()} entries`));
         break;
       case '.history':
         print(history.length ? history.map((h) => `  ${h}`).join('\n') : '  (no earlier lines)');

@@ -23,29 +23,29 @@ function deliveryDetail(r: DeliveryResult): { ok: boolean; detail: string } {
     : { ok: false, detail: r.reason ?? `not delivered (status ${r.status})` };
 }
 
-async function runStep(step: Step, port: ControlPort, cursor: { id: number }): Promise<{ ok: boolean; detail: string }> {
+async function runStep(step: Step, control: ControlPort, cursor: { id: number }): Promise<{ ok: boolean; detail: string }> {
   switch (step.kind) {
     case 'send':
-      return deliveryDetail(await port.injectMessage({ from: step.from, to: step.to, body: step.body, type: step.type }));
+      return deliveryDetail(await control.injectMessage({ from: step.from, to: step.to, body: step.body, type: step.type }));
     case 'presence':
-      return deliveryDetail(await port.injectPresence({ from: step.from, to: step.to, type: step.type, show: step.show, status: step.status }));
+      return deliveryDetail(await control.injectPresence({ from: step.from, to: step.to, type: step.type, show: step.show, status: step.status }));
     case 'subscription':
-      return deliveryDetail(await port.injectSubscription({ from: step.from, to: step.to, type: step.type }));
+      return deliveryDetail(await control.injectSubscription({ from: step.from, to: step.to, type: step.type }));
     case 'error':
-      return deliveryDetail(await port.injectError({ from: step.from, to: step.to, stanza: step.stanza }));
+      return deliveryDetail(await control.injectError({ from: step.from, to: step.to, stanza: step.stanza }));
     case 'set_presence':
-      await port.setPresence(step.jid, step.state as string);
+      await control.setPresence(step.jid, step.state as string);
       return { ok: true, detail: 'presence set' };
     case 'expect': {
       const filter = { ...expectFilter(step), since: cursor.id };
       const started = performance.now();
       try {
-        const entry = await port.waitFor({ ...filter, timeoutMs: step.timeoutMs });
+        const entry = await control.waitFor({ ...filter, timeoutMs: step.timeoutMs });
         cursor.id = entry.id;
         return { ok: true, detail: `got ${entry.body !== undefined ? JSON.stringify(entry.body) : entry.kind} after ${Math.round(performance.now() - started)} ms` };
       } catch (e) {
         if (!(e instanceof TimeoutError)) throw e;
-        const sent = await port.outbox({ since: filter.since, kind: step.outboxKind });
+        const sent = await control.outbox({ since: filter.since, kind: step.outboxKind });
         const seen = sent.length
           ? `the app sent instead: ${sent.slice(-3).map((m) => `${m.to.join(',')}: ${JSON.stringify(m.body ?? m.kind)}`).join('; ')}`
           : 'the app sent nothing';
@@ -55,8 +55,8 @@ async function runStep(step: Step, port: ControlPort, cursor: { id: number }): P
   }
 }
 
-export async function runConversation(conv: Conversation, port: ControlPort): Promise<ConversationReport> {
-  const cursor = { id: await port.lastOutboxId() };
+export async function runConversation(conv: Conversation, control: ControlPort): Promise<ConversationReport> {
+  const cursor = { id: await control.lastOutboxId() };
   const steps: StepReport[] = [];
   let failed = false;
   for (const [i, step] of conv.steps.entries()) {
@@ -67,7 +67,7 @@ export async function runConversation(conv: Conversation, port: ControlPort): Pr
     }
     let r: { ok: boolean; detail: string };
     try {
-      r = await runStep(step, port, cursor);
+      r = await runStep(step, control, cursor);
     } catch (e) {
       r = { ok: false, detail: (e as Error).message };
     }

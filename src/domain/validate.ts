@@ -52,7 +52,7 @@ export function describe(v: unknown): string {
   return typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`.slice(0, 60);
 }
 
-/** jids as the original took them: one JID or a list; `single` says which, for the shape of the answer. */
+/** jids as the original took them: one JID or a list; `single` says which, so an error about the only JID can quote it. */
 export function readJidList(fields: Fields, key: string): { jids: string[]; single: boolean } {
   const v = fields[key];
   if (v === undefined || v === null) throw new InvalidJidError(`${key} is missing`);
