@@ -18,7 +18,7 @@ import { BadRequestError, isUserMistake } from './domain/errors.js';
 import { OUTBOX_KINDS, PRESENCE_WORDS, presenceFromWord } from './domain/vocabulary.js';
 import type { EmulatorEvent } from './core/events.js';
 import { startEmulator, type RunningEmulator } from './core/start.js';
-import { CONFIG_FILE, loadOptions, parsePort, type OptionsInput } from './options.js';
+import { CONFIG_FILE, loadOptions, parsePort, parseSeed, type OptionsInput } from './options.js';
 
 export interface CliIO {
   stdout: NodeJS.WriteStream | NodeJS.WritableStream;
@@ -61,6 +61,7 @@ function addStartOptions(cmd: Command): Command {
     .option('--xmpp-cert <file>', 'PEM certificate for STARTTLS, e.g. from mkcert (env XMPP_EMU_XMPP_CERT; default: generated in the state dir)')
     .option('--xmpp-key <file>', 'PEM key of --xmpp-cert (env XMPP_EMU_XMPP_KEY)')
     .option('--state-dir <dir>', 'where the generated certificate is kept (env XMPP_EMU_STATE_DIR; default ~/.local/state/xmpp-emu)')
+    .option('--seed <n>', 'seed every random choice (fault probabilities, delivery ids) to repeat a run (default: drawn, shown in /v1/info)')
     .option('--config <file>', `config file (default ./${CONFIG_FILE} if present)`);
 }
 
@@ -76,6 +77,7 @@ interface StartFlags {
   presence?: string; defaultPresence?: string; strictPresence?: boolean; record?: string; json?: boolean;
   deliveryTimeout?: string; outboxCap?: string; outboxMaxBytes?: string; config?: string; repl?: boolean; console?: string; ui?: boolean;
   xmppPort?: string; xmpp?: boolean; xmppUsers?: string; xmppCert?: string; xmppKey?: string; stateDir?: string;
+  seed?: string;
 }
 
 function flagsToInput(f: StartFlags): OptionsInput {
@@ -91,6 +93,7 @@ function flagsToInput(f: StartFlags): OptionsInput {
     // commander sets xmpp to true when --no-xmpp is absent; only the flag itself may override env and file.
     xmpp: f.xmpp === false ? false : undefined,
     xmppUsers: f.xmppUsers, xmppCert: f.xmppCert, xmppKey: f.xmppKey, stateDir: f.stateDir,
+    seed: f.seed === undefined ? undefined : parseSeed(f.seed, '--seed'),
   };
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as OptionsInput;
 }

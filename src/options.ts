@@ -6,7 +6,9 @@ import path from 'node:path';
 import { parseAppYaml } from './domain/app-yaml.js';
 import { BadRequestError } from './domain/errors.js';
 import { parseJsonObject, rejectUnknownKeys } from './domain/json-file.js';
+import { parseFaultRule, type FaultRuleInput } from './domain/faults.js';
 import { DEFAULT_QUOTAS, type QuotaLimits } from './domain/quotas.js';
+import { isSeed, MAX_SEED } from './domain/random.js';
 import { isOneOf, PRESENCE_WORDS, type PresenceWord } from './domain/vocabulary.js';
 
 /** The human console: one line per event, or the block the old dev server printed for each call. */
@@ -59,11 +61,16 @@ export interface Options {
   stateDir: string;
   /** a connection that has not bound a resource by then is closed */
   xmppHandshakeTimeoutMs: number;
+  /** the seed of every random choice (fault probabilities, delivery ids); null: drawn at start and reported */
+  seed: number | null;
+  /** fault rules every namespace starts with (and returns to on reset) */
+  faults: readonly FaultRuleInput[];
 }
 
-export type OptionsInput = Partial<Omit<Options, 'quotas' | 'versions'>> & {
+export type OptionsInput = Partial<Omit<Options, 'quotas' | 'versions' | 'faults'>> & {
   quotas?: Partial<QuotaLimits>;
   versions?: Record<string, string>;
+  faults?: readonly FaultRuleInput[];
 };
 
 export const DEFAULTS = Object.freeze({
@@ -91,7 +98,7 @@ const CONFIG_KEYS: Readonly<Record<string, keyof Options>> = Object.freeze({
   host: 'host', port: 'port', appUrl: 'appUrl', appId: 'appId', appYaml: 'appYaml', versions: 'versions',
   presence: 'presenceFile', defaultPresence: 'defaultPresence', strictPresence: 'strictPresence', record: 'record',
   console: 'console', json: 'json', consoleStyle: 'consoleStyle', deliveryTimeoutMs: 'deliveryTimeoutMs', outboxCap: 'outboxCap', outboxMaxBytes: 'outboxMaxBytes', quotas: 'quotas',
-  watch: 'watch', ui: 'ui', xmpp: 'xmpp', xmppPort: 'xmppPort', xmppUsers: 'xmppUsers', xmppCert: 'xmppCert', xmppKey: 'xmppKey', stateDir: 'stateDir',
+  watch: 'watch', ui: 'ui', xmpp: 'xmpp', xmppPort: 'xmppPort', xmppUsers: 'xmppUsers', xmppCert: 'xmppCert', xmppKey: 'xmppKey', stateDir: 'stateDir', seed: 'seed', faults: 'faults',
 });
 
 /** The environment variables `start` reads, and the option each sets. */
@@ -108,6 +115,7 @@ export const ENV_VARS: Readonly<Record<string, keyof Options>> = Object.freeze({
   XMPP_EMU_XMPP_CERT: 'xmppCert',
   XMPP_EMU_XMPP_KEY: 'xmppKey',
   XMPP_EMU_STATE_DIR: 'stateDir',
+  XMPP_EMU_SEED: 'seed',
 });
 
 /** XMPP_EMU_NO_XMPP=1 turns the XMPP endpoints off, like --no-xmpp. */
@@ -119,7 +127,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): OptionsInput {
   const out: Record<string, unknown> = {};
   for (const [name, key] of Object.entries(ENV_VARS)) {
     const v = env[name];
-    if (v !== undefined && v !== '') out[key] = key === 'port' || key === 'xmppPort' ? parsePort(v, name) : v;
+    if (v !== undefined && v !== '') out[key] = key === 'port' || key === 'xmppPort' ? parsePort(v, name) : key === 'seed' ? parseSeed(v, name) : v;
   }
   // XMPP_EMU_NO_UI=1 is --no-ui, XMPP_EMU_NO_XMPP=1 is --no-xmpp.
   const ui = switchedOn(env, 'XMPP_EMU_NO_UI');
@@ -244,6 +252,8 @@ export function resolveOptions(...layers: OptionsInput[]): Readonly<Options> {
     watch: pick('watch') ?? DEFAULTS.watch,
     ui: pick('ui') ?? DEFAULTS.ui,
     ...xmppOptions(pick),
+    seed: pick('seed') == null ? null : parseSeed(pick('seed')!, 'seed'),
+    faults: Object.freeze(readStartFaults(pick('faults'))),
   };
   return Object.freeze(options);
 }
@@ -269,6 +279,20 @@ function xmppOptions(pick: PickOption): Pick<Options, 'xmpp' | 'xmppPort' | 'xmp
     stateDir: path.resolve(pick('stateDir') ?? path.join(os.homedir(), '.local', 'state', 'xmpp-emu')),
     xmppHandshakeTimeoutMs: handshake,
   };
+}
+
+export function parseSeed(v: string | number, what: string): number {
+  const n = typeof v === 'number' ? v : v.trim() === '' ? NaN : Number(v);
+  if (!isSeed(n)) throw new BadRequestError(`${what} must be a whole number from 0 to ${MAX_SEED}, not "${v}"`);
+  return n;
+}
+
+/** Start-up fault rules are checked now, so a bad one stops start with its reason. */
+function readStartFaults(v: unknown): FaultRuleInput[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) throw new BadRequestError('faults must be a list of fault rules');
+  v.forEach((rule, i) => parseFaultRule(rule, 'check', Date.now(), `faults[${i}]`));
+  return v as FaultRuleInput[];
 }
 
 function checkUrl(url: string, what: string): void {

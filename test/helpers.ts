@@ -1,5 +1,9 @@
 // Shared test plumbing: a tiny real app (express + multer) that records what it receives, and JSON calls.
+import fs from 'node:fs';
 import type { Server } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import multer from 'multer';
@@ -101,4 +105,17 @@ export async function startEmulatorWithApp(options: StartOptions = {}): Promise<
   const app = await startTestApp();
   const em = await startEmulator({ port: 0, appUrl: app.url, appYaml: null, ...options });
   return { app, em, close: async () => (await em.close(), await app.close()) };
+}
+
+/** A stream to hand the console, and everything written to it so far. */
+export function captureStream(): { stream: PassThrough; text(): string } {
+  const stream = new PassThrough();
+  let text = '';
+  stream.on('data', (c: Buffer) => (text += c.toString('utf8')));
+  return { stream, text: () => text };
+}
+
+/** A path in a fresh temporary directory. */
+export function tempPath(prefix: string, name: string): string {
+  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), prefix)), name);
 }

@@ -1,6 +1,7 @@
 // The service calls an app makes, shaped like the original Python API, over HTTP to the emulator.
 import { UnspecifiedError } from '../domain/errors.js';
 import type { GetPresenceAnswer, SendMessageAnswer } from '../domain/wire.js';
+import { ticketHeaders } from './ticket.js';
 import { baseUrl, requestJson } from './transport.js';
 
 export { NO_ERROR, INVALID_JID, OTHER_ERROR } from '../domain/wire.js';
@@ -44,7 +45,7 @@ async function call<T>(path: string, body: Record<string, unknown>, opts: Client
   return requestJson<T>(`${base}${path}`, {
     method: 'POST',
     body,
-    headers: version ? { 'X-AppEngine-Version': version } : {},
+    headers: { ...(version ? { 'X-AppEngine-Version': version } : {}), ...ticketHeaders() },
     unreachable: (cause, e) => `cannot reach the XMPP emulator at ${base}: ${cause?.message ?? e.message}`,
   });
 }

@@ -4,6 +4,7 @@ import multer from 'multer';
 import { INBOUND_PRESENCE_TYPES, isOneOf, SUBSCRIPTION_TYPES, type InboundPresenceType, type SubscriptionType } from '../domain/vocabulary.js';
 import type { ClientOptions } from './api.js';
 import { InvalidMessageError, Message } from './message.js';
+import { withTicket } from './ticket.js';
 
 export interface PresenceNotification {
   type: InboundPresenceType;
@@ -58,8 +59,10 @@ export function xmppRouter(options: XmppRouterOptions): Router {
   const done = (res: Response): void => {
     if (!res.headersSent) res.status(200).end();
   };
+  // Each handler runs with its delivery's ticket, so the calls it makes link back to it.
+  const handled = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response) => withTicket(req, () => fn(req, res));
 
-  r.post('/_ah/xmpp/message/chat/', fields, async (req, res) => {
+  r.post('/_ah/xmpp/message/chat/', fields, handled(async (req, res) => {
     let message: Message;
     try {
       message = new Message((req.body ?? {}) as Record<string, unknown>, options.client);
@@ -78,9 +81,9 @@ export function xmppRouter(options: XmppRouterOptions): Router {
       return;
     }
     done(res);
-  });
+  }));
 
-  r.post('/_ah/xmpp/presence/:type/', fields, async (req, res) => {
+  r.post('/_ah/xmpp/presence/:type/', fields, handled(async (req, res) => {
     const type = String(req.params.type);
     if (!isOneOf(type, INBOUND_PRESENCE_TYPES)) return void res.status(404).end();
     await options.presence?.(
@@ -89,19 +92,19 @@ export function xmppRouter(options: XmppRouterOptions): Router {
       res,
     );
     done(res);
-  });
+  }));
 
-  r.post('/_ah/xmpp/subscription/:type/', fields, async (req, res) => {
+  r.post('/_ah/xmpp/subscription/:type/', fields, handled(async (req, res) => {
     const type = String(req.params.type);
     if (!isOneOf(type, SUBSCRIPTION_TYPES)) return void res.status(404).end();
     await options.subscription?.({ type, from: text(req, 'from'), to: text(req, 'to'), stanza: text(req, 'stanza') }, req, res);
     done(res);
-  });
+  }));
 
-  r.post('/_ah/xmpp/error/', fields, async (req, res) => {
+  r.post('/_ah/xmpp/error/', fields, handled(async (req, res) => {
     await options.error?.({ from: text(req, 'from'), stanza: text(req, 'stanza') }, req, res);
     done(res);
-  });
+  }));
   return r;
 }
 

@@ -1,6 +1,8 @@
 // The default console: one line per event (time, direction, kind, addresses, status, body cut to the width).
 import type { ChalkInstance } from 'chalk';
 import type { DeliveryResult, EmulatorEvent, OutboxEntry } from '../core/events.js';
+import { describeClock } from '../domain/clock.js';
+import { describeFault } from '../domain/faults.js';
 import { describeClient, describePresence } from '../domain/presence.js';
 
 /** What a line says about who talks to whom; a refused call never reached a user. */
@@ -105,6 +107,12 @@ function partsOf(event: EmulatorEvent, c: ChalkInstance): Parts {
       return { time, direction: EMULATOR, kind: 'outbox', addresses: '', status: `cleared (${event.count} entries)`, body: '', tone: c.dim };
     case 'xmpp.session':
       return { time, direction: EMULATOR, kind: 'xmpp', addresses: event.jid, status: `${event.state}: ${describeClient(event)}`, body: '', tone: c.blue };
+    case 'fault':
+      return { time, direction: EMULATOR, kind: 'fault', addresses: event.jids.join(', '), status: describeFault(event), body: '', tone: c.yellow };
+    case 'clock':
+      return { time, direction: EMULATOR, kind: 'clock', addresses: '', status: describeClock(event.clock), body: '', tone: c.dim };
+    case 'reset':
+      return { time, direction: EMULATOR, kind: 'reset', addresses: '', status: `namespace ${event.namespace ?? 'default'} reset`, body: '', tone: c.dim };
   }
 }
 

@@ -1,6 +1,8 @@
 // The console: one line per event (default), the old dev server's blocks (`--console devserver`), or JSON lines.
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { EmulatorEvent, OutboxEntry, DeliveryResult } from '../core/events.js';
+import { describeClock } from '../domain/clock.js';
+import { describeFault } from '../domain/faults.js';
 import { describeClient, describePresence } from '../domain/presence.js';
 import type { ConsoleStyle } from '../options.js';
 import { formatLine } from './line.js';
@@ -64,6 +66,12 @@ export function formatEvent(event: EmulatorEvent, c: ChalkInstance): string {
       return c.red(`✗ refused ${event.call} (${event.protocol}): ${event.code} ${event.message}`);
     case 'xmpp.session':
       return c.blue(`xmpp ${event.jid} ${event.state} (${describeClient(event)})`);
+    case 'fault':
+      return c.yellow(`fault ${describeFault(event)} (${event.jids.join(', ')})`);
+    case 'clock':
+      return c.dim(`clock: ${describeClock(event.clock)}`);
+    case 'reset':
+      return c.dim(`namespace ${event.namespace ?? 'default'} reset`);
   }
 }
 

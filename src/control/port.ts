@@ -2,6 +2,8 @@
 // HTTP (RemoteControl), with the same methods and the same answers.
 import type { DeliveryResult, EventListener, OutboxEntry } from '../core/events.js';
 import type { OutboxFilter } from '../core/outbox.js';
+import type { ClockChange, ClockState } from '../domain/clock.js';
+import type { FaultRule, FaultRuleInput } from '../domain/faults.js';
 import type { PresenceListing } from '../domain/presence.js';
 import type { InboundPresenceType, PresenceState, Show, SubscriptionType } from '../domain/vocabulary.js';
 
@@ -15,6 +17,17 @@ export const DEFAULT_WAIT_MS = 5000;
 
 export interface WaitOptions extends OutboxFilter {
   /** default DEFAULT_WAIT_MS (5000) */
+  timeoutMs?: number;
+}
+
+export interface SequenceOptions {
+  /** what must arrive, in this order; other entries may come between */
+  steps: OutboxFilter[];
+  /** only entries to this JID (a bare JID matches every resource): one conversation */
+  conversation?: string;
+  /** only entries with an id greater than this */
+  since?: number;
+  /** for the whole sequence; default DEFAULT_WAIT_MS (5000) */
   timeoutMs?: number;
 }
 
@@ -35,4 +48,19 @@ export interface ControlPort {
   /** the id of the newest outbox entry (0 when none): pass it as `since` to wait only for what comes next */
   lastOutboxId(): Promise<number>;
   onEvent(listener: EventListener): () => void;
+
+  // The bad days: server-side assertions, faults, the clock, a fresh start.
+  /** the negative wait: resolves when nothing matching arrives within timeoutMs, else rejects (ASSERTION_FAILED) */
+  expectNone(options: WaitOptions): Promise<void>;
+  /** the entries matching each step, in order; rejects with a TimeoutError naming the step that did not come */
+  expectSequence(options: SequenceOptions): Promise<OutboxEntry[]>;
+  /** add one fault rule or several; they apply to this namespace only */
+  addFault(rule: FaultRuleInput | FaultRuleInput[]): Promise<FaultRule[]>;
+  listFaults(): Promise<FaultRule[]>;
+  removeFault(id: string): Promise<void>;
+  clearFaults(): Promise<number>;
+  /** read the namespace's clock, or change it: {freeze: true}, {resume: true}, {advance_ms}, {set: ISO time} */
+  setClock(change?: ClockChange): Promise<ClockState>;
+  /** a fresh start for this namespace: outbox, presence, quotas, faults (as configured at start) and clock */
+  reset(): Promise<void>;
 }

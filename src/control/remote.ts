@@ -3,10 +3,15 @@ import { baseUrl, requestJson } from '../client/transport.js';
 import type { AppInfo } from '../core/info.js';
 import type { DeliveryResult, EventListener, OutboxEntry, EmulatorEvent } from '../core/events.js';
 import { describeFilter, matchesFilter, type OutboxFilter } from '../core/outbox.js';
+import type { ClockChange, ClockState } from '../domain/clock.js';
 import { TimeoutError, UnspecifiedError } from '../domain/errors.js';
+import type { FaultRule, FaultRuleInput } from '../domain/faults.js';
 import type { PresenceListing } from '../domain/presence.js';
 import type { PresenceState } from '../domain/vocabulary.js';
-import { DEFAULT_WAIT_MS, type ControlPort, type InboundError, type InboundMessage, type InboundPresence, type InboundSubscription, type PresenceInput, type WaitOptions } from './port.js';
+import {
+  DEFAULT_WAIT_MS, type ControlPort, type InboundError, type InboundMessage, type InboundPresence, type InboundSubscription, type PresenceInput,
+  type SequenceOptions, type WaitOptions,
+} from './port.js';
 
 export const DEFAULT_EMULATOR = '127.0.0.1:8095';
 /** Entries asked for per request when reading the outbox. */
@@ -28,12 +33,24 @@ export function filterToQuery(f: OutboxFilter & { timeoutMs?: number; limit?: nu
   return s ? `?${s}` : '';
 }
 
+/** An outbox filter as JSON (a step of expect_sequence). */
+function filterToJson(f: OutboxFilter): Record<string, unknown> {
+  return { ...f, ...(f.matches ? { matches: f.matches.source } : {}) };
+}
+
+let fresh = 0;
+
 export class RemoteControl implements ControlPort {
   readonly base: string;
 
-  /** `emulator`: HOST:PORT or a URL */
+  /** `emulator`: HOST:PORT or a URL (HOST:PORT/ns/NAME drives one namespace) */
   constructor(emulator: string) {
     this.base = baseUrl(emulator);
+  }
+
+  /** The same emulator, one namespace of it (created on first use); without a name, a fresh one. */
+  namespace(name = `test-${process.pid}-${++fresh}`): RemoteControl {
+    return new RemoteControl(`${this.base.replace(/\/ns\/[^/]*$/, '')}/ns/${encodeURIComponent(name)}`);
   }
 
   private call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -99,6 +116,35 @@ export class RemoteControl implements ControlPort {
   }
   async lastOutboxId(): Promise<number> {
     return (await this.call<{ stats: { last_id: number } }>('GET', '/v1/outbox?limit=1&kind=message')).stats.last_id;
+  }
+  async expectNone({ timeoutMs = DEFAULT_WAIT_MS, ...filter }: WaitOptions): Promise<void> {
+    await this.call('GET', `/v1/outbox/expect_none${filterToQuery({ ...filter, timeoutMs })}`);
+  }
+  async expectSequence({ steps, conversation, since, timeoutMs = DEFAULT_WAIT_MS }: SequenceOptions): Promise<OutboxEntry[]> {
+    const body = { steps: steps.map(filterToJson), conversation, since, timeout_ms: timeoutMs };
+    return (await this.call<{ entries: OutboxEntry[] }>('POST', '/v1/outbox/expect_sequence', body)).entries;
+  }
+  async addFault(rule: FaultRuleInput | FaultRuleInput[]): Promise<FaultRule[]> {
+    return (await this.call<{ faults: FaultRule[] }>('POST', '/v1/faults', rule)).faults;
+  }
+  async listFaults(): Promise<FaultRule[]> {
+    return (await this.call<{ faults: FaultRule[] }>('GET', '/v1/faults')).faults;
+  }
+  async removeFault(id: string): Promise<void> {
+    await this.call('DELETE', `/v1/faults/${encodeURIComponent(id)}`);
+  }
+  async clearFaults(): Promise<number> {
+    return (await this.call<{ cleared: number }>('DELETE', '/v1/faults')).cleared;
+  }
+  setClock(change?: ClockChange): Promise<ClockState> {
+    return change === undefined ? this.call('GET', '/v1/clock') : this.call('POST', '/v1/clock', change);
+  }
+  async reset(): Promise<void> {
+    await this.call('POST', '/v1/reset');
+  }
+  /** Forget this namespace (DELETE /ns/NAME/v1/namespace). */
+  async deleteNamespace(): Promise<boolean> {
+    return (await this.call<{ deleted: boolean }>('DELETE', '/v1/namespace')).deleted;
   }
   info(): Promise<AppInfo> {
     return this.call('GET', '/v1/info');

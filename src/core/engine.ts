@@ -1,28 +1,30 @@
 // The engine: state (outbox, presence, quotas, enabled services), the one event stream, the service calls, and the
 // ControlPort every in-process driver uses. No HTTP here.
-import { EventEmitter } from 'node:events';
-import http from 'node:http';
-import https from 'node:https';
-import type { ControlPort, InboundError, InboundMessage, InboundPresence, InboundSubscription, PresenceInput, WaitOptions } from '../control/port.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ControlPort, InboundError, InboundMessage, InboundPresence, InboundSubscription, PresenceInput, SequenceOptions, WaitOptions } from '../control/port.js';
 import { DEFAULT_WAIT_MS } from '../control/port.js';
 import { classifyAppAddress, resolveSender, routeInbound, type AppIdentity } from '../domain/addresses.js';
 import type { XmppService } from '../domain/app-yaml.js';
-import { InvalidJidError, TimeoutError } from '../domain/errors.js';
+import { Clock, readClockChange, type ClockChange, type ClockState } from '../domain/clock.js';
+import { AssertionFailedError, errorFromBody, InvalidJidError, NotFoundError, TimeoutError } from '../domain/errors.js';
+import { describeEffect, FAULT_STATUSES, FaultBook, type FaultCall, type FaultRule, type FaultRuleInput, type FiredFault } from '../domain/faults.js';
 import { planError, planMessage, planPresence, planSubscription, type Plan } from '../domain/inbound.js';
 import { parseJid } from '../domain/jid.js';
 import { PresenceBook, readPresenceEntry, type ConnectedClient, type PresenceFixture, type PresenceListing } from '../domain/presence.js';
 import { QuotaMeter } from '../domain/quotas.js';
+import { deriveSeed, seededRandom } from '../domain/random.js';
+import type { RecordedInbound } from '../domain/replay.js';
 import { messageStanzaBytes, presenceStanza } from '../domain/stanza.js';
 import { validateGetPresence, validateSendInvite, validateSendMessage, validateSendPresence, readSingleJid, requireObject } from '../domain/validate.js';
 import { isDeliverableMessageType, presenceFromWord, type InboundKind, type PresenceState } from '../domain/vocabulary.js';
 import { INVALID_JID, NO_ERROR, type PresenceAnswer } from '../domain/wire.js';
 import type { Options } from '../options.js';
-import { joinUrl, postParts } from './deliver.js';
+import { joinUrl, postParts, type PostOutcome } from './deliver.js';
 import type { DeliveryResult, EmulatorEvent, EventBody, EventListener, Exchange, OutboxEntry, XmppSessionEvent } from './events.js';
 import { JSON_CALL, type CallContext } from './call-context.js';
 import { buildInfo, type AppInfo, type Endpoints } from './info.js';
+import { DEFAULT_NAMESPACE, NAMESPACE_OUTBOX_SHARE, Namespaces } from './namespaces.js';
 import { describeFilter, Outbox, type OutboxFilter, type OutboxStats } from './outbox.js';
-import { TicketBook } from './tickets.js';
 import type { EngineAnswer, EngineCall } from '../domain/xmpp-rpc.js';
 
 export interface EngineStats {
@@ -31,40 +33,62 @@ export interface EngineStats {
   memory: { rss_bytes: number; heap_used_bytes: number };
 }
 
+/** One namespace's state (the default one's is the emulator as it always was), its service calls and its
+ * ControlPort. Namespaces share the event stream, the config files, the tickets and the connections to the app. */
 export class Engine implements ControlPort {
   readonly app: AppIdentity;
-  readonly outboxStore: Outbox;
-  readonly presenceBook: PresenceBook;
-  readonly quotas: QuotaMeter;
-  private readonly bus = new EventEmitter();
-  private readonly tickets = new TicketBook();
-  private seq = 0;
-  private enabled: XmppService[] | null = null;
+  /** every namespace of this emulator, this one included */
+  readonly space: Namespaces;
+  /** the time this namespace's timestamps, quota day and fault windows follow; tests freeze, advance and set it */
+  readonly clock = new Clock();
+  // Replaced whole by reset().
+  outboxStore!: Outbox;
+  presenceBook!: PresenceBook;
+  quotas!: QuotaMeter;
+  faults!: FaultBook;
   private endpoints: Endpoints | null = null;
   private readonly inflight = new Set<Promise<unknown>>();
-  private readonly agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  /** deliveries a reorder fault holds back until the next one has gone */
+  private held: Array<() => void> = [];
+  /** the latency the faults of the service call now running asked for (read right after it, synchronously) */
+  private latencyMs = 0;
   private closed = false;
 
-  constructor(readonly options: Readonly<Options>) {
+  constructor(
+    readonly options: Readonly<Options>,
+    space?: Namespaces,
+    readonly namespace = DEFAULT_NAMESPACE,
+  ) {
     this.app = { appId: options.appId, versions: Object.keys(options.versions) };
-    this.outboxStore = new Outbox({ cap: options.outboxCap, maxBytes: options.outboxMaxBytes });
-    this.presenceBook = new PresenceBook(presenceFromWord(options.defaultPresence)!, options.strictPresence);
-    this.quotas = new QuotaMeter(options.quotas);
-    this.bus.setMaxListeners(0);
+    this.space = space ?? new Namespaces(options, this, (name) => new Engine(options, this.space, name));
+    this.freshState();
+  }
+
+  private freshState(): void {
+    const share = this.namespace === DEFAULT_NAMESPACE ? 1 : NAMESPACE_OUTBOX_SHARE;
+    this.outboxStore = new Outbox({ cap: this.options.outboxCap, maxBytes: Math.floor(this.options.outboxMaxBytes / share) });
+    this.presenceBook = new PresenceBook(presenceFromWord(this.options.defaultPresence)!, this.options.strictPresence);
+    if (this.space.fixture) this.presenceBook.applyFixture(this.space.fixture);
+    this.quotas = new QuotaMeter(this.options.quotas, () => this.clock.date());
+    this.faults = new FaultBook(seededRandom(deriveSeed(this.space.seed, this.namespace)));
+    this.options.faults.forEach((f, i) => this.faults.add(f, this.clock.now(), `faults[${i}]`));
+  }
+
+  /** The engine of another namespace of this emulator, created on first use. */
+  inNamespace(name: string): Engine {
+    return this.space.get(name);
   }
 
   // ---- the event stream -------------------------------------------------------------------------------
 
   onEvent(listener: EventListener): () => void {
-    this.bus.on('event', listener);
-    return () => this.bus.off('event', listener);
+    this.space.bus.on('event', listener);
+    return () => this.space.bus.off('event', listener);
   }
 
   emit(body: EventBody): EmulatorEvent {
     if (body.type === 'xmpp.session') this.trackClient(body);
-    const event = { ...body, seq: ++this.seq, time: new Date().toISOString() } as EmulatorEvent;
-    this.bus.emit('event', event);
-    return event;
+    return this.space.emit(body, this.namespace, this.clock.iso());
   }
 
   // ---- real XMPP clients, as their sessions report themselves on the stream ------------------------------
@@ -89,7 +113,7 @@ export class Engine implements ControlPort {
   }
 
   info(): AppInfo {
-    return buildInfo(this.options, this.app, this.enabled, this.endpoints);
+    return buildInfo(this.options, this.app, this.space.enabled, this.endpoints, this.space.seed);
   }
 
   stats(): EngineStats {
@@ -140,6 +164,73 @@ export class Engine implements ControlPort {
     return this.outboxStore.lastId;
   }
 
+  /** The negative wait: resolves when nothing matching arrives within timeoutMs; an AssertionFailedError if it does. */
+  async expectNone({ timeoutMs = DEFAULT_WAIT_MS, ...filter }: WaitOptions, signal?: AbortSignal): Promise<void> {
+    const entry = await this.outboxStore.wait(filter, timeoutMs, signal);
+    if (entry) {
+      throw new AssertionFailedError(`expected nothing matching ${describeFilter(filter)} within ${timeoutMs} ms, but the app sent #${entry.id} to ${entry.to.join(', ')}${entry.body !== undefined ? `: ${JSON.stringify(entry.body)}` : ` (${entry.kind})`}`);
+    }
+  }
+
+  /** Entries matching each step, in that order (others may come between), within one conversation when named. */
+  async expectSequence({ steps, conversation, since = 0, timeoutMs = DEFAULT_WAIT_MS }: SequenceOptions, signal?: AbortSignal): Promise<OutboxEntry[]> {
+    const deadline = performance.now() + timeoutMs;
+    const got: OutboxEntry[] = [];
+    let cursor = since;
+    for (const [i, step] of steps.entries()) {
+      const filter: OutboxFilter = { ...step, ...(conversation !== undefined ? { to: conversation } : {}), since: Math.max(cursor, step.since ?? 0) };
+      const entry = await this.outboxStore.wait(filter, Math.max(0, deadline - performance.now()), signal);
+      if (!entry) {
+        const sent = this.outboxStore.list({ since: cursor, ...(conversation !== undefined ? { to: conversation } : {}) }).slice(-3);
+        throw new TimeoutError(
+          `step ${i + 1} of ${steps.length} (${describeFilter(step)}) did not come within ${timeoutMs} ms` +
+            `${got.length ? ` after ${got.map((e) => `#${e.id}`).join(', ')}` : ''}; ` +
+            (sent.length ? `the app sent after that: ${sent.map((e) => `#${e.id} ${JSON.stringify(e.body ?? e.kind)}`).join('; ')}` : 'the app sent nothing after that'),
+        );
+      }
+      got.push(entry);
+      cursor = entry.id;
+    }
+    return got;
+  }
+
+  // ---- faults, the clock, reset -------------------------------------------------------------------------
+
+  /** One rule or a list; each is checked whole before any is added. */
+  async addFault(rule: FaultRuleInput | FaultRuleInput[]): Promise<FaultRule[]> {
+    const rules = Array.isArray(rule) ? rule : [rule];
+    return rules.map((r, i) => this.faults.add(r, this.clock.now(), rules.length > 1 ? `fault ${i + 1}` : 'fault'));
+  }
+
+  async listFaults(): Promise<FaultRule[]> {
+    return this.faults.list();
+  }
+
+  async removeFault(id: string): Promise<void> {
+    if (!this.faults.remove(id)) throw new NotFoundError(`no fault rule "${id}" in namespace ${this.namespace}`);
+  }
+
+  async clearFaults(): Promise<number> {
+    return this.faults.clear();
+  }
+
+  /** Read the clock, or change it: {freeze}, {resume}, {advance_ms}, {set}. */
+  async setClock(change?: ClockChange): Promise<ClockState> {
+    if (change === undefined) return this.clock.state();
+    const state = this.clock.apply(readClockChange(change));
+    this.emit({ type: 'clock', clock: state });
+    return state;
+  }
+
+  /** Back to a fresh start: outbox, presence, quotas, faults (as configured at start) and clock. */
+  async reset(): Promise<void> {
+    this.outboxStore.close();
+    this.clock.reset();
+    this.freshState();
+    this.releaseHeld();
+    this.emit({ type: 'reset' });
+  }
+
   /** PUT /v1/presence/:jid: a word (available, away, ...) or {available, show?, status?, subscribed?}. */
   async setPresence(jid: string, input: PresenceInput): Promise<PresenceState & { subscribed: boolean }> {
     const valid = readSingleJid({ jid }, 'jid');
@@ -158,19 +249,19 @@ export class Engine implements ControlPort {
     return { ...this.presenceBook.lookup(valid), subscribed: this.presenceBook.isSubscribed(valid) };
   }
 
-  // ---- configuration that can change while running ------------------------------------------------------
+  // ---- configuration that can change while running (every namespace shares it) ----------------------------
 
   /** null: no app.yaml, so every inbound service is enabled. */
   setInboundServices(services: XmppService[] | null): void {
-    this.enabled = services === null ? null : [...services];
+    this.space.enabled = services === null ? null : [...services];
   }
 
   get inboundServices(): readonly XmppService[] | null {
-    return this.enabled;
+    return this.space.enabled;
   }
 
   applyPresenceFixture(f: PresenceFixture): void {
-    this.presenceBook.applyFixture(f);
+    this.space.applyPresenceFixture(f);
   }
 
   // ---- the service API: what the app calls -------------------------------------------------------------
@@ -182,7 +273,44 @@ export class Engine implements ControlPort {
 
   /** What every outbox entry records about the call that made it. */
   private origin(ctx: CallContext): { protocol: OutboxEntry['protocol']; in_reply_to: string | null } {
-    return { protocol: ctx.protocol, in_reply_to: this.tickets.deliveryOf(ctx.ticket) };
+    return { protocol: ctx.protocol, in_reply_to: this.space.tickets.deliveryOf(ctx.ticket) };
+  }
+
+  /**
+   * Run a service call, then hand its answer (or error) to `done` after the latency its faults asked for: at once,
+   * synchronously, when none did. The call runs synchronously, so the latency it leaves is its own.
+   */
+  serve<T>(call: () => T, done: (error: unknown, value?: T) => void): void {
+    this.latencyMs = 0;
+    let value: T | undefined;
+    let error: unknown = null;
+    try {
+      value = call();
+    } catch (e) {
+      error = e;
+    }
+    const ms = this.latencyMs;
+    if (ms > 0) setTimeout(() => done(error, value), ms);
+    else done(error, value);
+  }
+
+  /** The fault rules that fire for a service call, each reported; an error rule throws its coded error. */
+  private serviceFaults(call: FaultCall, jids: string[], body?: string): FiredFault[] {
+    if (this.faults.size === 0) return [];
+    const fired = this.reportFaults(call, this.faults.fire({ call, jids, ...(body !== undefined ? { body } : {}) }, this.clock.now()));
+    this.latencyMs += fired.reduce((sum, f) => sum + (f.rule.latency_ms ?? 0), 0);
+    const failing = fired.find((f) => f.rule.error);
+    if (failing) {
+      throw errorFromBody({ error: { code: failing.rule.error, message: `fault ${failing.rule.id}${failing.rule.name ? ` (${failing.rule.name})` : ''}: ${call} fails with ${failing.rule.error}` } }, 500);
+    }
+    return fired;
+  }
+
+  private reportFaults(call: FaultCall, fired: FiredFault[]): FiredFault[] {
+    for (const { rule, jids } of fired) {
+      this.emit({ type: 'fault', rule: rule.id, ...(rule.name ? { name: rule.name } : {}), call, effect: describeEffect(rule), jids });
+    }
+    return fired;
   }
 
   sendMessage(input: unknown, ctx: CallContext = JSON_CALL): { statuses: number[]; entry: OutboxEntry } {
@@ -190,15 +318,21 @@ export class Engine implements ControlPort {
     const req = validateSendMessage(input);
     const version = this.versionOf(ctx);
     const from = resolveSender(req.fromJid, this.app, version);
-    const statuses = req.jids.map((j) => (parseJid(j).ok ? NO_ERROR : INVALID_JID));
-    const valid = req.jids.filter((_, i) => statuses[i] === NO_ERROR);
-    if (valid.length === 0) {
+    const statuses: number[] = req.jids.map((j) => (parseJid(j).ok ? NO_ERROR : INVALID_JID));
+    if (!statuses.includes(NO_ERROR)) {
       throw new InvalidJidError(req.single ? `jids "${req.jids[0]}" is not a valid JID: ${reasonOf(req.jids[0]!)}` : 'no JID in jids is valid');
     }
-    const bytes = messageStanzaBytes({ from, to: valid[0]!, type: req.messageType, body: req.body, rawXml: req.rawXml }, req.bodyBytes);
-    this.quotas.chargeMessage(valid.length, bytes);
+    // A status fault answers for the recipients it names, as a failed delivery to them would have.
+    for (const { rule, jids } of this.serviceFaults('send_message', req.jids, req.body)) {
+      if (rule.status) req.jids.forEach((j, i) => jids.includes(j) && statuses[i] === NO_ERROR && (statuses[i] = FAULT_STATUSES[rule.status!]));
+    }
+    const valid = req.jids.filter((_, i) => statuses[i] === NO_ERROR);
+    if (valid.length > 0) {
+      const bytes = messageStanzaBytes({ from, to: valid[0]!, type: req.messageType, body: req.body, rawXml: req.rawXml }, req.bodyBytes);
+      this.quotas.chargeMessage(valid.length, bytes);
+    }
     const entry = this.outboxStore.add({
-      time: new Date().toISOString(),
+      time: this.clock.iso(),
       kind: 'message',
       from,
       to: req.jids,
@@ -228,9 +362,10 @@ export class Engine implements ControlPort {
     this.quotas.chargeCall();
     const req = validateSendInvite(input);
     const from = resolveSender(req.fromJid, this.app, this.versionOf(ctx));
+    this.serviceFaults('send_invite', [req.jid]);
     this.quotas.chargeInvite(Buffer.byteLength(presenceStanza({ from, to: req.jid, type: 'subscribe' }), 'utf8'));
     this.presenceBook.markInvited(req.jid);
-    const entry = this.outboxStore.add({ time: new Date().toISOString(), kind: 'invite', from, to: [req.jid], version: this.versionOf(ctx), ...this.origin(ctx) });
+    const entry = this.outboxStore.add({ time: this.clock.iso(), kind: 'invite', from, to: [req.jid], version: this.versionOf(ctx), ...this.origin(ctx) });
     this.emit({ type: 'sent', entry });
     this.emitPresence(req.jid, 'invite');
     return entry;
@@ -240,6 +375,7 @@ export class Engine implements ControlPort {
     this.quotas.chargeCall();
     const req = validateGetPresence(input);
     resolveSender(req.fromJid, this.app, this.versionOf(ctx));
+    this.serviceFaults('get_presence', req.jids);
     const presence = req.jids.map((jid): PresenceAnswer => {
       const r = parseJid(jid);
       if (!r.ok) return { jid, valid: false, available: false, show: '', status: '' };
@@ -258,8 +394,9 @@ export class Engine implements ControlPort {
     const req = validateSendPresence(input);
     const version = this.versionOf(ctx);
     const from = resolveSender(req.fromJid, this.app, version);
+    this.serviceFaults('send_presence', [req.jid]);
     const entry = this.outboxStore.add({
-      time: new Date().toISOString(),
+      time: this.clock.iso(),
       kind: 'presence',
       from,
       to: [req.jid],
@@ -297,17 +434,14 @@ export class Engine implements ControlPort {
 
   /** Plan, update presence state, POST to the app, and report. Bad input throws a coded error. */
   inject(kind: InboundKind, input: unknown, loopback = false): Promise<DeliveryResult> {
-    const ctx = { app: this.app, enabled: this.enabled };
+    const ctx = { app: this.app, enabled: this.space.enabled };
     const plan: Plan =
       kind === 'message' ? planMessage(input, ctx)
       : kind === 'presence' ? planPresence(input, ctx)
       : kind === 'subscription' ? planSubscription(input, ctx)
       : planError(input, ctx);
     this.applyInboundState(plan);
-    const task = this.deliver(plan, loopback);
-    this.inflight.add(task);
-    void task.finally(() => this.inflight.delete(task));
-    return task;
+    return this.track(this.deliver(plan, loopback));
   }
 
   /** Presence and subscriptions change what get_presence answers, whether or not the app takes the POST. */
@@ -325,42 +459,109 @@ export class Engine implements ControlPort {
 
   private async deliver(plan: Plan, loopback: boolean): Promise<DeliveryResult> {
     const d = plan.delivery;
-    const id = this.tickets.issue();
+    const id = this.space.tickets.issue(this.namespace);
     const base: Omit<DeliveryResult, 'delivered' | 'status' | 'duration_ms' | 'url'> = {
       id, kind: d.kind, type: d.type, from: d.from, to: d.to, path: d.path, version: d.version,
       ...(d.body !== undefined ? { body: d.body } : {}),
       ...(loopback ? { loopback } : {}),
     };
-    let result: DeliveryResult;
-    let exchange: Exchange | undefined;
     if (!plan.deliver) {
-      result = { ...base, url: null, delivered: false, status: null, reason: plan.reason, duration_ms: 0 };
-    } else {
-      const appUrl = d.version === null ? this.options.appUrl : this.options.versions[d.version]!;
-      const url = joinUrl(appUrl, d.path);
-      this.quotas.chargeIncoming(Buffer.byteLength(d.stanza, 'utf8'));
-      const outcome = this.closed
-        ? { status: null, reason: 'the emulator is shutting down', durationMs: 0 }
-        : await postParts(url, d.parts, { 'X-AppEngine-API-Ticket': id, 'X-Appengine-Dev-Request-Id': id }, this.options.deliveryTimeoutMs, this.agents);
-      const delivered = outcome.status !== null && outcome.status >= 200 && outcome.status < 300;
-      result = { ...base, url, delivered, status: outcome.status, duration_ms: outcome.durationMs, ...(outcome.reason ? { reason: outcome.reason } : {}) };
-      exchange = outcome.exchange;
+      const result: DeliveryResult = { ...base, url: null, delivered: false, status: null, reason: plan.reason, duration_ms: 0 };
+      this.emit({ type: 'delivered', result, inbound: inboundOf(d) });
+      return result;
     }
-    this.emit({ type: 'delivered', result, ...(exchange ? { exchange } : {}) });
+    const url = joinUrl(d.version === null ? this.options.appUrl : this.options.versions[d.version]!, d.path);
+    const fired = this.faults.size === 0 || this.closed ? [] : this.reportFaults('delivery', this.faults.fire({ call: 'delivery', jids: [d.from], ...(d.body !== undefined ? { body: d.body } : {}) }, this.clock.now()));
+    const fault = fired.find((f) => f.rule.delivery)?.rule;
+    const waitMs = fired.reduce((sum, f) => sum + (f.rule.latency_ms ?? 0), 0) + (fault?.delivery === 'delay' ? fault.delay_ms ?? 0 : 0);
+    if (fault?.delivery === 'reorder') return this.holdBack(plan, base, url, fault);
+    const result = await this.post(plan, base, url, fault, waitMs);
+    this.releaseHeld();
     return result;
+  }
+
+  /** POST one delivery (after any fault's wait) and report it; a fault may drop it, duplicate it or give up on it. */
+  private async post(plan: Plan, base: Omit<DeliveryResult, 'delivered' | 'status' | 'duration_ms' | 'url'>, url: string, fault: FaultRule | undefined, waitMs: number): Promise<DeliveryResult> {
+    const d = plan.delivery;
+    const inbound = inboundOf(d);
+    if (waitMs > 0 && !this.closed) await sleep(waitMs);
+    const tag = fault ? { fault: fault.id } : {};
+    if (fault?.delivery === 'drop') {
+      const result: DeliveryResult = { ...base, url, delivered: false, status: null, reason: `fault ${fault.id}: dropped; the app never saw it`, duration_ms: 0, ...tag };
+      this.emit({ type: 'delivered', result, inbound });
+      return result;
+    }
+    // What the app was sent and answered, for the web console's inspector.
+    let exchange: Exchange | undefined;
+    const once = async (): Promise<DeliveryResult> => {
+      this.quotas.chargeIncoming(Buffer.byteLength(d.stanza, 'utf8'));
+      const outcome: PostOutcome = this.closed
+        ? { status: null, reason: 'the emulator is shutting down', durationMs: 0 }
+        : await postParts(url, d.parts, { 'X-AppEngine-API-Ticket': base.id, 'X-Appengine-Dev-Request-Id': base.id }, this.options.deliveryTimeoutMs, this.space.agents);
+      exchange = outcome.exchange;
+      if (fault?.delivery === 'timeout') {
+        const answered = outcome.status === null ? 'did not answer' : `answered ${outcome.status}`;
+        return { ...base, url, delivered: false, status: null, reason: `fault ${fault.id}: timed out (the app ${answered}; ignored)`, duration_ms: outcome.durationMs, ...tag };
+      }
+      const delivered = outcome.status !== null && outcome.status >= 200 && outcome.status < 300;
+      return { ...base, url, delivered, status: outcome.status, duration_ms: outcome.durationMs, ...(outcome.reason ? { reason: outcome.reason } : {}), ...tag };
+    };
+    const result = await once();
+    this.emit({ type: 'delivered', result, inbound, ...(exchange ? { exchange } : {}) });
+    if (fault?.delivery === 'duplicate') this.emit({ type: 'delivered', result: { ...(await once()), duplicate: true }, inbound, ...(exchange ? { exchange } : {}) });
+    return result;
+  }
+
+  /** A reorder fault: answer at once that it is held; POST it after the next delivery has gone (or after delay_ms, 1 s by default). */
+  private holdBack(plan: Plan, base: Omit<DeliveryResult, 'delivered' | 'status' | 'duration_ms' | 'url'>, url: string, fault: FaultRule): DeliveryResult {
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      clearTimeout(timer);
+      this.held = this.held.filter((h) => h !== release);
+      this.track(this.post(plan, base, url, undefined, 0));
+    };
+    const timer = setTimeout(release, fault.delay_ms ?? 1000);
+    this.held.push(release);
+    return { ...base, url, delivered: false, status: null, reason: `fault ${fault.id}: held back, to be delivered after the next delivery`, duration_ms: 0, fault: fault.id, held: true };
+  }
+
+  private releaseHeld(): void {
+    for (const release of [...this.held]) release();
+  }
+
+  private track<T>(task: Promise<T>): Promise<T> {
+    this.inflight.add(task);
+    void task.finally(() => this.inflight.delete(task));
+    return task;
   }
 
   /** Stop new deliveries, let in-flight ones finish (each bounded by the delivery timeout), release waiters. */
   async close(): Promise<void> {
+    if (this.namespace === DEFAULT_NAMESPACE) {
+      await Promise.all(this.space.all().filter((e) => e !== this).map((e) => e.close()));
+    }
     this.closed = true;
+    this.releaseHeld();
     await Promise.allSettled([...this.inflight]);
     this.outboxStore.close();
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+    if (this.namespace === DEFAULT_NAMESPACE) this.space.close();
   }
 }
 
 function reasonOf(jid: string): string {
   const r = parseJid(jid);
   return r.ok ? 'valid' : r.reason;
+}
+
+/** What a transcript needs to deliver the same thing again (xmpp-emu replay). */
+function inboundOf(d: Plan['delivery']): RecordedInbound {
+  return {
+    kind: d.kind, type: d.type, from: d.from, to: d.to,
+    ...(d.body !== undefined ? { body: d.body } : {}),
+    ...(d.show ? { show: d.show } : {}),
+    ...(d.status ? { status: d.status } : {}),
+    ...(d.kind === 'error' ? { stanza: d.stanza } : {}),
+  };
 }

@@ -1,5 +1,8 @@
 // The one event stream every surface subscribes to. Records keep their wire names (snake_case).
+import type { ClockState } from '../domain/clock.js';
+import type { FaultCall } from '../domain/faults.js';
 import type { Delivery } from '../domain/inbound.js';
+import type { RecordedInbound } from '../domain/replay.js';
 import type { OutboxKind, PresenceState } from '../domain/vocabulary.js';
 
 /** How a call reached the emulator: the JSON service API, App Engine's API-server protocol (Go/Python 3 on
@@ -45,6 +48,22 @@ export interface DeliveryResult extends Pick<Delivery, 'kind' | 'type' | 'from' 
   duration_ms: number;
   /** true when the app itself sent this to one of its own addresses */
   loopback?: boolean;
+  /** the id of the fault rule that decided what happened to it */
+  fault?: string;
+  /** a reorder fault holds it back: it is POSTed (and reported again) after the next delivery */
+  held?: true;
+  /** the second POST of a duplicate fault */
+  duplicate?: true;
+}
+
+/** A fault rule fired: which, on what call, doing what, for which JIDs. */
+export interface FaultEvent {
+  type: 'fault';
+  rule: string;
+  name?: string;
+  call: FaultCall;
+  effect: string;
+  jids: string[];
 }
 
 /** The POST as sent and the app's answer, each text cut at CAPTURE_BYTES (deliver.ts). */
@@ -61,11 +80,14 @@ export interface Exchange {
 
 export type EventBody =
   | { type: 'sent'; entry: OutboxEntry }
-  | { type: 'delivered'; result: DeliveryResult; exchange?: Exchange }
+  | { type: 'delivered'; result: DeliveryResult; exchange?: Exchange; inbound?: RecordedInbound }
   | { type: 'presence'; jid: string; presence: PresenceState; subscribed: boolean; source: 'api' | 'inbound' | 'invite' }
   | { type: 'config'; source: 'app.yaml' | 'presence'; ok: boolean; message: string }
   | { type: 'outbox.cleared'; count: number }
   | XmppSessionEvent
+  | FaultEvent
+  | { type: 'clock'; clock: ClockState }
+  | { type: 'reset' }
   | Rejection;
 
 /** A real XMPP client connected, changed its presence (show null: unavailable or none yet), or went away. */
@@ -89,6 +111,7 @@ export interface Rejection {
   request: unknown;
 }
 
-export type EmulatorEvent = EventBody & { seq: number; time: string };
+/** `namespace` is absent for the default namespace. */
+export type EmulatorEvent = EventBody & { seq: number; time: string; namespace?: string };
 
 export type EventListener = (event: EmulatorEvent) => void;

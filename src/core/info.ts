@@ -51,6 +51,8 @@ export interface AppInfo {
   xmpp_port: number | null;
   xmpp_websocket: string | null;
   xmpp_users: string | null;
+  /** the seed of this run's random choices: start again with --seed N to repeat them */
+  seed: number;
 }
 
 export function buildInfo(
@@ -58,6 +60,7 @@ export function buildInfo(
   app: AppIdentity,
   inboundServices: readonly XmppService[] | null,
   endpoints: Endpoints | null,
+  seed: number,
 ): AppInfo {
   return {
     url: endpoints?.url ?? null,
@@ -80,5 +83,6 @@ export function buildInfo(
     xmpp_port: endpoints?.xmppPort ?? null,
     xmpp_websocket: endpoints?.xmppWebsocket ?? null,
     xmpp_users: options.xmppUsers,
+    seed,
   };
 }

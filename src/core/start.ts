@@ -8,12 +8,28 @@ import { createHttpServer } from '../http/server.js';
 import { resolveOptions, type Options, type OptionsInput } from '../options.js';
 import { appYamlFile, loadConfigFile, presenceFile, watchConfigFile } from './config-files.js';
 import { Engine, type EngineStats } from './engine.js';
+import { DEFAULT_NAMESPACE } from './namespaces.js';
 import type { AppInfo, Endpoints } from './info.js';
 import { recordTranscript } from './transcript.js';
 
-/** Where it listens (url, host, port, env) and the ControlPort, in-process. */
+/** One namespace of a running emulator: its own outbox, presence, quotas, faults and clock. */
+export interface NamespacedEmulator extends ControlPort {
+  namespace: string;
+  /** http://HOST:PORT/ns/NAME: the control API of this namespace */
+  url: string;
+  /** point the app here (or let the tickets of this namespace's deliveries lead its replies back) */
+  env: { XMPP_EMULATOR_HOST: string };
+  /** forget this namespace (its waiters are released) */
+  delete(): Promise<void>;
+}
+
+/** Where it listens (url, host, port, env) and the ControlPort, in-process, of the default namespace. */
 export interface RunningEmulator extends ControlPort, Endpoints {
   options: Readonly<Options>;
+  /** the seed of this run's random choices (--seed, or drawn at start): pass it back to repeat a run */
+  seed: number;
+  /** a namespace of its own, created on first use; without a name, a fresh one (one per test) */
+  namespace(name?: string): NamespacedEmulator;
   /** what the banner, the ready line and GET /v1/info print */
   info(): AppInfo;
   /** the same counters as GET /v1/stats */
@@ -103,20 +119,24 @@ export async function startEmulator(input: StartOptions = {}): Promise<RunningEm
       cleanups.forEach((c) => c());
     })());
 
+  let fresh = 0;
+  const namespace = (name = `test-${process.pid}-${++fresh}`): NamespacedEmulator => {
+    engine.inNamespace(name);
+    const prefix = `/ns/${encodeURIComponent(name)}`;
+    return {
+      ...portOf(() => engine.inNamespace(name), name),
+      namespace: name,
+      url: `${endpoints.url}${prefix}`,
+      env: { XMPP_EMULATOR_HOST: `${endpoints.env.XMPP_EMULATOR_HOST}${prefix}` },
+      delete: async () => void engine.space.delete(name),
+    };
+  };
   const running: RunningEmulator = {
     ...endpoints,
+    ...portOf(() => engine, null),
     options,
-    injectMessage: (m) => engine.injectMessage(m),
-    injectPresence: (p) => engine.injectPresence(p),
-    injectSubscription: (s) => engine.injectSubscription(s),
-    injectError: (e) => engine.injectError(e),
-    outbox: (filter) => engine.outbox(filter),
-    waitFor: (o) => engine.waitFor(o),
-    clearOutbox: () => engine.clearOutbox(),
-    setPresence: (jid, state) => engine.setPresence(jid, state),
-    listPresence: () => engine.listPresence(),
-    lastOutboxId: () => engine.lastOutboxId(),
-    onEvent: (l) => engine.onEvent(l),
+    seed: engine.space.seed,
+    namespace,
     info: () => engine.info(),
     stats: () => engine.stats(),
     xmppCertificate: async () => (xmpp ? xmpp.certificate().then((c) => ({ file: c.certFile, fingerprint: c.fingerprint })) : null),
@@ -124,4 +144,32 @@ export async function startEmulator(input: StartOptions = {}): Promise<RunningEm
   };
   engines.set(running, engine);
   return running;
+}
+
+/**
+ * The ControlPort of one namespace, the engine looked up on each call. `only`: the namespace whose events
+ * onEvent passes (null: every namespace's, for the default port).
+ */
+function portOf(engine: () => Engine, only: string | null): ControlPort {
+  return {
+    injectMessage: (m) => engine().injectMessage(m),
+    injectPresence: (p) => engine().injectPresence(p),
+    injectSubscription: (s) => engine().injectSubscription(s),
+    injectError: (e) => engine().injectError(e),
+    outbox: (filter) => engine().outbox(filter),
+    waitFor: (o) => engine().waitFor(o),
+    clearOutbox: () => engine().clearOutbox(),
+    setPresence: (jid, state) => engine().setPresence(jid, state),
+    listPresence: () => engine().listPresence(),
+    lastOutboxId: () => engine().lastOutboxId(),
+    onEvent: (l) => engine().onEvent(only === null ? l : (e) => (e.namespace ?? DEFAULT_NAMESPACE) === only && l(e)),
+    expectNone: (o) => engine().expectNone(o),
+    expectSequence: (o) => engine().expectSequence(o),
+    addFault: (rule) => engine().addFault(rule),
+    listFaults: () => engine().listFaults(),
+    removeFault: (id) => engine().removeFault(id),
+    clearFaults: () => engine().clearFaults(),
+    setClock: (change) => engine().setClock(change),
+    reset: () => engine().reset(),
+  };
 }

@@ -109,3 +109,7 @@ export function readClockChange(input: unknown, where = 'clock'): ClockChange {
   }
   return { set: at };
 }
+
+export function describeClock(s: ClockState): string {
+  return `${s.now}${s.frozen ? ' (frozen)' : ''}`;
+}

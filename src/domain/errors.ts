@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   'TIMEOUT',
   'UNSUPPORTED_MEDIA_TYPE',
+  'ASSERTION_FAILED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -43,6 +44,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   FORBIDDEN: 403,
   TIMEOUT: 408,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  ASSERTION_FAILED: 409,
 };
 
 export class XmppError extends Error {
@@ -110,6 +112,11 @@ export class UnsupportedMediaTypeError extends XmppError {
   constructor(message: string) { super('UNSUPPORTED_MEDIA_TYPE', message); }
 }
 
+/** A server-side assertion failed: something arrived that a negative wait said must not. */
+export class AssertionFailedError extends XmppError {
+  constructor(message: string) { super('ASSERTION_FAILED', message); }
+}
+
 const CLASSES: Record<ErrorCode, new (message: string) => XmppError> = {
   INVALID_JID: InvalidJidError,
   NO_BODY: NoBodyError,
@@ -127,6 +134,7 @@ const CLASSES: Record<ErrorCode, new (message: string) => XmppError> = {
   FORBIDDEN: ForbiddenError,
   TIMEOUT: TimeoutError,
   UNSUPPORTED_MEDIA_TYPE: UnsupportedMediaTypeError,
+  ASSERTION_FAILED: AssertionFailedError,
 };
 
 /** Rebuild the typed error from a wire error body (the SDK uses this on a 4xx answer). */

@@ -1,6 +1,6 @@
 // Fault rules: which calls fail and how (a status, an error code, a latency, a delivery fault), for how long.
 // Pure: the caller passes the time and a seeded random source, so a run with the same seed fires the same faults.
-import { BadRequestError, ERROR_CODES, type ErrorCode } from './errors.js';
+import { BadRequestError, type ErrorCode } from './errors.js';
 import { compilePattern, wildcardPattern, type Pattern } from './pattern.js';
 import type { Random } from './random.js';
 
@@ -24,7 +24,10 @@ export const FAULT_STATUSES = { INVALID_JID: 1, OTHER_ERROR: 2 } as const;
 export type FaultStatus = keyof typeof FAULT_STATUSES;
 
 /** The service errors a rule may raise: the service's own codes, not the emulator's control-API ones. */
-export const FAULT_ERRORS = ERROR_CODES.filter((c) => !['BAD_REQUEST', 'NOT_FOUND', 'FORBIDDEN', 'TIMEOUT'].includes(c));
+export const FAULT_ERRORS: readonly ErrorCode[] = [
+  'INVALID_JID', 'NO_BODY', 'INVALID_XML', 'INVALID_TYPE', 'INVALID_SHOW', 'INVALID_STATUS', 'EXCEEDED_MAX_SIZE',
+  'OVER_QUOTA', 'APPID_ALIAS_REQUIRED', 'NONDEFAULT_MODULE', 'UNSPECIFIED_ERROR',
+];
 
 /** A rule as the wire and config files give it (snake_case). */
 export interface FaultRuleInput {
@@ -234,4 +237,9 @@ export function describeEffect(rule: FaultRule): string {
   if (rule.delivery) parts.push(rule.delivery === 'delay' ? `delivery delayed ${rule.delay_ms} ms` : `delivery ${rule.delivery}`);
   if (rule.latency_ms !== undefined) parts.push(`latency ${rule.latency_ms} ms`);
   return parts.join(', ');
+}
+
+/** A fired fault in a line: "f2 (flaky network): send_message → status OTHER_ERROR". */
+export function describeFault(f: { rule: string; name?: string; call: string; effect: string }): string {
+  return `${f.rule}${f.name ? ` (${f.name})` : ''}: ${f.call} → ${f.effect}`;
 }

@@ -72,6 +72,8 @@ export function answerCall(engine: Engine, protocol: ApiProtocol, body: Uint8Arr
     return failure(engine, protocol, call, 'PARSE_ERROR', `the request is not a valid ${method.request.name}: ${(e as Error).message}`, { bytes: envelope.request });
   }
   const ctx: CallContext = { protocol, ticket: envelope.request_id ?? null };
+  // The call belongs to the namespace of the delivery it answers.
+  engine = engine.space.forTicket(ctx.ticket) ?? engine;
   const input = method.input(decoded);
   try {
     const answer = engine.call(method.call, input, ctx);

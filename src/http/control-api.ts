@@ -2,9 +2,12 @@
 import { Router, type Request, type Response } from 'express';
 import type { Engine } from '../core/engine.js';
 import type { Outbox, OutboxFilter } from '../core/outbox.js';
+import type { ClockChange } from '../domain/clock.js';
 import { BadRequestError } from '../domain/errors.js';
 import { compilePattern } from '../domain/pattern.js';
+import type { FaultRuleInput } from '../domain/faults.js';
 import { INBOUND_KINDS, isOneOf, OUTBOX_KINDS } from '../domain/vocabulary.js';
+import { engineFor, namespaceOf } from './namespace.js';
 
 const MAX_WAIT_MS = 10 * 60_000;
 
@@ -25,21 +28,43 @@ function queryInt(req: Request, key: string, min: number, max: number): number |
 
 /** The outbox filter from ?to=&from=&kind=&contains=&matches=&since= */
 export function filterFromQuery(req: Request): OutboxFilter {
+  return readFilter((k) => queryString(req, k), (k) => queryInt(req, k, 0, Number.MAX_SAFE_INTEGER), '');
+}
+
+/** The same filter from a JSON object (a step of POST /v1/outbox/expect_sequence). */
+export function filterFromJson(o: unknown, where: string): OutboxFilter {
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new BadRequestError(`${where} must be an object such as {"to":"alice@example.com","contains":"hi"}`);
+  const v = o as Record<string, unknown>;
+  for (const k of Object.keys(v)) if (!['kind', 'to', 'from', 'contains', 'matches', 'since'].includes(k)) throw new BadRequestError(`${where}: unknown key "${k}"`);
+  const text = (k: string): string | undefined => {
+    if (v[k] === undefined) return undefined;
+    if (typeof v[k] !== 'string') throw new BadRequestError(`${where}.${k} must be a string`);
+    return v[k];
+  };
+  const whole = (k: string): number | undefined => {
+    if (v[k] === undefined) return undefined;
+    if (!Number.isSafeInteger(v[k]) || (v[k] as number) < 0) throw new BadRequestError(`${where}.${k} must be a whole number`);
+    return v[k] as number;
+  };
+  return readFilter(text, whole, `${where}.`);
+}
+
+function readFilter(text: (k: string) => string | undefined, whole: (k: string) => number | undefined, where: string): OutboxFilter {
   const f: OutboxFilter = {};
-  const kind = queryString(req, 'kind');
+  const kind = text('kind');
   if (kind !== undefined) {
-    if (!isOneOf(kind, OUTBOX_KINDS)) throw new BadRequestError(`kind "${kind}" is not one of: ${OUTBOX_KINDS.join(', ')}`);
+    if (!isOneOf(kind, OUTBOX_KINDS)) throw new BadRequestError(`${where}kind "${kind}" is not one of: ${OUTBOX_KINDS.join(', ')}`);
     f.kind = kind;
   }
   for (const k of ['to', 'from', 'contains'] as const) {
-    const v = queryString(req, k);
+    const v = text(k);
     if (v !== undefined) f[k] = v;
   }
-  const matches = queryString(req, 'matches');
+  const matches = text('matches');
   if (matches !== undefined) {
-    f.matches = compilePattern(matches);
+    f.matches = compilePattern(matches, '', `${where}matches`);
   }
-  const since = queryInt(req, 'since', 0, Number.MAX_SAFE_INTEGER);
+  const since = whole('since');
   if (since !== undefined) f.since = since;
   return f;
 }
@@ -111,13 +136,46 @@ export const CONTROL_ROUTES: ReadonlyArray<{ method: Method; path: string; handl
     handle: async (engine, req, res) => {
       const filter = filterFromQuery(req);
       const timeoutMs = queryInt(req, 'timeout_ms', 0, MAX_WAIT_MS);
-      const abort = new AbortController();
-      res.on('close', () => abort.abort());
+      const signal = abortOnClose(res);
       try {
-        res.json({ entry: await engine.waitFor({ ...filter, ...(timeoutMs !== undefined ? { timeoutMs } : {}) }, abort.signal) });
+        res.json({ entry: await engine.waitFor({ ...filter, ...(timeoutMs !== undefined ? { timeoutMs } : {}) }, signal) });
       } catch (e) {
         if (!res.destroyed) throw e;
       }
+    },
+  },
+  // The negative wait: 200 when nothing matching arrives within timeout_ms (default 5000), 409 ASSERTION_FAILED if it does.
+  {
+    method: 'get',
+    path: '/v1/outbox/expect_none',
+    handle: async (engine, req, res) => {
+      const timeoutMs = queryInt(req, 'timeout_ms', 0, MAX_WAIT_MS);
+      await engine.expectNone({ ...filterFromQuery(req), ...(timeoutMs !== undefined ? { timeoutMs } : {}) }, abortOnClose(res));
+      if (!res.destroyed) res.json({ ok: true });
+    },
+  },
+  // {steps: [filter, ...], conversation?, since?, timeout_ms?}: the entries, in order; 408 naming the step that did not come.
+  {
+    method: 'post',
+    path: '/v1/outbox/expect_sequence',
+    handle: async (engine, req, res) => {
+      const b = (req.body ?? {}) as Record<string, unknown>;
+      if (!Array.isArray(b.steps) || b.steps.length === 0) throw new BadRequestError('steps must be a non-empty list of outbox filters');
+      for (const k of Object.keys(b)) if (!['steps', 'conversation', 'since', 'timeout_ms'].includes(k)) throw new BadRequestError(`unknown key "${k}" (expected steps, conversation, since, timeout_ms)`);
+      if (b.conversation !== undefined && typeof b.conversation !== 'string') throw new BadRequestError('conversation must be a JID');
+      const timeoutMs = b.timeout_ms;
+      if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || (timeoutMs as number) < 0 || (timeoutMs as number) > MAX_WAIT_MS)) throw new BadRequestError(`timeout_ms must be a whole number from 0 to ${MAX_WAIT_MS}`);
+      const { since } = filterFromJson({ since: b.since }, 'since');
+      const entries = await engine.expectSequence(
+        {
+          steps: b.steps.map((s, i) => filterFromJson(s, `steps[${i}]`)),
+          ...(b.conversation !== undefined ? { conversation: b.conversation as string } : {}),
+          ...(since !== undefined ? { since } : {}),
+          ...(timeoutMs !== undefined ? { timeoutMs: timeoutMs as number } : {}),
+        },
+        abortOnClose(res),
+      );
+      if (!res.destroyed) res.json({ entries });
     },
   },
   { method: 'delete', path: '/v1/outbox', handle: async (engine, _req, res) => res.json({ cleared: await engine.clearOutbox() }) },
@@ -129,14 +187,57 @@ export const CONTROL_ROUTES: ReadonlyArray<{ method: Method; path: string; handl
     handle: async (engine, req, res) => res.json({ jid: req.params.jid, ...(await engine.setPresence(String(req.params.jid), req.body)) }),
   },
   { method: 'get', path: '/v1/stats', handle: (engine, _req, res) => res.json(engine.stats()) },
+  // Fault rules of this namespace: list, add one or a list, remove one, remove all.
+  { method: 'get', path: '/v1/faults', handle: async (engine, _req, res) => res.json({ faults: await engine.listFaults() }) },
+  { method: 'post', path: '/v1/faults', handle: async (engine, req, res) => res.json({ faults: await engine.addFault(req.body as FaultRuleInput) }) },
+  { method: 'delete', path: '/v1/faults', handle: async (engine, _req, res) => res.json({ cleared: await engine.clearFaults() }) },
+  { method: 'delete', path: '/v1/faults/:id', handle: async (engine, req, res) => {
+      await engine.removeFault(String(req.params.id));
+      res.json({ removed: String(req.params.id) });
+    },
+  },
+  // This namespace's clock: read it, or {freeze: true} | {resume: true} | {advance_ms: N} | {set: ISO time}.
+  { method: 'get', path: '/v1/clock', handle: async (engine, _req, res) => res.json(await engine.setClock()) },
+  { method: 'post', path: '/v1/clock', handle: async (engine, req, res) => res.json(await engine.setClock((req.body ?? null) as ClockChange)) },
+  // A fresh start for this namespace; the namespaces alive; forget this one.
+  {
+    method: 'post',
+    path: '/v1/reset',
+    handle: async (engine, _req, res) => {
+      await engine.reset();
+      res.json({ reset: engine.namespace });
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/namespaces',
+    handle: (engine, _req, res) => res.json({ namespaces: engine.space.all().map((e) => ({ name: e.namespace, outbox: e.outboxStore.stats(), faults: e.faults.size, clock: e.clock.state() })) }),
+  },
+  {
+    method: 'delete',
+    path: '/v1/namespace',
+    handle: (engine, req, res) => {
+      const name = namespaceOf(req);
+      if (name === undefined) throw new BadRequestError('name the namespace to delete: DELETE /ns/NAME/v1/namespace');
+      res.json({ deleted: engine.space.delete(name) });
+    },
+  },
   { method: 'get', path: '/v1/info', handle: (engine, _req, res) => res.json(engine.info()) },
 ];
 
 /** The path prefixes the guard covers: every route's path up to its first parameter. */
 export const CONTROL_PATHS: readonly string[] = [...new Set(CONTROL_ROUTES.map((r) => r.path.replace(/\/:.*$/, '')))];
 
-export function controlApi(engine: Engine): Router {
+/** A signal that aborts when the client hangs up, so a long wait stops with it. */
+function abortOnClose(res: Response): AbortSignal {
+  const abort = new AbortController();
+  res.on('close', () => abort.abort());
+  return abort.signal;
+}
+
+/** Each route drives the namespace the request names (by path prefix or header), the default otherwise. */
+export function controlApi(root: Engine): Router {
   const r = Router();
-  for (const route of CONTROL_ROUTES) r[route.method](route.path, (req, res) => route.handle(engine, req, res));
+  for (const route of CONTROL_ROUTES) r[route.method](route.path, (req, res) => route.handle(engineFor(root, req), req, res));
   return r;
 }

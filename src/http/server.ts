@@ -11,6 +11,7 @@ import { attachEventsFeed, type UpgradeHandler } from './events-ws.js';
 import { guard } from './guard.js';
 import { SERVICE_BODY_LIMIT, serviceApi } from './service-api.js';
 import { consolePage } from './ui.js';
+import { stripNamespace } from './namespace.js';
 
 /** Surfaces in rooms of their own that share the HTTP port (XMPP over WebSocket and its discovery). */
 export interface HttpExtras {
@@ -49,6 +50,8 @@ export function createHttpServer(engine: Engine, extras: HttpExtras = {}): { ser
   // the fewest layers.
   const service = serviceApi(engine, host);
   const server = http.createServer((req, res) => {
+    // /ns/NAME/... is the same surface for one namespace: the prefix goes before anything routes or guards.
+    stripNamespace(req);
     const protocol = apiProtocolOf(req);
     if (protocol) serveApiCall(engine, protocol, req, res);
     else if (!service(req, res)) app(req, res);

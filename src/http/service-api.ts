@@ -17,6 +17,7 @@ const MOUNT = '/v1/xmpp';
 
 /** The calls, by their path under /v1/xmpp/: the engine's own names. */
 const CALLS: ReadonlySet<string> = new Set<EngineCall>(['send_message', 'send_invite', 'get_presence', 'send_presence']);
+import { callerEngine } from './namespace.js';
 
 const header = (h: string | string[] | undefined): string | undefined => (Array.isArray(h) ? h[0] : h);
 
@@ -35,13 +36,16 @@ function answer(res: ServerResponse, status: number, value: unknown): void {
  * The service API as a request handler: true when it took the request (anything under /v1/xmpp), false to pass it
  * on. The guard runs before the body is read; every refused call becomes a `rejected` event, then a coded error.
  */
-export function serviceApi(engine: Engine, listenHost: string): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function serviceApi(root: Engine, listenHost: string): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     const url = req.url ?? '';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     if (path !== MOUNT && !path.startsWith(`${MOUNT}/`)) return false;
     const name = path.slice(MOUNT.length + 1).replace(/\/$/, '');
+    // The namespace named by prefix or header, else the one of the delivery whose ticket the call carries.
+    const ctx = callContext(req.headers);
+    let engine = root;
     const refuse = (err: unknown, body?: unknown): void => {
       const x = toXmppError(err);
       engine.emit(rejection(name || '/', 'json', x, body));
@@ -54,15 +58,18 @@ export function serviceApi(engine: Engine, listenHost: string): (req: IncomingMe
     if (req.method !== 'POST') return (unknown(), true);
     // The body is read even for an unknown call, so its rejected event shows what the app sent.
     readJsonBody(req, SERVICE_BODY_LIMIT, (err, body) => {
-      if (err) return refuse(err);
-      if (!CALLS.has(name)) return unknown(body);
-      let result: unknown;
       try {
-        result = engine.call(name as EngineCall, body, callContext(req.headers));
+        engine = callerEngine(root, req, ctx.ticket);
       } catch (e) {
         return refuse(e, body);
       }
-      answer(res, 200, result);
+      if (err) return refuse(err);
+      if (!CALLS.has(name)) return unknown(body);
+      // Answered after any latency the call's faults add (at once when none do).
+      engine.serve(
+        () => engine.call(name as EngineCall, body, ctx),
+        (e, result) => (e ? refuse(e, body) : answer(res, 200, result)),
+      );
     });
     return true;
   };
