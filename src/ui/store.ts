@@ -51,6 +51,10 @@ const threadKey = (user: string, app: string): string => `${user} ↔ ${app}`;
 export class Store {
   events: AnyEvent[] = [];
   readonly bySeq = new Map<number, AnyEvent>();
+  /** links for the inspector: an outbox entry's event, a delivery's event, the events a delivery caused */
+  readonly seqOfEntry = new Map<number, number>();
+  readonly seqOfDelivery = new Map<string, number>();
+  readonly repliesTo = new Map<string, number[]>();
   threads = new Map<string, Thread>();
   outbox: OutboxEntry[] = [];
   lastSeq = 0;
@@ -63,6 +67,8 @@ export class Store {
   readonly sessions = new Map<string, AnyEvent>();
   /** the thread on screen: its messages are read as they come */
   openThread: string | null = null;
+  /** the thread the developer picked last */
+  selectedThread: string | null = null;
   /** bumps on every change, so views can tell */
   version = 0;
   private readonly listeners = new Set<() => void>();
@@ -110,6 +116,9 @@ export class Store {
   reset(): void {
     this.events = [];
     this.bySeq.clear();
+    this.seqOfEntry.clear();
+    this.seqOfDelivery.clear();
+    this.repliesTo.clear();
     this.threads = new Map();
     this.outbox = [];
     this.lastSeq = 0;
@@ -126,7 +135,7 @@ export class Store {
     this.bySeq.set(ev.seq, ev);
     if (this.events.length > MAX_EVENTS) {
       const dropped = this.events.splice(0, this.events.length - MAX_EVENTS);
-      for (const d of dropped) this.bySeq.delete(d.seq);
+      for (const d of dropped) this.forget(d);
     }
     switch (ev.type) {
       case 'sent':
@@ -144,14 +153,31 @@ export class Store {
       case 'xmpp.session': {
         if (typeof ev.jid !== 'string') break;
         if (ev.state === 'disconnected') this.sessions.delete(bare(ev.jid));
-        else this.sessions.set(bare(ev.jid), ev);
+        else {
+          this.sessions.set(bare(ev.jid), ev);
+          // A connected client has a thread with the app at once, before anyone says anything.
+          this.thread(bare(ev.jid), `${this.appId}@appspot.com`).last ||= Date.parse(ev.time);
+        }
         break;
       }
     }
     this.changed();
   }
 
+  private forget(ev: AnyEvent): void {
+    this.bySeq.delete(ev.seq);
+    if (ev.type === 'sent') {
+      const e = ev.entry as OutboxEntry;
+      this.seqOfEntry.delete(e.id);
+      if (e.in_reply_to) this.repliesTo.delete(e.in_reply_to);
+    } else if (ev.type === 'delivered') {
+      this.seqOfDelivery.delete((ev.result as DeliveryResult).id);
+    }
+  }
+
   private onSent(entry: OutboxEntry, seq: number): void {
+    this.seqOfEntry.set(entry.id, seq);
+    if (entry.in_reply_to) this.repliesTo.set(entry.in_reply_to, [...(this.repliesTo.get(entry.in_reply_to) ?? []), seq]);
     this.outbox.push(entry);
     if (this.outbox.length > MAX_EVENTS) this.outbox.splice(0, this.outbox.length - MAX_EVENTS);
     if (entry.kind !== 'message') return;
@@ -175,6 +201,7 @@ export class Store {
   }
 
   private onDelivered(r: DeliveryResult, ev: AnyEvent): void {
+    if (r.id) this.seqOfDelivery.set(r.id, ev.seq);
     if (r.kind !== 'message') return;
     const started = Date.parse(ev.time) - r.duration_ms;
     this.add(bare(r.from), bare(r.to), {
@@ -219,13 +246,19 @@ export class Store {
     });
   }
 
-  private add(user: string, app: string, item: ThreadItem): void {
+  private thread(user: string, app: string): Thread {
     const key = threadKey(user, app);
     let t = this.threads.get(key);
     if (!t) {
       t = { key, user, app, items: [], unread: 0, last: 0 };
       this.threads.set(key, t);
     }
+    return t;
+  }
+
+  private add(user: string, app: string, item: ThreadItem): void {
+    const t = this.thread(user, app);
+    const key = t.key;
     // Usually the newest; an inbound message lands before the replies its POST caused (they were sent first).
     const items = t.items;
     let i = items.length;

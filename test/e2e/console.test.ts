@@ -11,6 +11,7 @@ import { engineOf } from '../../src/core/start.js';
 import { startEmulator, type RunningEmulator } from '../../src/index.js';
 import { postJson } from '../helpers.js';
 import { chromiumMissing, launchChromium } from './browser.js';
+import { bodyOf, xmppjs } from './xmpp-stack.js';
 
 /** Screenshots of each view, to look at (gitignored). */
 const SHOTS = path.resolve('test-output', 'console');
@@ -130,6 +131,22 @@ describe('the web console', { skip: chromiumMissing() }, () => {
     await shot('overview');
   });
 
+  test('a connected XMPP client has its thread, tagged, and its chat with the bot shows there', async () => {
+    const dave = await xmppjs(em, { username: 'dave', resource: 'tablet' });
+    await dave.raw.start();
+    await page.getByRole('link', { name: /^Conversations/ }).click();
+    const entry = page.getByRole('list', { name: 'Threads, most recent first' }).getByRole('button', { name: /dave@example\.com/ });
+    await entry.getByText('XMPP').waitFor();
+    await dave.raw.send(dave.xml('message', { to: 'dev-app@appspot.com', type: 'chat' }, dave.xml('body', {}, 'hello from xmpp')));
+    await dave.stanza((st) => st.is('message') && bodyOf(st) === 'Greetings!');
+    await entry.click();
+    const thread = page.getByRole('list', { name: 'Messages between dave@example.com and dev-app@appspot.com' });
+    await thread.locator('.bubble.in', { hasText: 'hello from xmpp' }).waitFor();
+    await thread.locator('.bubble.out', { hasText: 'Greetings!' }).waitFor();
+    await shot('conversations-xmpp');
+    await dave.raw.stop();
+  });
+
   test('a call the emulator refused is highlighted with its code, in the inspector and in the thread', async () => {
     // The test plays the app here: a send_message with a message type the service never had.
     const r = await postJson(em.url, '/v1/xmpp/send_message', { jids: 'alice@example.com', body: 'shout', message_type: 'yell' });
@@ -143,6 +160,10 @@ describe('the web console', { skip: chromiumMissing() }, () => {
     await page.locator('.detail').getByText('send_message', { exact: true }).waitFor();
     await shot('inspector-rejected');
     await page.getByRole('link', { name: /^Conversations/ }).click();
+    await page
+      .getByRole('list', { name: 'Threads, most recent first' })
+      .getByRole('button', { name: /alice@example\.com/ })
+      .click();
     const thread = page.getByRole('list', { name: /^Messages between alice@example.com/ });
     await thread
       .locator('.bubble.failed', { hasText: 'shout' })

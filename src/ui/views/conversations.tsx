@@ -13,7 +13,12 @@ const DEFAULT_USER = 'alice@example.com/phone';
 export function Conversations({ store, info }: { store: Store; info: Info | null }): JSX.Element {
   useStore(store);
   const threads = store.threadList();
-  const [selected, select] = useState<string | null>(null);
+  // The thread on screen survives a visit to another view.
+  const [selected, setSelected] = useState<string | null>(store.selectedThread);
+  const select = (key: string): void => {
+    store.selectedThread = key;
+    setSelected(key);
+  };
   const current = (selected && store.threads.get(selected)) || threads[0] || null;
   useEffect(() => {
     if (current) store.markRead(current.key);
@@ -29,21 +34,29 @@ export function Conversations({ store, info }: { store: Store; info: Info | null
         {threads.length === 0 ? (
           <p class="empty">No messages yet. Send one as a user below; the app's replies appear here live.</p>
         ) : (
-          <ul class="thread-list">
-            {threads.map((t) => (
-              <li key={t.key}>
+          <VirtualList
+            count={threads.length}
+            estimate={74}
+            keyOf={(i) => threads[i]!.key}
+            label="Threads, most recent first"
+            class="thread-list"
+            row={(i) => {
+              const t = threads[i]!;
+              return (
                 <button
                   type="button"
                   class={`thread ${t.key === current?.key ? 'current' : ''}`}
                   aria-current={t.key === current?.key ? 'true' : undefined}
                   onClick={() => select(t.key)}
                 >
-                  <span class="who">{t.user}</span>
-                  {store.sessions.has(t.user) ? (
-                    <span class="tag" title="connected with an XMPP client">
-                      XMPP
-                    </span>
-                  ) : null}
+                  <span class="who">
+                    {t.user}
+                    {store.sessions.has(t.user) ? (
+                      <span class="tag" title="connected with an XMPP client">
+                        XMPP
+                      </span>
+                    ) : null}
+                  </span>
                   <span class="app">↔ {t.app}</span>
                   <span class="preview">{t.items[t.items.length - 1]?.body ?? ''}</span>
                   {t.unread ? (
@@ -52,9 +65,9 @@ export function Conversations({ store, info }: { store: Store; info: Info | null
                     </span>
                   ) : null}
                 </button>
-              </li>
-            ))}
-          </ul>
+              );
+            }}
+          />
         )}
       </section>
       <section class="chat" aria-labelledby="chat-h">

@@ -99,20 +99,22 @@ export function Inspector({ store, selected }: { store: Store; selected: number 
       </section>
       <section class="detail" aria-labelledby="detail-h">
         <h2 id="detail-h">{chosen ? `Event #${chosen.seq}: ${chosen.type}` : 'Pick an event'}</h2>
-        {chosen ? <Detail e={chosen} /> : <p class="empty">Choose an event on the left (arrow keys move between them) to see what travelled.</p>}
+        {chosen ? <Detail e={chosen} store={store} /> : <p class="empty">Choose an event on the left (arrow keys move between them) to see what travelled.</p>}
       </section>
     </div>
   );
 }
 
-function Detail({ e }: { e: AnyEvent }): JSX.Element {
+function Detail({ e, store }: { e: AnyEvent; store: Store }): JSX.Element {
   return (
     <div class="detail-body">
       <p class="when">
         <time dateTime={e.time}>{e.time}</time>
       </p>
-      {e.type === 'delivered' ? <Delivery r={e.result as DeliveryResult} x={e.exchange as Exchange | undefined} /> : null}
-      {e.type === 'sent' ? <Sent entry={e.entry as OutboxEntry} /> : null}
+      {e.type === 'delivered' ? (
+        <Delivery r={e.result as DeliveryResult} x={e.exchange as Exchange | undefined} replies={store.repliesTo.get((e.result as DeliveryResult).id) ?? []} />
+      ) : null}
+      {e.type === 'sent' ? <Sent entry={e.entry as OutboxEntry} cause={store.seqOfDelivery.get((e.entry as OutboxEntry).in_reply_to ?? '') ?? null} /> : null}
       {e.type === 'rejected' ? <Rejected e={e} /> : null}
       <details open={!['delivered', 'sent', 'rejected'].includes(e.type)}>
         <summary>The event as JSON</summary>
@@ -137,9 +139,25 @@ function Headers({ h, label }: { h: Record<string, string>; label: string }): JS
   );
 }
 
-function Delivery({ r, x }: { r: DeliveryResult; x: Exchange | undefined }): JSX.Element {
+function Links({ label, seqs }: { label: string; seqs: number[] }): JSX.Element | null {
+  if (!seqs.length) return null;
+  return (
+    <p>
+      {label}{' '}
+      {seqs.map((s, i) => (
+        <span key={s}>
+          {i ? ', ' : ''}
+          <a href={`#/inspector/${s}`}>#{s}</a>
+        </span>
+      ))}
+    </p>
+  );
+}
+
+function Delivery({ r, x, replies }: { r: DeliveryResult; x: Exchange | undefined; replies: number[] }): JSX.Element {
   return (
     <div>
+      <Links label="What the app sent while handling it (in_reply_to):" seqs={replies} />
       <p class={r.delivered ? 'result ok' : 'result bad'}>
         {r.delivered ? `Delivered: the app answered ${r.status} in ${r.duration_ms} ms` : `Not delivered: ${r.reason ?? ''}`}
       </p>
@@ -193,10 +211,11 @@ function Delivery({ r, x }: { r: DeliveryResult; x: Exchange | undefined }): JSX
   );
 }
 
-function Sent({ entry }: { entry: OutboxEntry }): JSX.Element {
+function Sent({ entry, cause }: { entry: OutboxEntry; cause: number | null }): JSX.Element {
   const { statuses, ...rest } = entry;
   return (
     <div>
+      <Links label="Sent while handling the delivery" seqs={cause === null ? [] : [cause]} />
       <h3>The app's call</h3>
       <pre class="code">{JSON.stringify(rest, null, 2)}</pre>
       {statuses ? (

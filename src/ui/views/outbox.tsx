@@ -135,18 +135,24 @@ export function Outbox({ store }: { store: Store }): JSX.Element {
           keyOf={(i) => entries[i]!.id}
           label="Outbox entries, oldest first"
           class="outbox-list"
-          row={(i) => <OutboxRow e={entries[i]!} />}
+          row={(i) => <OutboxRow e={entries[i]!} seq={store.seqOfEntry.get(entries[i]!.id)} />}
         />
       </section>
     </div>
   );
 }
 
-function OutboxRow({ e }: { e: OutboxEntry }): JSX.Element {
+function OutboxRow({ e, seq }: { e: OutboxEntry; seq: number | undefined }): JSX.Element {
   const bad = e.statuses?.some((s) => s !== 0);
   return (
     <div class={`outbox-row ${bad ? 'bad' : ''}`} tabIndex={0}>
-      <span class="seq">#{e.id}</span>
+      {seq === undefined ? (
+        <span class="seq">#{e.id}</span>
+      ) : (
+        <a class="seq" href={`#/inspector/${seq}`} aria-label={`entry ${e.id}: inspect`}>
+          #{e.id}
+        </a>
+      )}
       <time dateTime={e.time}>{clock(e.time)}</time>
       <span class={`kind k-${e.kind}`}>{e.kind}</span>
       <span class="addr">
