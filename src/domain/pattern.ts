@@ -42,5 +42,11 @@ export function exactPattern(text: string): Pattern {
 
 /** `*` for any run of characters, case-insensitive, the whole text (a pattern of many stars must not backtrack). */
 export function wildcardPattern(glob: string): Pattern {
-  return compilePattern(`^${glob.split('*').map((p) => RE2JS.quote(p)).join('.*')}$`, 'is');
+  return compilePattern(
+    `^${glob
+      .split('*')
+      .map((p) => RE2JS.quote(p))
+      .join('.*')}$`,
+    'is',
+  );
 }

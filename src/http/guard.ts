@@ -28,8 +28,9 @@ export const SURFACES = {
   console: { hosts: 'loopback', browsers: 'same-origin', accepts: [] },
   /** WebSocket upgrades: the live feed (/v1/events) and XMPP over WebSocket (/xmpp-websocket) */
   websocket: { hosts: 'loopback', browsers: 'same-origin', accepts: [] },
-  /** /healthz: health checks from any Host (a container's), but no web page may probe for the emulator */
-  health: { hosts: 'any', browsers: 'same-origin', accepts: [] },
+  /** /healthz: no web page may probe for the emulator, not even through DNS rebinding (where Chromium sends no
+   *  fetch metadata, the Host name is the only mark), so loopback names only */
+  health: { hosts: 'loopback', browsers: 'same-origin', accepts: [] },
 } as const satisfies Record<string, SurfacePolicy>;
 
 export type Surface = keyof typeof SURFACES;
@@ -71,13 +72,16 @@ export function checkRequest(req: Pick<IncomingMessage, 'headers' | 'method'>, s
   const trusted = (n: string): boolean => LOOPBACK.test(n) || (n === listenHost && listenHost !== '0.0.0.0' && listenHost !== '::');
   if (policy.hosts === 'loopback') {
     if (!host) return new ForbiddenError('the request has no Host header');
-    if (!trusted(hostnameOf(host))) return new ForbiddenError(`Host "${host}" is not a loopback name; this surface answers only to localhost (DNS rebinding protection)`);
+    if (!trusted(hostnameOf(host)))
+      return new ForbiddenError(`Host "${host}" is not a loopback name; this surface answers only to localhost (DNS rebinding protection)`);
   }
   const origin = header(req, 'origin');
   const site = header(req, 'sec-fetch-site');
   const marked = origin !== undefined || site !== undefined || header(req, 'sec-fetch-dest') !== undefined || header(req, 'sec-fetch-user') !== undefined;
   if (marked && policy.browsers === 'none') {
-    return new ForbiddenError(`a browser request (Origin ${origin ?? 'absent'}, Sec-Fetch-Site ${site ?? 'absent'}) may not call this surface; apps call it from their server`);
+    return new ForbiddenError(
+      `a browser request (Origin ${origin ?? 'absent'}, Sec-Fetch-Site ${site ?? 'absent'}) may not call this surface; apps call it from their server`,
+    );
   }
   if (site !== undefined && !OWN_FETCH_SITES.has(site.toLowerCase())) {
     return new ForbiddenError(`a ${site} browser request (Sec-Fetch-Site) may not call the emulator; only its own pages may`);

@@ -21,12 +21,15 @@ after(async () => {
 
 function raw(method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: em.port, path, method, headers: { Host: `127.0.0.1:${em.port}`, ...headers }, setHost: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : null }));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port: em.port, path, method, headers: { Host: `127.0.0.1:${em.port}`, ...headers }, setHost: false },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : null }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -73,7 +76,7 @@ test('no-preflight POSTs (simple content types, with or without browser markings
   assert.ok(cases >= 200, `${cases} cases`);
 });
 
-test('the service API refuses any browser-marked request, even JSON from the emulator\'s own origin; the control API admits its own origin only', async () => {
+test("the service API refuses any browser-marked request, even JSON from the emulator's own origin; the control API admits its own origin only", async () => {
   const before = await state();
   const own = `http://127.0.0.1:${em.port}`;
   const json = { 'Content-Type': 'application/json' };
@@ -90,7 +93,12 @@ test('the service API refuses any browser-marked request, even JSON from the emu
   const ok = await raw('POST', '/v1/xmpp/send_message', { ...json, 'Sec-Fetch-Mode': 'cors' }, POSTS[0]![1]);
   assert.deepEqual(ok, { status: 200, body: { statuses: [0] } });
   // The emulator's own page, and the developer's tools.
-  const injected = await raw('POST', '/v1/inbound/presence', { ...json, Origin: own, 'Sec-Fetch-Site': 'same-origin' }, JSON.stringify({ from: 'pat@example.com' }));
+  const injected = await raw(
+    'POST',
+    '/v1/inbound/presence',
+    { ...json, Origin: own, 'Sec-Fetch-Site': 'same-origin' },
+    JSON.stringify({ from: 'pat@example.com' }),
+  );
   assert.equal(injected.status, 200);
   assert.equal((await raw('GET', '/v1/outbox', { 'Sec-Fetch-Site': 'none', 'Sec-Fetch-Mode': 'navigate' })).status, 200);
 });
@@ -137,7 +145,8 @@ test('checkRequest: one table of surfaces, hosts and markings', () => {
     ['console', req({ 'sec-fetch-site': 'same-site' }), 'FORBIDDEN'],
     ['websocket', req({ origin: 'http://localhost:9' }), null],
     ['websocket', req({ origin: 'http://evil.localhost.example:9' }), 'FORBIDDEN'],
-    ['health', req({ host: 'container:9' }), null],
+    ['health', req({ host: 'container:9' }), 'FORBIDDEN'],
+    ['health', req({ host: 'localhost:9' }), null],
   ];
   for (const [surface, r, code] of table) assert.equal(checkRequest(r, surface, '127.0.0.1')?.code ?? null, code, `${surface} ${JSON.stringify(r)}`);
   assert.equal(mediaType(' Text/Plain ; charset=x'), 'text/plain');

@@ -27,10 +27,13 @@ test('a catastrophic matches= pattern on the control API answers in linear time;
   assert.equal(await c.exited, 0);
 });
 
-test('a conversation file\'s catastrophic pattern cannot freeze the runner either', { timeout: 30_000 }, async () => {
+test("a conversation file's catastrophic pattern cannot freeze the runner either", { timeout: 30_000 }, async () => {
   const { app, em, close } = await startEmulatorWithApp();
   const reply = app.next().then((got) => postJson(em.url, '/v1/xmpp/send_message', { jids: got.fields.from, body: `${'a'.repeat(40)}!` }));
-  const conv = parseConversation(JSON.stringify({ from: 'slow@example.com', steps: [{ send: 'go' }, { expect: { matches: '(a+)+$', timeout_ms: 100 } }] }), 'slow.json');
+  const conv = parseConversation(
+    JSON.stringify({ from: 'slow@example.com', steps: [{ send: 'go' }, { expect: { matches: '(a+)+$', timeout_ms: 100 } }] }),
+    'slow.json',
+  );
   const report = await runConversation(conv, em);
   await reply;
   assert.equal(report.ok, false);
@@ -38,7 +41,7 @@ test('a conversation file\'s catastrophic pattern cannot freeze the runner eithe
   await close();
 });
 
-test('run over HTTP keeps a pattern\'s flags and expects a 3,000-character body without an oversized URL', async () => {
+test("run over HTTP keeps a pattern's flags and expects a 3,000-character body without an oversized URL", async () => {
   const { app, em, close } = await startEmulatorWithApp();
   const LONG = `${'long & "quoted" reply / '.repeat(125)}end`;
   assert.ok(LONG.length > 3000);
@@ -57,7 +60,10 @@ test('run over HTTP keeps a pattern\'s flags and expects a 3,000-character body 
   );
   const report = await runConversation(conv, new RemoteControl(em.url));
   await replies;
-  assert.deepEqual(report.steps.map((s) => `${s.outcome}: ${s.detail.slice(0, 60)}`).filter((s) => !s.startsWith('passed')), []);
+  assert.deepEqual(
+    report.steps.map((s) => `${s.outcome}: ${s.detail.slice(0, 60)}`).filter((s) => !s.startsWith('passed')),
+    [],
+  );
   assert.equal(report.ok, true);
   await close();
 });

@@ -19,8 +19,17 @@ test('JavaScript flags i, s, m apply, carried inline in the source; unknown flag
   assert.equal(compilePattern(p.source).test('x\nHELLO\nWORLD'), true, 'the source alone keeps the flags');
   assert.equal(compilePattern('hello').test('HELLO'), false);
   assert.ok(compilePattern('\\d{3}-\\w+', 'gu').test('call 555-home'));
-  for (const [src, flags] of [['a(?=b)', ''], ['(a', ''], ['x', 'q'], ['(a)\\1', '']]) {
-    assert.throws(() => compilePattern(src!, flags), (e: unknown) => e instanceof XmppError && e.code === 'BAD_REQUEST', `${src} /${flags}`);
+  for (const [src, flags] of [
+    ['a(?=b)', ''],
+    ['(a', ''],
+    ['x', 'q'],
+    ['(a)\\1', ''],
+  ]) {
+    assert.throws(
+      () => compilePattern(src!, flags),
+      (e: unknown) => e instanceof XmppError && e.code === 'BAD_REQUEST',
+      `${src} /${flags}`,
+    );
   }
 });
 
