@@ -21,6 +21,7 @@ const CONTROL_POSTS = CONTROL_ROUTES.filter((r) => r.method === 'post' || r.meth
 const GETS = [
   ...CONTROL_ROUTES.filter((r) => r.method === 'get').map((r) => (r.path === '/v1/outbox/wait' ? '/v1/outbox/wait?matches=secret&timeout_ms=2000' : r.path)),
   '/healthz',
+  '/',
 ];
 const WEBSOCKETS = ['/v1/events', '/xmpp-websocket'];
 // What a page would POST: a body the endpoint would act on if it read it.
