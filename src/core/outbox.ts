@@ -150,9 +150,9 @@ export interface OutboxPage {
 }
 
 /** How long one synchronous slice of a scan may run before it yields to the event loop. */
-const SLICE_MS = 8;
+const SLICE_MS = 5;
 /** Entries scanned between two looks at the clock. */
-const CLOCK_EVERY = 1024;
+const CLOCK_EVERY = 256;
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
