@@ -109,7 +109,7 @@ async function healthDuring(port: number, during: () => Promise<void>): Promise<
 async function waiterRows(): Promise<void> {
   const emu = await startChild(emulatorArgs(['--json']));
   const quiet = await startChild(emulatorArgs(['--json']));
-  // 1,000 long-polls for recipients that get nothing, registered 50 at a time as a test suite's workers would,
+  // 1,000 long-polls for recipients that get nothing, registered 16 at a time (a test suite's workers),
   // while another process asks /healthz in a loop.
   const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
   const requests: http.ClientRequest[] = [];
@@ -121,8 +121,8 @@ async function waiterRows(): Promise<void> {
       req.on('finish', () => resolve());
     });
   const health = await healthDuring(emu.port, async () => {
-    for (let i = 0; i < 1000; i += 50) {
-      await Promise.all(Array.from({ length: 50 }, (_, k) => register(i + k)));
+    for (let i = 0; i < 1000; i += 16) {
+      await Promise.all(Array.from({ length: Math.min(16, 1000 - i) }, (_, k) => register(i + k)));
       // The emulator has taken this batch once it answers a request sent after it.
       await fetch(`http://127.0.0.1:${emu.port}/healthz`);
     }

@@ -25,7 +25,7 @@ export const FEED_LIMITS: Readonly<FeedLimits> = Object.freeze({
 });
 
 /** Events gathered this long are written together: under load, one write per client for many events. */
-const FLUSH_MS = 4;
+const FLUSH_MS = 10;
 
 /**
  * An unmasked, unfragmented RFC 6455 text frame header for `length` payload bytes. Servers never mask, so one frame
