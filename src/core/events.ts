@@ -2,6 +2,7 @@
 import type { ClockState } from '../domain/clock.js';
 import type { FaultCall } from '../domain/faults.js';
 import type { Delivery } from '../domain/inbound.js';
+import type { ConnectedClient } from '../domain/presence.js';
 import type { RecordedInbound } from '../domain/replay.js';
 import type { OutboxKind, PresenceState } from '../domain/vocabulary.js';
 
@@ -91,14 +92,9 @@ export type EventBody =
   | Rejection;
 
 /** A real XMPP client connected, changed its presence (show null: unavailable or none yet), or went away. */
-export interface XmppSessionEvent {
+export interface XmppSessionEvent extends ConnectedClient {
   type: 'xmpp.session';
   state: 'connected' | 'presence' | 'disconnected';
-  /** the full JID, with the bound resource */
-  jid: string;
-  transport: 'tcp' | 'websocket';
-  show: string | null;
-  status: string;
 }
 
 /** A call the emulator refused: what was called, how, the coded error it answered, and the request (bounded). */
