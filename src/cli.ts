@@ -7,16 +7,18 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Command, CommanderError, Option } from 'commander';
 import { banner, readyLine } from './console/banner.js';
-import { chalkFor, formatDelivery, formatEvent, formatSent } from './console/printer.js';
+import { chalkFor, CONSOLE_WIDTH, consoleFormatter, type ConsoleFormat } from './console/printer.js';
+import { showMessages } from './console/messages.js';
 import { startRepl, type Repl } from './console/repl.js';
 import { RemoteControl, DEFAULT_EMULATOR } from './control/remote.js';
 import { runConversation } from './control/conversation-runner.js';
-import { defaultAppJid } from './domain/addresses.js';
+import { appAddresses, defaultAppJid, routeInbound } from './domain/addresses.js';
+import { closest } from './domain/suggest.js';
 import { parseConversation } from './domain/conversation.js';
 import { describeListing, describePresence } from './domain/presence.js';
 import { BadRequestError, isUserMistake } from './domain/errors.js';
 import { OUTBOX_KINDS, PRESENCE_WORDS, presenceFromWord } from './domain/vocabulary.js';
-import type { EmulatorEvent } from './core/events.js';
+import type { DeliveryResult, EmulatorEvent, OutboxEntry } from './core/events.js';
 import { startEmulator, type RunningEmulator } from './core/start.js';
 import { CONFIG_FILE, loadOptions, parsePort, parseSeed, type OptionsInput } from './options.js';
 
@@ -102,8 +104,12 @@ function resolveStart(f: StartFlags, io: CliIO, extra: OptionsInput = {}) {
   return loadOptions({ flags: { ...flagsToInput(f), ...extra }, env: io.env, ...(f.config ? { configFile: f.config } : {}) });
 }
 
+/** --emulator, else XMPP_EMULATOR_HOST, else where `start` would listen here (XMPP_EMU_*, the config file), else the default. */
 function emulatorAddress(flag: string | undefined, io: CliIO): string {
-  return flag ?? io.env.XMPP_EMULATOR_HOST ?? DEFAULT_EMULATOR;
+  const given = flag ?? io.env.XMPP_EMULATOR_HOST;
+  if (given) return given;
+  const o = resolveStart({}, io);
+  return o.port === 0 ? DEFAULT_EMULATOR : `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`;
 }
 
 function isTty(s: unknown): boolean {
@@ -112,6 +118,11 @@ function isTty(s: unknown): boolean {
 
 function colorFor(s: unknown): boolean {
   return isTty(s) && (s as NodeJS.WriteStream).hasColors?.() === true;
+}
+
+/** One line per event, coloured and cut to the width on a terminal. */
+function consoleFormat(s: unknown, json: boolean): ConsoleFormat {
+  return { json, style: 'lines', color: colorFor(s), width: (s as NodeJS.WriteStream).columns ?? CONSOLE_WIDTH };
 }
 
 async function runStart(flags: StartFlags, io: CliIO): Promise<number | undefined> {
@@ -142,7 +153,7 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number | undefine
   if (wantRepl) {
     repl = startRepl({
       control: em, input: io.stdin, output: io.stdout, appJid: defaultAppJid(options.appId), historyFile: historyFile(io),
-      showReplies: false, color, terminal: true,
+      console: true, color, terminal: true,
     });
     void repl.closed.then(stop);
   }
@@ -153,15 +164,33 @@ function historyFile(io: CliIO, flag?: string): string {
   return flag ?? io.env.XMPP_EMU_HISTORY ?? path.join(os.homedir(), '.xmpp_emu_history');
 }
 
-function printResult(io: CliIO, r: Awaited<ReturnType<RemoteControl['injectMessage']>>, json: boolean): number {
-  io.stdout.write(json ? `${JSON.stringify(r)}\n` : `${formatDelivery(r, chalkFor(colorFor(io.stdout)))}\n`);
+/** The delivery, then what the app sent while handling it (its replies), indented under it. */
+function printResult(io: CliIO, r: DeliveryResult, replies: OutboxEntry[], json: boolean): number {
+  if (json) io.stdout.write(`${JSON.stringify({ ...r, replies })}\n`);
+  else {
+    const f = consoleFormatter(consoleFormat(io.stdout, false));
+    for (const entry of replies) f.format({ type: 'sent', entry, seq: 0, time: entry.time });
+    io.stdout.write(f.format({ type: 'delivered', result: r, seq: 0, time: new Date().toISOString() }));
+  }
   return r.delivered ? 0 : 1;
+}
+
+/** `--to` must be one of the app's addresses: a typo is a user mistake, with the nearest address offered. */
+async function checkAppAddress(control: RemoteControl, to: string): Promise<void> {
+  const info = await control.info();
+  const app = { appId: info.app_id, versions: Object.keys(info.versions) };
+  const route = routeInbound(to, app);
+  if (route.ok) return;
+  const local = to.includes('@') ? to.slice(0, to.indexOf('@')) : 'bot';
+  const candidates = appAddresses(app).map((a) => a.replace(/^ANYTHING@/, `${local}@`));
+  const guess = closest(to, candidates);
+  throw new BadRequestError(`--to ${route.reason}${guess ? `; did you mean ${guess}?` : ''}`);
 }
 
 export function buildProgram(io: CliIO, result: { code: number | undefined } = { code: 0 }): Command {
   const program = new Command('xmpp-emu')
     .description('A local emulator of Google App Engine\'s XMPP service: capture what your bot sends, inject what it receives.')
-    .version(VERSION, '-V, --print-version', 'print the version')
+    .version(VERSION, '-V, --version', 'print the version')
     .enablePositionalOptions()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
@@ -186,8 +215,13 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
     .option('--json', 'print the result as JSON')
     .argument('<body>', 'the message text')
     .action(async (body: string, f: { from: string; to?: string; type: string; emulator?: string; json?: boolean }) => {
+      if (body === '') throw new BadRequestError('the message body is empty; give the text to send, e.g. xmpp-emu send --from alice@example.com hello');
       const client = new RemoteControl(emulatorAddress(f.emulator, io));
-      done(printResult(io, await client.injectMessage({ from: f.from, to: f.to, body, type: f.type }), f.json ?? false));
+      if (f.to !== undefined) await checkAppAddress(client, f.to);
+      const since = await client.lastOutboxId();
+      const r = await client.injectMessage({ from: f.from, to: f.to, body, type: f.type });
+      const replies = r.id ? (await client.outbox({ since })).filter((e) => e.in_reply_to === r.id) : [];
+      done(printResult(io, r, replies, f.json ?? false));
     });
 
   const presence = program.command('presence').description('read and set fake presence');
@@ -195,7 +229,7 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
     .argument('<jid>')
     .argument('<state>', 'available, unavailable, away, chat, dnd or xa')
     .option('--status <text>', 'status message')
-    .option('--subscribed', 'mark the JID as subscribed to the app')
+    .addOption(new Option('--subscribed', 'mark the JID as subscribed to the app').conflicts('unsubscribed'))
     .option('--unsubscribed', 'mark the JID as not subscribed')
     .action(async (jid: string, state: string, f: { status?: string; subscribed?: boolean; unsubscribed?: boolean; emulator?: string }) => {
       const client = new RemoteControl(emulatorAddress(f.emulator, io));
@@ -222,27 +256,20 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
     .option('--to <jid>').option('--from <jid>').option('--contains <text>')
     .addOption(new Option('--kind <kind>').choices(OUTBOX_KINDS))
     .action(async (f: { follow?: boolean; json?: boolean; to?: string; from?: string; contains?: string; kind?: 'message'; emulator?: string }) => {
-      const client = new RemoteControl(emulatorAddress(f.emulator, io));
-      const c = chalkFor(colorFor(io.stdout));
-      const filter = { to: f.to, from: f.from, contains: f.contains, kind: f.kind };
-      for (const e of await client.outbox(filter)) io.stdout.write(f.json ? `${JSON.stringify(e)}\n` : `${formatSent(e, c)}\n`);
-      if (!f.follow) return done(0);
-      await new Promise<void>((resolve, reject) => {
-        client
-          .openFeed(
-            (e) => io.stdout.write(f.json ? `${JSON.stringify(e)}\n` : `${formatEvent(e, c)}\n`),
-            (why) => {
-              io.stderr.write(`xmpp-emu: the live feed closed: ${why}\n`);
-              resolve();
-            },
-          )
-          .then((close) => {
-            io.stderr.write(`following live events from ${client.base}/v1/events (Ctrl-C to stop)\n`);
-            process.once('SIGINT', () => { close(); resolve(); });
-            process.once('SIGTERM', () => { close(); resolve(); });
-          }, reject);
+      // Ctrl-C is caught before anything is printed, so whoever reads "following" may stop us at once.
+      const stopped = new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
       });
-      done(0);
+      done(await showMessages({
+        control: new RemoteControl(emulatorAddress(f.emulator, io)),
+        filter: { to: f.to, from: f.from, contains: f.contains, kind: f.kind },
+        follow: f.follow === true,
+        format: consoleFormat(io.stdout, f.json === true),
+        out: io.stdout,
+        err: io.stderr,
+        stopped,
+      }));
     });
 
   emulatorOption(program.command('repl').description('chat with your app from the terminal, against a running emulator'))
@@ -257,7 +284,7 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
       const closeFeed = await client.openFeed((e) => listeners.forEach((l) => l(e)));
       const repl = startRepl({
         control: client, events: (l) => (listeners.add(l), () => void listeners.delete(l)), input: io.stdin, output: io.stdout, appJid: defaultAppJid(info.app_id), from: f.from, to: f.to,
-        historyFile: historyFile(io, f.history), showReplies: true, color: colorFor(io.stdout), terminal: isTty(io.stdin) && isTty(io.stdout),
+        historyFile: historyFile(io, f.history), console: false, color: colorFor(io.stdout), terminal: isTty(io.stdin) && isTty(io.stdout),
       });
       await repl.closed;
       closeFeed();
@@ -273,6 +300,7 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
       let hostPort = f.emulator ?? io.env.XMPP_EMULATOR_HOST;
       if (!hostPort) {
         const o = resolveStart({ host: f.host, port: f.port }, io);
+        if (o.port === 0) throw new BadRequestError('port 0 means a free port chosen when the emulator starts, so env cannot know it; give the port start printed, or --emulator HOST:PORT');
         hostPort = `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`;
       }
       const api = hostPort.match(/^(.*):(\d+)$/);
@@ -280,12 +308,13 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
       done(0);
     });
 
-  addStartOptions(program.command('exec').description('start the emulator on a free port, run CMD with XMPP_EMULATOR_HOST, API_HOST and API_PORT set, stop, exit with its code'))
+  addStartOptions(program.command('exec').description('start the emulator (on --port, default 8095; 0 for a free one), run CMD with XMPP_EMULATOR_HOST, API_HOST and API_PORT set, stop, exit with its code'))
     .option('--quiet', 'do not print emulator events (they go to stderr otherwise)')
     .argument('<cmd...>', 'the command, after --')
     .passThroughOptions()
     .action(async (cmd: string[], f: StartFlags & { quiet?: boolean }) => {
-      const options = resolveStart(f, io, { console: !f.quiet, ...(f.port === undefined ? { port: 0 } : {}) });
+      // The port start would take (default 8095): an app started separately calls there. --port 0 for a free one.
+      const options = resolveStart(f, io, { console: !f.quiet });
       const em = await startEmulator({ ...options, stdout: io.stderr, color: colorFor(io.stderr) });
       done(await runChild(cmd, em, io));
     });
@@ -352,6 +381,13 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
   const result: { code: number | undefined } = { code: 0 };
   const program = buildProgram(io, result);
   try {
+    // An unknown command is a mistake even with --help, which would otherwise print the general help and exit 0.
+    const first = argv[0];
+    const names = program.commands.map((c) => c.name());
+    if (first !== undefined && !first.startsWith('-') && first !== 'help' && !names.includes(first)) {
+      const guess = closest(first, names);
+      throw new BadRequestError(`unknown command '${first}'${guess ? `; did you mean ${guess}?` : ''} (xmpp-emu --help lists the commands)`);
+    }
     await program.parseAsync(argv, { from: 'user' });
     return result.code;
   } catch (e) {

@@ -1,5 +1,5 @@
-// Runs the real CLI (bin/xmpp-emu.js) as a child process and waits on its output, never on sleeps.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+// Runs the real CLI (bin/xmpp-emu.js), or any command, as a child process and waits on its output, never on sleeps.
+import { spawn, type ChildProcessWithoutNullStreams, type SpawnOptionsWithoutStdio } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/xmpp-emu.js', import.meta.url));
@@ -18,12 +18,38 @@ const running = new Set<ChildProcessWithoutNullStreams>();
 /** Kill every CLI still running (call from after()), so a failed test cannot leave the test file hanging. */
 export function killAll(): void {
   for (const c of running) c.kill('SIGKILL');
+  // A detached child leads its own process group: take its children (a shell's commands) with it.
+  for (const pid of groups) killGroup(pid, 'SIGKILL');
 }
 
-export function runCli(args: string[], env: Record<string, string | undefined> = {}): Cli {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, FORCE_COLOR: '0', ...env } });
+const groups = new Set<number>();
+
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+export function runCli(args: string[], env: Record<string, string | undefined> = {}, cwd?: string): Cli {
+  return runProcess(process.execPath, [BIN, ...args], { env: { ...process.env, FORCE_COLOR: '0', ...env }, cwd });
+}
+
+/** Any command, watched like the CLI. With `detached`, killAll() ends its whole process group. */
+export function runProcess(command: string, args: string[], options: SpawnOptionsWithoutStdio): Cli {
+  const child = spawn(command, args, options);
+  const pid = options.detached ? child.pid : undefined;
+  if (pid !== undefined) groups.add(pid);
   running.add(child);
-  child.once('exit', () => running.delete(child));
+  child.once('exit', () => {
+    running.delete(child);
+    // Whatever the leader left running in its group goes with it, while the group id is still surely ours.
+    if (pid !== undefined) {
+      killGroup(pid, 'SIGKILL');
+      groups.delete(pid);
+    }
+  });
   const out = { stdout: '', stderr: '' };
   const listeners = new Set<() => void>();
   child.stdout.on('data', (d) => {

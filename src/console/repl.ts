@@ -2,11 +2,13 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
 import type { ChalkInstance } from 'chalk';
-import type { EmulatorEvent } from '../core/events.js';
+import type { DeliveryResult, EmulatorEvent } from '../core/events.js';
 import type { ControlPort } from '../control/port.js';
-import { formatDelivery, chalkFor } from './printer.js';
+import { chalkFor } from './printer.js';
+import { formatLine } from './line.js';
 import { describeListing, describePresence } from '../domain/presence.js';
-import { inboundPresenceFromWord, PRESENCE_WORDS, presenceFromWord } from '../domain/vocabulary.js';
+import { parseJid } from '../domain/jid.js';
+import { INBOUND_PRESENCE_WORDS, MESSAGE_TYPES, PRESENCE_WORDS, SUBSCRIPTION_TYPES, inboundPresenceFromWord, isOneOf, presenceFromWord } from '../domain/vocabulary.js';
 
 export interface ReplOptions {
   control: ControlPort;
@@ -20,8 +22,11 @@ export interface ReplOptions {
   to?: string;
   /** file where lines are kept across sessions; null for none */
   historyFile: string | null;
-  /** print the app's replies as compact lines (off when a console printer already shows them) */
-  showReplies: boolean;
+  /**
+   * true when a console printer already shows every event (`start`): the REPL then prints only what no event
+   * says. false for `xmpp-emu repl`, which prints the app's replies and each result itself.
+   */
+  console: boolean;
   color: boolean;
   terminal: boolean;
 }
@@ -30,10 +35,10 @@ export const REPL_COMMANDS: Record<string, string> = {
   '.help': 'show this help',
   '.from': '.from JID            talk as this user',
   '.to': '.to JID              talk to this app address',
-  '.type': '.type chat|normal|…   message type of the lines you type',
+  '.type': `.type ${MESSAGE_TYPES.filter(Boolean).join('|')}|""   message type of the lines you type`,
   '.presence': '.presence JID STATE [STATUS]   set fake presence (available, unavailable, away, chat, dnd, xa)',
   '.who': 'list fake presence and the connected XMPP clients',
-  '.inject': '.inject presence [available|unavailable|probe|away|…] [STATUS] | subscription TYPE | error [STANZA]   as the current user',
+  '.inject': `.inject presence [${INBOUND_PRESENCE_WORDS.join('|')}] [STATUS] | subscription ${SUBSCRIPTION_TYPES.join('|')} | error [STANZA]   as the current user`,
   '.outbox': '.outbox [N]          the last N things the app sent (default 10)',
   '.clear': 'forget the outbox',
   '.history': 'lines typed in earlier sessions',
@@ -114,7 +119,7 @@ export function startRepl(o: ReplOptions): Repl {
   const offEvents = (o.events ?? ((l) => o.control.onEvent(l)))((e: EmulatorEvent) => {
     if (e.type === 'sent') {
       e.entry.to.forEach((j) => known.add(j));
-      if (!o.showReplies) return;
+      if (o.console) return;
       const m = e.entry;
       if (m.kind === 'message') print(`${c.cyan(`${m.from} → ${m.to.join(', ')}:`)} ${m.body}`);
       else if (m.kind === 'invite') print(c.cyan(`${m.from} invited ${m.to.join(', ')}`));
@@ -122,9 +127,25 @@ export function startRepl(o: ReplOptions): Repl {
     }
   });
 
+  /** A delivery's result, unless the console already printed it. */
+  const report = (r: DeliveryResult, always: boolean): void => {
+    if (o.console || (!always && r.delivered)) return;
+    print(formatLine({ type: 'delivered', result: r, seq: 0, time: new Date().toISOString() }, c, Number.MAX_SAFE_INTEGER));
+  };
+
   const say = async (line: string): Promise<void> => {
-    const r = await o.control.injectMessage({ from, to, body: line, type });
-    if (!r.delivered) print(formatDelivery(r, c));
+    report(await o.control.injectMessage({ from, to, body: line, type }), false);
+  };
+
+  /** One JID, checked when it is typed rather than at the next send. */
+  const readJid = (args: string[], what: string): string | null => {
+    if (args.length > 1) {
+      print(c.red(`${what} takes one JID without spaces, not "${args.join(' ')}"`));
+      return null;
+    }
+    const r = parseJid(args[0]);
+    if (!r.ok) print(c.red(`"${args[0]}" is not a valid JID: ${r.reason}`));
+    return r.ok ? args[0]! : null;
   };
 
   const handle = async (line: string): Promise<boolean> => {
@@ -146,15 +167,19 @@ export function startRepl(o: ReplOptions): Repl {
           print(`${cmd.slice(1)}: ${cmd === '.from' ? from : to}`);
           break;
         }
-        if (cmd === '.from') from = args[0];
-        else to = args[0];
-        known.add(args[0]);
+        const jid = readJid(args, cmd);
+        if (!jid) break;
+        if (cmd === '.from') from = jid;
+        else to = jid;
+        known.add(jid);
         print(c.dim(`now ${from} → ${to}`));
         break;
       }
       case '.type':
         if (args[0] === undefined) print(`type: ${type}`);
-        else {
+        else if (!(MESSAGE_TYPES as readonly string[]).includes(args[0] === '""' ? '' : args[0])) {
+          print(c.red(`message type "${args[0]}" is not one of ${MESSAGE_TYPES.filter(Boolean).join(', ')}, "" (none)`));
+        } else {
           type = args[0] === '""' ? '' : args[0];
           print(c.dim(`messages are now of type ${type || '(none)'}`));
         }
@@ -171,7 +196,7 @@ export function startRepl(o: ReplOptions): Repl {
         }
         const p = await o.control.setPresence(args[0]!, { ...word, status: args.slice(2).join(' ') });
         known.add(args[0]!);
-        print(c.magenta(`${args[0]}: ${describePresence({ ...p, subscribed: false })}`));
+        if (!o.console) print(c.magenta(`${args[0]}: ${describePresence(p)}`));
         break;
       }
       case '.who': {
@@ -183,11 +208,20 @@ export function startRepl(o: ReplOptions): Repl {
         const [kind, word, ...more] = args;
         let r;
         if (kind === 'presence') {
-          // An unknown word goes as the type, so the emulator's own error names the choices.
           const w = word ?? 'available';
-          const presence = inboundPresenceFromWord(w) ?? { type: w as 'available' };
+          const presence = inboundPresenceFromWord(w);
+          if (!presence) {
+            print(c.red(`.inject presence takes ${INBOUND_PRESENCE_WORDS.join(', ')}, not "${w}"`));
+            break;
+          }
           r = await o.control.injectPresence({ from, to, ...presence, ...(more.length ? { status: more.join(' ') } : {}) });
-        } else if (kind === 'subscription') r = await o.control.injectSubscription({ from, to, type: (word ?? 'subscribe') as 'subscribe' });
+        } else if (kind === 'subscription') {
+          if (word !== undefined && !isOneOf(word, SUBSCRIPTION_TYPES)) {
+            print(c.red(`.inject subscription takes ${SUBSCRIPTION_TYPES.join(', ')}, not "${word}"`));
+            break;
+          }
+          r = await o.control.injectSubscription({ from, to, type: (word ?? 'subscribe') as 'subscribe' });
+        }
         else if (kind === 'error') {
           const stanza = rest.slice('error'.length).trim();
           r = await o.control.injectError({ from, to, ...(stanza ? { stanza } : {}) });
@@ -195,7 +229,7 @@ export function startRepl(o: ReplOptions): Repl {
           print('usage: .inject presence [TYPE|SHOW] [STATUS] | subscription TYPE | error [STANZA]');
           break;
         }
-        print(formatDelivery(r, c));
+        report(r, true);
         break;
       }
       case '.outbox': {
@@ -204,9 +238,11 @@ export function startRepl(o: ReplOptions): Repl {
         print(entries.length ? entries.map((e) => `  #${e.id} ${e.kind} ${e.from} → ${e.to.join(', ')}${e.body !== undefined ? `: ${e.body}` : ''}`).join('\n') : '  (the outbox is empty)');
         break;
       }
-      case '.clear':
-        print(c.dim(`forgot ${await o.control.clearOutbox()} entries`));
+      case '.clear': {
+        const n = await o.control.clearOutbox();
+        if (!o.console) print(c.dim(`forgot ${n} entries`));
         break;
+      }
       case '.history':
         print(history.length ? history.map((h) => `  ${h}`).join('\n') : '  (no earlier lines)');
         break;

@@ -93,7 +93,7 @@ test('configuration precedence: flag > env > config file > default; bad values a
 test('send: exit 0 when the app answered 2xx, non-zero otherwise, with status, path and time', async () => {
   let r = await cli(['send', '--emulator', host, '--from', 'alice@example.com', 'hello']);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /delivered .*POST http:\/\/127\.0\.0\.1:\d+\/_ah\/xmpp\/message\/chat\/ 200 \(\d+(\.\d+)? ms\)/s);
+  assert.match(r.stdout, /user → app  message\s+alice@example\.com → dev-app@appspot\.com  200 \d+(\.\d+)? ms  "hello"/);
   r = await cli(['send', '--from', 'alice@example.com', '--json', '/fail'], { XMPP_EMULATOR_HOST: host });
   assert.equal(r.code, 1);
   const result = JSON.parse(r.stdout);
@@ -123,8 +123,8 @@ test('presence set / list', async () => {
 test('messages lists the outbox; --follow streams new events live', async () => {
   await postJson(em.url, '/v1/xmpp/send_message', { jids: 'list@example.com', body: 'already there' });
   const r = await cli(['messages', '--emulator', host, '--to', 'list@example.com']);
-  assert.match(r.stdout, /Sending an XMPP Message:\n {4}From:\n {7}dev-app@appspot\.com\/bot\n {4}Body:\n {7}already there/);
-  const f = runCli(['messages', '--follow', '--json', '--emulator', host, '--to', 'nobody@example.com']);
+  assert.match(r.stdout, /app → user  message\s+dev-app@appspot\.com\/bot → list@example\.com  sent  "already there"/);
+  const f = runCli(['messages', '--follow', '--json', '--emulator', host, '--to', 'live@example.com']);
   await f.waitFor(/following live events/, 'stderr');
   await postJson(em.url, '/v1/xmpp/send_message', { jids: 'live@example.com', body: 'live one' });
   const out = await f.waitFor(/live one/);
@@ -140,12 +140,12 @@ test('env prints the export lines: the JSON API, and API_HOST/API_PORT for uncha
 
 test('exec runs CMD against a fresh emulator on a free port and exits with its code', async () => {
   const script = `if (process.env.XMPP_EMULATOR_HOST !== process.env.API_HOST + ':' + process.env.API_PORT) process.exit(3); fetch('http://' + process.env.XMPP_EMULATOR_HOST + '/v1/xmpp/send_message', {method:'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({jids:'x@y.z', body:'from exec'})}).then(r => r.json()).then(j => { console.log(JSON.stringify(j)); process.exit(j.statuses[0] === 0 ? 7 : 1); })`;
-  const r = await cli(['exec', '--', process.execPath, '-e', script]);
+  const r = await cli(['exec', '--port', '0', '--', process.execPath, '-e', script]);
   assert.equal(r.code, 7, r.stderr);
   assert.match(r.stdout, /\{"statuses":\[0\]\}/);
   assert.match(r.stderr, /app → user  message .* "from exec"/, 'events go to stderr, one line each');
-  assert.equal((await cli(['exec', '--quiet', '--', process.execPath, '-e', 'process.exit(0)'])).code, 0);
-  const missing = await cli(['exec', '--', 'definitely-not-a-command-xyz']);
+  assert.equal((await cli(['exec', '--port', '0', '--quiet', '--', process.execPath, '-e', 'process.exit(0)'])).code, 0);
+  const missing = await cli(['exec', '--port', '0', '--', 'definitely-not-a-command-xyz']);
   assert.equal(missing.code, 127);
   assert.match(missing.stderr, /command not found/);
 });
