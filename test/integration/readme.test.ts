@@ -24,6 +24,13 @@ const ELSEWHERE: Record<string, string> = {
 // `xmpp-emu` on PATH, as after an install: a shim that runs this clone's launcher.
 const shims = fs.mkdtempSync(path.join(os.tmpdir(), 'xmpp-emu-readme-bin-'));
 fs.writeFileSync(path.join(shims, 'xmpp-emu'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`, { mode: 0o755 });
+// curl that fails on an HTTP error (and still shows the body), so an example answered 4xx fails instead of passing.
+const realCurl = ['/usr/bin/curl', '/bin/curl'].find((c) => fs.existsSync(c)) ?? 'curl';
+fs.writeFileSync(
+  path.join(shims, 'curl'),
+  `#!/bin/sh\nfor a in "$@"; do case "$a" in --fail*|-[!-]*f*) exec ${realCurl} "$@";; esac; done\nexec ${realCurl} --fail-with-body "$@"\n`,
+  { mode: 0o755 },
+);
 const cleanups: Array<() => Promise<void> | void> = [];
 after(async () => {
   killAll();
