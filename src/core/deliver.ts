@@ -40,6 +40,11 @@ export function encodeParts(parts: Part[]): { body: Buffer; contentType: string 
   return { body: form.getBuffer(), contentType: form.getHeaders()['content-type'] as string };
 }
 
+/** Why a request to the app failed, in words. */
+export function unreachable(e: NodeJS.ErrnoException, target: URL): string {
+  return e.code === 'ECONNREFUSED' ? `nothing is listening at ${target.origin} (connection refused)` : `${e.code ?? ''} ${e.message}`.trim();
+}
+
 export function joinUrl(base: string, path: string): string {
   return base.replace(/\/+$/, '') + path;
 }
@@ -102,8 +107,7 @@ export function postParts(url: string, parts: Part[], ticketHeaders: Record<stri
       res.on('error', done);
     });
     req.on('error', (e: NodeJS.ErrnoException) => {
-      const why = e.code === 'ECONNREFUSED' ? `nothing is listening at ${target.origin} (connection refused)` : `${e.code ?? ''} ${e.message}`.trim();
-      finish({ status: null, reason: `the app could not be reached: ${why} (POST ${url})` });
+      finish({ status: null, reason: `the app could not be reached: ${unreachable(e, target)} (POST ${url})` });
     });
     req.end(body);
   });

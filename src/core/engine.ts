@@ -22,6 +22,7 @@ import type { Options } from '../options.js';
 import { joinUrl, postParts, type PostOutcome } from './deliver.js';
 import type { DeliveryResult, EmulatorEvent, EventBody, EventListener, Exchange, OutboxEntry, XmppSessionEvent } from './events.js';
 import { JSON_CALL, type CallContext } from './call-context.js';
+import { probeApp, type ProbeResult } from './app-probe.js';
 import { buildInfo, type AppInfo, type Endpoints } from './info.js';
 import { DEFAULT_NAMESPACE, NAMESPACE_OUTBOX_SHARE, Namespaces } from './namespaces.js';
 import { describeFilter, Outbox, type OutboxFilter, type OutboxStats } from './outbox.js';
@@ -114,6 +115,11 @@ export class Engine implements ControlPort {
 
   info(): AppInfo {
     return buildInfo(this.options, this.app, this.space.enabled, this.endpoints, this.space.seed);
+  }
+
+  /** Whether the app answers at its URL and at each version's (GET /v1/app, the console's overview). */
+  probeApps(): Promise<ProbeResult[]> {
+    return Promise.all([this.options.appUrl, ...Object.values(this.options.versions)].map((url) => probeApp(url, this.space.agents)));
   }
 
   stats(): EngineStats {

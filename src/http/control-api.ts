@@ -223,6 +223,8 @@ export const CONTROL_ROUTES: ReadonlyArray<{ method: Method; path: string; handl
     },
   },
   { method: 'get', path: '/v1/info', handle: (engine, _req, res) => res.json(engine.info()) },
+  // Does the app answer? One GET to each of its URLs (any HTTP status counts).
+  { method: 'get', path: '/v1/app', handle: async (engine, _req, res) => res.json({ apps: await engine.probeApps() }) },
 ];
 
 /** The path prefixes the guard covers: every route's path up to its first parameter. */

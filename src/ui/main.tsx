@@ -118,6 +118,11 @@ function App({ store }: { store: Store }): JSX.Element {
 applyTheme(localStorage.getItem('xmpp-emu-theme') ?? 'auto');
 const store = new Store();
 connectFeed(store);
-const root = document.getElementById('root')!;
-root.textContent = '';
-render(<App store={store} />, root);
+// The page's own shell paints first; the app renders in the next frame (so the first paint never waits for it).
+requestAnimationFrame(() =>
+  setTimeout(() => {
+    const root = document.getElementById('root')!;
+    root.textContent = '';
+    render(<App store={store} />, root);
+  }),
+);

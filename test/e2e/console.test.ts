@@ -128,6 +128,7 @@ describe('the web console', { skip: chromiumMissing() }, () => {
     await shot('outbox');
     await page.getByRole('link', { name: 'Overview' }).click();
     await page.getByText(bot.url).waitFor();
+    await page.getByText(/^answers \(HTTP \d+ in \d+ ms\)$/).waitFor();
     await shot('overview');
   });
 

@@ -119,3 +119,20 @@ test('the feed replays the kept events after ?since=SEQ, then goes live: nothing
   const bad = await new Promise<number>((resolve) => new WebSocket(`${ws}?since=-1`).on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
   assert.equal(bad, 400);
 });
+
+test('GET /v1/app says whether the app answers at its URL', async () => {
+  const r = await getJson(em.url, '/v1/app');
+  assert.equal(r.status, 200);
+  assert.equal(r.body.apps.length, 1);
+  assert.equal(r.body.apps[0].answers, false);
+  assert.match(r.body.apps[0].reason, /connection refused/);
+  const up = await startEmulator({ port: 0, appUrl: em.url, appYaml: null });
+  try {
+    // The emulator itself stands in for an app here: it answers (with 404 at "/"... or its console).
+    const a = (await getJson(up.url, '/v1/app')).body.apps[0];
+    assert.equal(a.answers, true);
+    assert.equal(typeof a.status, 'number');
+  } finally {
+    await up.close();
+  }
+});

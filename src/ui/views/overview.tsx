@@ -1,5 +1,6 @@
 // The configuration at a glance, and the counters: quotas, outbox, memory.
 import type { JSX } from 'preact';
+import { useState } from 'preact/hooks';
 import { useFetch, useStore, useThrottled } from '../hooks.js';
 import type { Store } from '../store.js';
 import type { Info } from '../wire.js';
@@ -10,12 +11,35 @@ interface Stats {
   memory: { rss_bytes: number; heap_used_bytes: number };
 }
 
+/** GET /v1/app: does anything answer at the app's URL? */
+interface Probe {
+  url: string;
+  answers: boolean;
+  status: number | null;
+  reason?: string;
+  duration_ms: number;
+}
+
+function Answer({ probe }: { probe: Probe | null }): JSX.Element {
+  if (!probe) return <span class="probe">checking…</span>;
+  return probe.answers ? (
+    <span class="probe ok">
+      answers (HTTP {probe.status} in {probe.duration_ms} ms)
+    </span>
+  ) : (
+    <span class="probe bad">does not answer: {probe.reason}</span>
+  );
+}
+
 const mb = (n: number): string => `${(n / 1048576).toFixed(1)} MB`;
 
 export function Overview({ store, info }: { store: Store; info: Info | null }): JSX.Element {
   useStore(store);
   const tick = useThrottled(store.lastSeq, 500);
   const { data: stats, error } = useFetch<Stats>('/v1/stats', tick);
+  const [probeKey, reprobe] = useState(0);
+  const { data: probes } = useFetch<{ apps: Probe[] }>('/v1/app', probeKey);
+  const answer = (url: string): JSX.Element => <Answer probe={probes?.apps.find((p) => p.url === url) ?? null} />;
   return (
     <div class="overview">
       <section aria-labelledby="config-h" class="card">
@@ -26,12 +50,15 @@ export function Overview({ store, info }: { store: Store; info: Info | null }): 
             <dd>{info.app_id}</dd>
             <dt>App URL (default version)</dt>
             <dd>
-              <code>{info.app_url}</code>
+              <code>{info.app_url}</code> {answer(info.app_url)}{' '}
+              <button type="button" class="small" onClick={() => reprobe((n) => n + 1)}>
+                Check again
+              </button>
             </dd>
             {Object.entries(info.versions).map(([name, url]) => [
               <dt key={`v${name}`}>Version {name}</dt>,
               <dd key={`u${name}`}>
-                <code>{url}</code>
+                <code>{url}</code> {answer(url)}
               </dd>,
             ])}
             <dt>Addresses</dt>
@@ -49,7 +76,7 @@ export function Overview({ store, info }: { store: Store; info: Info | null }): 
             </dd>
             <dt>Presence</dt>
             <dd>
-              {info.strict_presence ? 'strict: only subscribed JIDs are reported' : 'every JID is reported'}
+              {String(info.default_presence ?? 'available')} by default; {info.strict_presence ? 'strict: only subscribed JIDs are reported' : 'every JID is reported'}
               {info.presence_file ? `; file ${info.presence_file}` : ''}
             </dd>
             <dt>Feed</dt>
