@@ -1,5 +1,6 @@
 // The live feed: WebSocket /v1/events sends every event as one JSON text frame. With ?since=SEQ it first replays
-// the kept events after SEQ, so a client that reconnects misses nothing and gets nothing twice.
+// the kept events after SEQ ({"type":"replay","events":[...]} frames), so a client that reconnects misses nothing
+// and gets nothing twice.
 import type http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -8,6 +9,9 @@ import type { Engine } from '../core/engine.js';
 import { EventHistory } from '../core/history.js';
 import { FeedBroadcast, textFrameHeader } from './feed-broadcast.js';
 import { checkRequest } from './guard.js';
+
+/** Events per replay frame. */
+const REPLAY_BATCH = 500;
 
 /** Answer an upgrade request with an HTTP error and a coded JSON body. */
 export function refuse(socket: Duplex, status: number, text: string, reason: string, code = status === 404 ? 'NOT_FOUND' : 'UNSPECIFIED_ERROR'): void {
@@ -63,12 +67,22 @@ export function attachEventsFeed(server: http.Server, engine: Engine, listenHost
     broadcast.flush();
     // hello, the replay, then the shared live frames: all in this one turn, so nothing falls between them and
     // nothing comes twice. first_seq tells a client whether events it asked for were already dropped.
-    ws.send(JSON.stringify({ type: 'hello', app_id: engine.options.appId, outbox: engine.outboxStore.stats(), first_seq: history.firstSeq, last_seq: history.lastSeq }));
-    // The replay goes out framed in one write (thousands of events after a long disconnection).
+    ws.send(
+      JSON.stringify({
+        type: 'hello',
+        app_id: engine.options.appId,
+        outbox: engine.outboxStore.stats(),
+        first_seq: history.firstSeq,
+        last_seq: history.lastSeq,
+      }),
+    );
+    // The replay goes out in one write, as frames of up to REPLAY_BATCH events each: a browser takes a few large
+    // messages several times faster than thousands of small ones.
     if (since !== null) {
+      const events = history.after(since);
       const frames: Buffer[] = [];
-      for (const json of history.after(since)) {
-        const payload = Buffer.from(json);
+      for (let k = 0; k < events.length; k += REPLAY_BATCH) {
+        const payload = Buffer.from(`{"type":"replay","events":[${events.slice(k, k + REPLAY_BATCH).join(',')}]}`);
         frames.push(textFrameHeader(payload.length), payload);
       }
       if (frames.length) socket.write(Buffer.concat(frames));

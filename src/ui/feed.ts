@@ -25,7 +25,8 @@ export function connectFeed(store: Store): () => void {
         if (store.hello(ev as Hello)) socket.close();
         return;
       }
-      store.apply(ev as AnyEvent);
+      if (ev.type === 'replay') for (const e of (ev as unknown as { events: AnyEvent[] }).events) store.apply(e);
+      else store.apply(ev as AnyEvent);
     };
     socket.onclose = () => {
       if (ws !== socket) return;

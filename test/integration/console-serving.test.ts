@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
+import { engineOf } from '../../src/core/start.js';
 import { startEmulator, type RunningEmulator } from '../../src/index.js';
 import { fromConfigFile, fromEnv, resolveOptions } from '../../src/options.js';
 import { killAll, runCli } from '../cli-process.js';
@@ -82,7 +83,9 @@ function openFeed(url: string): { hello: Promise<any>; events: any[]; upTo(n: nu
   ws.on('message', (d) => {
     const m = JSON.parse(String(d));
     if (m.type === 'hello') return gotHello(m);
-    events.push(m);
+    // The replay comes in batches; live events one per frame.
+    if (m.type === 'replay') events.push(...m.events);
+    else events.push(m);
     for (const w of waiters.filter((x) => events.length >= x.n)) w.resolve(events.slice());
   });
   return { hello, events, ws, upTo: (n) => (events.length >= n ? Promise.resolve(events.slice()) : new Promise((resolve) => waiters.push({ n, resolve }))) };
@@ -135,4 +138,31 @@ test('GET /v1/app says whether the app answers at its URL', async () => {
   } finally {
     await up.close();
   }
+});
+
+test('a long replay comes in frames of up to 500 events, in order, each once', async () => {
+  const before = openFeed(em.url.replace('http', 'ws') + '/v1/events');
+  const start = (await before.hello).last_seq as number;
+  before.ws.close();
+  const engine = engineOf(em);
+  for (let i = 1; i <= 1200; i++) engine.sendMessage({ jids: 'bulk@example.com', body: `bulk ${i}` });
+  const ws = new WebSocket(`${em.url.replace('http', 'ws')}/v1/events?since=${start}`);
+  const sizes: number[] = [];
+  const seqs: number[] = [];
+  await new Promise<void>((resolve, reject) => {
+    ws.on('message', (d) => {
+      const m = JSON.parse(String(d));
+      if (m.type !== 'replay') return;
+      sizes.push(m.events.length);
+      seqs.push(...m.events.map((e: { seq: number }) => e.seq));
+      if (seqs.length >= 1200) resolve();
+    });
+    ws.on('error', reject);
+  });
+  ws.close();
+  assert.deepEqual(sizes, [500, 500, 200]);
+  assert.deepEqual(
+    seqs,
+    Array.from({ length: 1200 }, (_, i) => start + 1 + i),
+  );
 });
