@@ -130,10 +130,13 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number | undefine
   const color = colorFor(io.stdout);
   // Console lines go through the REPL once it is open, so they do not garble the line being typed.
   let repl: Repl | null = null;
+  // A reader that goes away (`start --json | head -1`) ends the output, never the service.
+  let outputGone = false;
+  io.stdout.on('error', () => (outputGone = true));
   const out = new Writable({
     write(chunk: Buffer, _enc, cb) {
       if (repl) repl.print(String(chunk).replace(/\n$/, ''));
-      else io.stdout.write(chunk);
+      else if (!outputGone) io.stdout.write(chunk);
       cb();
     },
   });

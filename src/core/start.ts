@@ -76,7 +76,7 @@ export async function startEmulator(input: StartOptions = {}): Promise<RunningEm
 
   // Loaded only when on: the XMPP surface pulls in ws and saxes.
   const xmpp = options.xmpp ? (await import('../xmpp/endpoints.js')).createXmpp(engine, options) : null;
-  const { server, closeFeed } = createHttpServer(engine, xmpp ? { routes: [xmpp.discovery], upgrades: { [xmpp.websocket.path]: xmpp.websocket.upgrade } } : {});
+  const { server, closeFeed, destroyConnections } = createHttpServer(engine, xmpp ? { routes: [xmpp.discovery], upgrades: { [xmpp.websocket.path]: xmpp.websocket.upgrade } } : {});
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -112,9 +112,11 @@ export async function startEmulator(input: StartOptions = {}): Promise<RunningEm
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       closeFeed();
+      // In-flight deliveries get their timeout; then every client connection is ended, however it behaves.
       await engine.close();
       await Promise.all(watchers.map((w) => w.close()));
       server.closeAllConnections();
+      destroyConnections();
       await stopped;
       cleanups.forEach((c) => c());
     })());

@@ -9,6 +9,7 @@ import type { Engine } from '../core/engine.js';
 import { EventHistory } from '../core/history.js';
 import { FeedBroadcast, textFrameHeader } from './feed-broadcast.js';
 import { checkRequest } from './guard.js';
+import { isWebSocketUpgrade, serveAsRequest } from './plain-upgrade.js';
 
 /** Events per replay frame. */
 const REPLAY_BATCH = 500;
@@ -43,11 +44,10 @@ export function attachEventsFeed(server: http.Server, engine: Engine, listenHost
     // A client may reset the connection while we answer; that must not become an unhandled 'error'.
     socket.on('error', () => socket.destroy());
     const [path, query = ''] = (req.url ?? '').split('?');
-    if (path !== '/v1/events') {
-      const other = path !== undefined && Object.hasOwn(others, path) ? others[path] : undefined;
-      if (other) return other(req, socket, head);
-      return refuse(socket, 404, 'Not Found', `no WebSocket endpoint at ${path}; use ${['/v1/events', ...Object.keys(others)].join(' or ')}`);
-    }
+    // Anything but a WebSocket upgrade to one of ours (h2c, or a WebSocket to /v1/outbox) is a plain request.
+    const other = path !== undefined && Object.hasOwn(others, path) ? others[path] : undefined;
+    if (!isWebSocketUpgrade(req) || (path !== '/v1/events' && !other)) return serveAsRequest(server, req, socket, head);
+    if (other) return other(req, socket, head);
     const refused = checkRequest(req, 'websocket', listenHost);
     if (refused) return refuse(socket, refused.httpStatus, 'Forbidden', refused.message, refused.code);
     const sinceText = new URLSearchParams(query).get('since');

@@ -1,5 +1,6 @@
 // Wires the HTTP surfaces onto one express app and one server.
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { isUtf8 } from 'node:buffer';
 import express from 'express';
 import type { Engine } from '../core/engine.js';
@@ -20,7 +21,14 @@ export interface HttpExtras {
   upgrades?: Record<string, UpgradeHandler>;
 }
 
-export function createHttpServer(engine: Engine, extras: HttpExtras = {}): { server: http.Server; closeFeed(): void } {
+export interface HttpSurface {
+  server: http.Server;
+  closeFeed(): void;
+  /** End every connection still open, upgraded ones (WebSockets) included, so shutdown waits on no client */
+  destroyConnections(): void;
+}
+
+export function createHttpServer(engine: Engine, extras: HttpExtras = {}): HttpSurface {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -57,6 +65,13 @@ export function createHttpServer(engine: Engine, extras: HttpExtras = {}): { ser
     else if (!service(req, res)) app(req, res);
   });
   server.keepAliveTimeout = 5_000;
+  // Node's closeAllConnections() does not reach upgraded sockets, and a WebSocket client that ignores the close
+  // frame would hold server.close() for ws's 30 s close timeout: every socket is tracked here instead.
+  const sockets = new Set<Duplex>();
+  server.on('connection', (socket: Duplex) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   const feed = attachEventsFeed(server, engine, engine.options.host, extras.upgrades);
-  return { server, closeFeed: () => feed.close() };
+  return { server, closeFeed: () => feed.close(), destroyConnections: () => sockets.forEach((s) => s.destroy()) };
 }

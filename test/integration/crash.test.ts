@@ -1,0 +1,101 @@
+// No local client can crash or stall the emulator (issue 9, items 4, 5 and 10): each runs the real CLI as a child
+// process and checks it stays up (or, on SIGTERM, exits) however the client behaves.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, test } from 'node:test';
+import { killAll, runCli, type Cli } from '../cli-process.js';
+import { getJson, postJson } from '../helpers.js';
+
+after(killAll);
+
+async function start(args: string[] = []): Promise<{ c: Cli; url: string; port: number }> {
+  const c = runCli(['start', '--json', '--port', '0', '--no-repl', '--no-xmpp', ...args]);
+  const ready = JSON.parse((await c.waitFor(/\n/)).split('\n')[0]!);
+  return { c, url: ready.url, port: Number(new URL(ready.url).port) };
+}
+
+/** Send raw bytes; resolve with everything the server sends until it closes or `until` matches. */
+function rawExchange(port: number, bytes: string, until = /\r\n\r\n[\s\S]*\}/): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(bytes));
+    let got = '';
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => {
+      got += d;
+      if (until.test(got)) {
+        s.destroy();
+        resolve(got);
+      }
+    });
+    s.on('error', reject);
+    s.on('close', () => resolve(got));
+  });
+}
+
+test('a refused WebSocket upgrade followed by a TCP reset does not kill the process; other upgrades are plain requests', async () => {
+  const { c, url, port } = await start();
+  // A foreign Origin, then a reset as soon as the refusal starts arriving (and once before it is even read).
+  for (const path of ['/v1/events', '/xmpp-websocket', '/nowhere']) {
+    for (const early of [false, true]) {
+      await new Promise<void>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => {
+          s.write(
+            `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: https://evil.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+          );
+          if (early) s.resetAndDestroy();
+        });
+        s.on('data', () => s.resetAndDestroy());
+        s.on('error', () => undefined);
+        s.on('close', () => resolve());
+      });
+    }
+  }
+  assert.equal((await getJson(url, '/healthz')).status, 200, 'the process lives');
+  // h2c (curl --http2 over plain HTTP) is answered as HTTP/1.1, body and all.
+  const h2c = `Host: 127.0.0.1:${port}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n`;
+  const health = await rawExchange(port, `GET /healthz HTTP/1.1\r\n${h2c}\r\n`);
+  assert.match(health, /^HTTP\/1\.1 200 /);
+  assert.match(health, /\{"ok":true\}/);
+  const body = JSON.stringify({ jids: 'h2c@example.com', body: 'over an h2c upgrade' });
+  const sent = await rawExchange(
+    port,
+    `POST /v1/xmpp/send_message HTTP/1.1\r\n${h2c}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+  assert.match(sent, /^HTTP\/1\.1 200 /);
+  assert.match(sent, /\{"statuses":\[0\]\}/);
+  // A WebSocket upgrade to a path that serves none is that path's plain answer, not a 404.
+  const outbox = await rawExchange(port, `GET /v1/outbox HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`, /"stats"/);
+  assert.match(outbox, /^HTTP\/1\.1 200 /);
+  assert.match(outbox, /over an h2c upgrade/);
+  c.child.kill('SIGTERM');
+  assert.equal(await c.exited, 0);
+});
+
+test('start --json | head -1: a reader that goes away ends the output, never the service', async () => {
+  const { c, url } = await start();
+  c.child.stdout.destroy();
+  for (let i = 0; i < 50; i++) assert.equal((await postJson(url, '/v1/xmpp/send_message', { jids: 'after@example.com', body: `event ${i}` })).status, 200);
+  assert.equal((await getJson(url, '/v1/outbox?to=after@example.com')).body.entries.length, 50);
+  assert.equal((await getJson(url, '/healthz')).status, 200);
+  assert.equal(c.child.exitCode, null, 'still running');
+  c.child.kill('SIGTERM');
+  assert.equal(await c.exited, 0);
+});
+
+test('SIGTERM exits though a client holds a half-sent request and a WebSocket client ignores the close', { timeout: 20_000 }, async () => {
+  const { c, port } = await start();
+  const holder = net.connect(port, '127.0.0.1', () => holder.write(`GET /v1/outbox HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Slow: `));
+  holder.on('error', () => undefined);
+  // A WebSocket client by hand: it completes the handshake, then never answers the close frame.
+  const deaf = net.connect(port, '127.0.0.1', () =>
+    deaf.write(
+      `GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+    ),
+  );
+  deaf.on('error', () => undefined);
+  await new Promise<void>((resolve) => deaf.once('data', () => resolve()));
+  const held = Promise.all([new Promise((r) => holder.once('close', r)), new Promise((r) => deaf.once('close', r))]);
+  c.child.kill('SIGTERM');
+  assert.equal(await c.exited, 0);
+  await held;
+});
