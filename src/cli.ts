@@ -54,6 +54,7 @@ function addStartOptions(cmd: Command): Command {
     .option('--json', 'print one JSON object per line instead of the human format')
     .addOption(new Option('--console <style>', 'human format: one line per event, or the old dev server\'s blocks (env XMPP_EMU_CONSOLE; default lines)').choices(['lines', 'devserver']))
     .option('--delivery-timeout <ms>', 'how long an inbound POST to the app may take (default 10000)')
+    .option('--max-loop-depth <n>', 'break a chain of the app messaging its own addresses past this depth (default 16; env XMPP_EMU_MAX_LOOP_DEPTH)')
     .option('--outbox-cap <n>', 'how many sent entries are kept before the oldest are dropped (default 10000)')
     .option('--outbox-max-bytes <n>', 'how many bytes of sent entries are kept before the oldest are dropped (default 268435456)')
     .option('--no-ui', 'do not serve the web console at / (env XMPP_EMU_NO_UI=1)')
@@ -77,7 +78,7 @@ function positiveInt(v: string | undefined, flag: string): number | undefined {
 interface StartFlags {
   host?: string; port?: string; appUrl?: string; appId?: string; appYaml?: string; version?: Record<string, string>;
   presence?: string; defaultPresence?: string; strictPresence?: boolean; record?: string; json?: boolean;
-  deliveryTimeout?: string; outboxCap?: string; outboxMaxBytes?: string; config?: string; repl?: boolean; console?: string; ui?: boolean;
+  deliveryTimeout?: string; maxLoopDepth?: string; outboxCap?: string; outboxMaxBytes?: string; config?: string; repl?: boolean; console?: string; ui?: boolean;
   xmppPort?: string; xmpp?: boolean; xmppUsers?: string; xmppCert?: string; xmppKey?: string; stateDir?: string;
   seed?: string;
 }
@@ -86,7 +87,7 @@ function flagsToInput(f: StartFlags): OptionsInput {
   const input: OptionsInput = {
     host: f.host, appUrl: f.appUrl, appId: f.appId, appYaml: f.appYaml, versions: f.version, presenceFile: f.presence,
     defaultPresence: f.defaultPresence as OptionsInput['defaultPresence'], strictPresence: f.strictPresence, record: f.record,
-    json: f.json, consoleStyle: f.console as OptionsInput['consoleStyle'], deliveryTimeoutMs: positiveInt(f.deliveryTimeout, '--delivery-timeout'), outboxCap: positiveInt(f.outboxCap, '--outbox-cap'),
+    json: f.json, consoleStyle: f.console as OptionsInput['consoleStyle'], deliveryTimeoutMs: positiveInt(f.deliveryTimeout, '--delivery-timeout'), maxLoopDepth: positiveInt(f.maxLoopDepth, '--max-loop-depth'), outboxCap: positiveInt(f.outboxCap, '--outbox-cap'),
     outboxMaxBytes: positiveInt(f.outboxMaxBytes, '--outbox-max-bytes'),
     port: f.port === undefined ? undefined : parsePort(f.port, '--port'),
     // commander sets ui to true unless --no-ui is given; only the flag itself may override env and file.

@@ -39,6 +39,8 @@ export interface Options {
   consoleStyle: ConsoleStyle;
   /** how long an inbound POST to the app may take */
   deliveryTimeoutMs: number;
+  /** how deep a chain of the app's messages to its own addresses may go before it is broken */
+  maxLoopDepth: number;
   /** how many outbox entries are kept before the oldest are dropped */
   outboxCap: number;
   /** how many bytes of outbox entries (approximately, see entryBytes) are kept before the oldest are dropped */
@@ -84,6 +86,7 @@ export const DEFAULTS = Object.freeze({
   json: false,
   consoleStyle: 'lines' as ConsoleStyle,
   deliveryTimeoutMs: 10_000,
+  maxLoopDepth: 16,
   outboxCap: 10_000,
   outboxMaxBytes: 256 * 1024 * 1024,
   watch: true,
@@ -97,7 +100,7 @@ export const DEFAULTS = Object.freeze({
 const CONFIG_KEYS: Readonly<Record<string, keyof Options>> = Object.freeze({
   host: 'host', port: 'port', appUrl: 'appUrl', appId: 'appId', appYaml: 'appYaml', versions: 'versions',
   presence: 'presenceFile', defaultPresence: 'defaultPresence', strictPresence: 'strictPresence', record: 'record',
-  console: 'console', json: 'json', consoleStyle: 'consoleStyle', deliveryTimeoutMs: 'deliveryTimeoutMs', outboxCap: 'outboxCap', outboxMaxBytes: 'outboxMaxBytes', quotas: 'quotas',
+  console: 'console', json: 'json', consoleStyle: 'consoleStyle', deliveryTimeoutMs: 'deliveryTimeoutMs', maxLoopDepth: 'maxLoopDepth', outboxCap: 'outboxCap', outboxMaxBytes: 'outboxMaxBytes', quotas: 'quotas',
   watch: 'watch', ui: 'ui', xmpp: 'xmpp', xmppPort: 'xmppPort', xmppUsers: 'xmppUsers', xmppCert: 'xmppCert', xmppKey: 'xmppKey', stateDir: 'stateDir', seed: 'seed', faults: 'faults',
 });
 
@@ -116,6 +119,7 @@ export const ENV_VARS: Readonly<Record<string, keyof Options>> = Object.freeze({
   XMPP_EMU_XMPP_KEY: 'xmppKey',
   XMPP_EMU_STATE_DIR: 'stateDir',
   XMPP_EMU_SEED: 'seed',
+  XMPP_EMU_MAX_LOOP_DEPTH: 'maxLoopDepth',
 });
 
 /** XMPP_EMU_NO_XMPP=1 turns the XMPP endpoints off, like --no-xmpp. */
@@ -127,7 +131,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): OptionsInput {
   const out: Record<string, unknown> = {};
   for (const [name, key] of Object.entries(ENV_VARS)) {
     const v = env[name];
-    if (v !== undefined && v !== '') out[key] = key === 'port' || key === 'xmppPort' ? parsePort(v, name) : key === 'seed' ? parseSeed(v, name) : v;
+    if (v !== undefined && v !== '') out[key] = key === 'port' || key === 'xmppPort' ? parsePort(v, name) : key === 'seed' ? parseSeed(v, name) : key === 'maxLoopDepth' ? Number(v) : v;
   }
   // XMPP_EMU_NO_UI=1 is --no-ui, XMPP_EMU_NO_XMPP=1 is --no-xmpp.
   const ui = switchedOn(env, 'XMPP_EMU_NO_UI');
@@ -224,7 +228,7 @@ export function resolveOptions(...layers: OptionsInput[]): Readonly<Options> {
   const appUrl = pick('appUrl') ?? DEFAULTS.appUrl;
   checkUrl(appUrl, 'app URL');
   const presenceFile = pick('presenceFile') ?? null;
-  const positive = (k: 'deliveryTimeoutMs' | 'outboxCap' | 'outboxMaxBytes'): number => {
+  const positive = (k: 'deliveryTimeoutMs' | 'maxLoopDepth' | 'outboxCap' | 'outboxMaxBytes'): number => {
     const v = pick(k) ?? DEFAULTS[k];
     if (!Number.isInteger(v) || v <= 0) throw new BadRequestError(`${k} must be a positive whole number, not ${v}`);
     return v;
@@ -246,6 +250,7 @@ export function resolveOptions(...layers: OptionsInput[]): Readonly<Options> {
     json: pick('json') ?? DEFAULTS.json,
     consoleStyle,
     deliveryTimeoutMs: positive('deliveryTimeoutMs'),
+    maxLoopDepth: positive('maxLoopDepth'),
     outboxCap: positive('outboxCap'),
     outboxMaxBytes: positive('outboxMaxBytes'),
     quotas: Object.freeze({ ...DEFAULT_QUOTAS, ...(pick('quotas') ?? {}) }),

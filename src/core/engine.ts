@@ -34,6 +34,9 @@ export interface EngineStats {
   memory: { rss_bytes: number; heap_used_bytes: number };
 }
 
+/** Loop-back depths remembered, by delivery id (as many as tickets are). */
+const LOOP_DEPTHS_KEPT = 10_000;
+
 /** One namespace's state (the default one's is the emulator as it always was), its service calls and its
  * ControlPort. Namespaces share the event stream, the config files, the tickets and the connections to the app. */
 export class Engine implements ControlPort {
@@ -354,13 +357,26 @@ export class Engine implements ControlPort {
     return { statuses, entry };
   }
 
-  /** A message the app sends to one of its own addresses comes back to it as an inbound message. */
+  /**
+   * A message the app sends to one of its own addresses comes back to it as an inbound message, once per distinct
+   * address. Each comes one step deeper in its reply chain than the delivery the app was handling when it sent it
+   * (its ticket, or else the loop-back in flight); past maxLoopDepth the chain is broken and a `delivered` event
+   * says so, so a bot that echoes itself cannot loop forever.
+   */
   private loopBack(entry: OutboxEntry, recipients: string[]): void {
     if (entry.raw_xml || !isDeliverableMessageType(entry.type ?? '')) return;
-    for (const to of recipients) {
+    const depth = (entry.in_reply_to !== null ? this.loopDepths.get(entry.in_reply_to) ?? 0 : this.deepestLoopInFlight) + 1;
+    for (const to of new Set(recipients)) {
       const r = parseJid(to);
       if (!r.ok || classifyAppAddress(r.jid, this.app.appId) === null || !routeInbound(to, this.app).ok) continue;
-      void this.inject('message', { from: entry.from, to, body: entry.body, type: entry.type }, true);
+      const input = { from: entry.from, to, body: entry.body, type: entry.type };
+      if (depth > this.options.maxLoopDepth) {
+        const plan = planMessage(input, { app: this.app, enabled: this.space.enabled });
+        const reason = `loop-back not delivered: reply chain ${depth} deep, past --max-loop-depth ${this.options.maxLoopDepth} (the app answers its own messages)`;
+        this.track(this.deliver({ ...plan, deliver: false, reason } as Plan, depth));
+        continue;
+      }
+      void this.inject('message', input, depth);
     }
   }
 
@@ -439,7 +455,8 @@ export class Engine implements ControlPort {
   // ---- inbound: the developer injects, the app receives -------------------------------------------------
 
   /** Plan, update presence state, POST to the app, and report. Bad input throws a coded error. */
-  inject(kind: InboundKind, input: unknown, loopback = false): Promise<DeliveryResult> {
+  /** `loopDepth`: 0 for what the developer or a client sends; n for the app's own message n steps into a chain. */
+  inject(kind: InboundKind, input: unknown, loopDepth = 0): Promise<DeliveryResult> {
     const ctx = { app: this.app, enabled: this.space.enabled };
     const plan: Plan =
       kind === 'message' ? planMessage(input, ctx)
@@ -447,7 +464,7 @@ export class Engine implements ControlPort {
       : kind === 'subscription' ? planSubscription(input, ctx)
       : planError(input, ctx);
     this.applyInboundState(plan);
-    return this.track(this.deliver(plan, loopback));
+    return this.track(this.deliver(plan, loopDepth));
   }
 
   /** Presence and subscriptions change what get_presence answers, whether or not the app takes the POST. */
@@ -463,13 +480,15 @@ export class Engine implements ControlPort {
     }
   }
 
-  private async deliver(plan: Plan, loopback: boolean): Promise<DeliveryResult> {
+  private async deliver(plan: Plan, loopDepth: number): Promise<DeliveryResult> {
     const d = plan.delivery;
     const id = this.space.tickets.issue(this.namespace);
+    const loopback = loopDepth > 0;
+    if (loopback) this.rememberLoopDepth(id, loopDepth);
     const base: Omit<DeliveryResult, 'delivered' | 'status' | 'duration_ms' | 'url'> = {
       id, kind: d.kind, type: d.type, from: d.from, to: d.to, path: d.path, version: d.version,
       ...(d.body !== undefined ? { body: d.body } : {}),
-      ...(loopback ? { loopback } : {}),
+      ...(loopback ? { loopback, loop_depth: loopDepth } : {}),
     };
     if (!plan.deliver) {
       const result: DeliveryResult = { ...base, url: null, delivered: false, status: null, reason: plan.reason, duration_ms: 0 };
@@ -512,7 +531,7 @@ export class Engine implements ControlPort {
       const delivered = outcome.status !== null && outcome.status >= 200 && outcome.status < 300;
       return { ...base, url, delivered, status: outcome.status, duration_ms: outcome.durationMs, ...(outcome.reason ? { reason: outcome.reason } : {}), ...tag };
     };
-    const result = await once();
+    const result = await this.space.deliveries(() => this.trackLoop(base.loop_depth ?? 0, once));
     this.emit({ type: 'delivered', result, inbound, ...(exchange ? { exchange } : {}) });
     if (fault?.delivery === 'duplicate') this.emit({ type: 'delivered', result: { ...(await once()), duplicate: true }, inbound, ...(exchange ? { exchange } : {}) });
     return result;
@@ -535,6 +554,30 @@ export class Engine implements ControlPort {
 
   private releaseHeld(): void {
     for (const release of [...this.held]) release();
+  }
+
+  /** Depth of each loop-back delivery, by id, for the messages sent while handling it (bounded, oldest first out). */
+  private readonly loopDepths = new Map<string, number>();
+  private readonly loopsInFlight: number[] = [];
+
+  private rememberLoopDepth(id: string, depth: number): void {
+    this.loopDepths.set(id, depth);
+    if (this.loopDepths.size > LOOP_DEPTHS_KEPT) this.loopDepths.delete(this.loopDepths.keys().next().value!);
+  }
+
+  /** For apps that do not send the ticket back: the deepest loop-back being POSTed right now. */
+  private get deepestLoopInFlight(): number {
+    return this.loopsInFlight.length ? Math.max(...this.loopsInFlight) : 0;
+  }
+
+  private async trackLoop<T>(depth: number, post: () => Promise<T>): Promise<T> {
+    if (depth === 0) return post();
+    this.loopsInFlight.push(depth);
+    try {
+      return await post();
+    } finally {
+      this.loopsInFlight.splice(this.loopsInFlight.indexOf(depth), 1);
+    }
   }
 
   private track<T>(task: Promise<T>): Promise<T> {

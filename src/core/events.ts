@@ -49,6 +49,8 @@ export interface DeliveryResult extends Pick<Delivery, 'kind' | 'type' | 'from' 
   duration_ms: number;
   /** true when the app itself sent this to one of its own addresses */
   loopback?: boolean;
+  /** a loop-back's place in its reply chain: 1 for the app's first message to itself, 2 for one sent while handling that, ... */
+  loop_depth?: number;
   /** the id of the fault rule that decided what happened to it */
   fault?: string;
   /** a reorder fault holds it back: it is POSTed (and reported again) after the next delivery */

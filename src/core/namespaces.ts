@@ -13,6 +13,7 @@ import type { Options } from '../options.js';
 import type { Engine } from './engine.js';
 import type { EmulatorEvent, EventBody } from './events.js';
 import { TicketBook } from './tickets.js';
+import pLimit from 'p-limit';
 
 export const DEFAULT_NAMESPACE = 'default';
 /** Namespaces alive at once besides the default; past it, a new one is refused until one is deleted. */
@@ -27,12 +28,18 @@ export function checkNamespace(name: string): string {
   return name;
 }
 
+/** POSTs to the app in flight at once, across namespaces (they share the app). */
+export const DELIVERY_CONCURRENCY = 32;
+
 export class Namespaces {
   readonly bus = new EventEmitter();
   /** the run's seed: --seed, or drawn at start (and reported) so a failing run can be repeated */
   readonly seed: number;
   readonly tickets: TicketBook;
   readonly agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  /** At most this many POSTs to the app at once; the rest wait their turn (a call to 40,000 of the app's own
+   * addresses must not open 40,000 sockets) */
+  readonly deliveries = pLimit(DELIVERY_CONCURRENCY);
   /** null: no app.yaml, so every inbound service is enabled */
   enabled: XmppService[] | null = null;
   /** the presence file's last good state, applied to every namespace (and to each new one) */
