@@ -77,7 +77,10 @@ export function xmlFragmentError(fragment: string): string | null {
   return why?.replace(/^1:(\d+): /, (_, col: string) => `column ${Math.max(1, Number(col) - open.length)}: `) ?? null;
 }
 
-/** Why `doc` is not a well-formed XML document, or null when it is. */
+/** Deeper nesting than any stanza needs; past it the parse stops, so a hostile document costs linear time. */
+export const MAX_XML_DEPTH = 100;
+
+/** Why `doc` is not a well-formed XML document (or nests deeper than MAX_XML_DEPTH), or null when it is. */
 export function xmlDocumentError(doc: string): string | null {
   Saxes ??= (load('saxes') as { SaxesParser: typeof Parser }).SaxesParser;
   const parser = new Saxes({ xmlns: true, position: true });
@@ -85,6 +88,12 @@ export function xmlDocumentError(doc: string): string | null {
   parser.on('error', (e) => {
     first ??= e.message;
   });
+  // Namespace handling makes each open element cost its depth, so thousands of levels took seconds to minutes.
+  let depth = 0;
+  parser.on('opentagstart', () => {
+    if (++depth > MAX_XML_DEPTH) throw new Error(`elements nest deeper than ${MAX_XML_DEPTH} levels`);
+  });
+  parser.on('closetag', () => void depth--);
   try {
     parser.write(doc).close();
   } catch (e) {

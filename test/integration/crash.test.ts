@@ -99,3 +99,22 @@ test('SIGTERM exits though a client holds a half-sent request and a WebSocket cl
   assert.equal(await c.exited, 0);
   await held;
 });
+
+test('deep XML nesting is refused with INVALID_XML at once, and the emulator stays responsive', { timeout: 30_000 }, async () => {
+  const { c, url } = await start();
+  const deep = (n: number): string => `${'<x>'.repeat(n)}${'</x>'.repeat(n)}`;
+  // A 700 KB error stanza of nested elements, and raw_xml of 14,628 levels (100 KB).
+  const stanza = `<message xmlns="jabber:client" type="error">${deep(100_000)}</message>`;
+  const [error, raw] = await Promise.all([
+    postJson(url, '/v1/inbound/error', { from: 'deep@example.com', stanza }),
+    postJson(url, '/v1/xmpp/send_message', { jids: 'deep@example.com', body: deep(14_628), raw_xml: true }),
+  ]);
+  for (const r of [error, raw]) {
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error.code, 'INVALID_XML');
+    assert.match(r.body.error.message, /deeper than 100/);
+  }
+  assert.equal((await getJson(url, '/healthz')).status, 200);
+  c.child.kill('SIGTERM');
+  assert.equal(await c.exited, 0);
+});
