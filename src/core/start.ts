@@ -86,7 +86,7 @@ export async function startEmulator(input: StartOptions = {}): Promise<RunningEm
   }).catch(async (e: NodeJS.ErrnoException) => {
     await Promise.all(watchers.map((w) => w.close()));
     cleanups.forEach((c) => c());
-    throw new Error(e.code === 'EADDRINUSE' ? `port ${options.port} on ${options.host} is already in use (try --port 0 for a free one)` : `cannot listen on ${options.host}:${options.port}: ${e.message}`);
+    throw new Error(e.code === 'EADDRINUSE' ? `port ${options.port} on ${options.host} is already in use (another xmpp-emu?): stop it, or take another with --port N (0 for a free one) and give your app the XMPP_EMULATOR_HOST printed then` : `cannot listen on ${options.host}:${options.port}: ${e.message}`);
   });
   const { port } = server.address() as AddressInfo;
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
