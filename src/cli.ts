@@ -9,6 +9,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { banner, readyLine } from './console/banner.js';
 import { chalkFor, CONSOLE_WIDTH, consoleFormatter, type ConsoleFormat } from './console/printer.js';
 import { showMessages } from './console/messages.js';
+import { watchApp } from './console/app-probe.js';
 import { startRepl, type Repl } from './console/repl.js';
 import { RemoteControl, DEFAULT_EMULATOR } from './control/remote.js';
 import { runConversation } from './control/conversation-runner.js';
@@ -152,7 +153,14 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number | undefine
   // Handlers go in before the ready line: whoever reads it may signal at once.
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
-  io.stdout.write(options.json ? `${readyLine(em.info())}\n` : banner(em.info(), VERSION, chalkFor(color), await em.xmppCertificate().catch(() => null)));
+  // The banner names the default get_presence really answers: a presence file's "default" wins over the option.
+  const fileDefault = (await em.listPresence()).default;
+  const info = { ...em.info(), default_presence: fileDefault.available ? fileDefault.show || 'available' : 'unavailable' } as ReturnType<typeof em.info>;
+  io.stdout.write(options.json ? `${readyLine(em.info())}\n` : banner(info, VERSION, chalkFor(color), await em.xmppCertificate().catch(() => null)));
+  const c = chalkFor(color);
+  watchApp(options.appUrl, (line, answers) =>
+    out.write(options.json ? `${JSON.stringify({ event: 'app', url: options.appUrl, answers, message: line })}\n` : `${(answers ? c.green : c.yellow)(line)}\n`),
+  );
   const wantRepl = flags.repl === false ? false : isTty(io.stdin) && !options.json;
   if (wantRepl) {
     repl = startRepl({

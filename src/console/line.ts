@@ -24,6 +24,9 @@ function flat(text: string): string {
   return text.replace(/\r?\n/g, '⏎').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** A body keeps at least this many columns, even when a long status leaves the line no room. */
+const MIN_BODY = 24;
+
 /** Cut `text` so that `used + text` fits in `width` columns, marking the cut with an ellipsis. */
 export function fit(text: string, used: number, width: number): string {
   const room = width - used;
@@ -132,11 +135,13 @@ export function formatLine(event: EmulatorEvent, c: ChalkInstance, width: number
   let line = head;
   if (p.body !== '') {
     // eslint-disable-next-line no-control-regex
-    const visible = head.replace(/\u001b\[[0-9;]*m/g, '');
+    const used = [...head.replace(/\u001b\[[0-9;]*m/g, '')].length + 2;
+    // A long status (a failure's reason) still leaves the body a few columns.
+    const room = Math.max(width, used + MIN_BODY);
     // Only what can show is flattened and cut: a 100 KB body costs what a line does. The prefix holds more code
     // points than the room, so a cut body still gets its ellipsis.
-    const body = p.body.length > 2 * width + 2 ? p.body.slice(0, 2 * width + 2) : p.body;
-    line = `${head}  ${fit(flat(body), [...visible].length + 2, width)}`;
+    const body = p.body.length > 2 * room + 2 ? p.body.slice(0, 2 * room + 2) : p.body;
+    line = `${head}  ${fit(flat(body), used, room)}`;
   }
   return p.tone ? p.tone(line) : line;
 }

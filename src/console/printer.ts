@@ -81,7 +81,13 @@ export interface ConsoleFormat {
   color: boolean;
   /** columns the body is cut to in the line style */
   width: number;
+  /** a running emulator's console: hint at a likely cause when the app fails before it ever called (line style) */
+  hints?: boolean;
 }
+
+/** An app that fails a delivery without ever calling the emulator is often calling another one (or none). */
+export const NEVER_CALLED_HINT =
+  'hint: the app failed and has not called this emulator yet; if it was started on its own, it may be calling another port: give it the XMPP_EMULATOR_HOST this emulator printed';
 
 /** Replies wait for the delivery that caused them (its line comes after the app answered); at most this many. */
 const MAX_HELD = 1000;
@@ -104,13 +110,24 @@ export function consoleFormatter(f: ConsoleFormat): ConsoleFormatter {
   const held = new Map<string, EmulatorEvent[]>();
   // Deliveries already printed, newest last: a late reply to one of them is printed at once.
   const printed = new Set<string>();
-  const line = (e: EmulatorEvent, indent = false): string => `${formatLine(e, c, f.width, indent)}\n`;
+  let appCalled = false;
+  let hinted = false;
+  const hint = (e: EmulatorEvent): string => {
+    if (!f.hints || appCalled || hinted || e.type !== 'delivered' || (e.result.status ?? 0) < 500) return '';
+    hinted = true;
+    return `${c.yellow(`  ${NEVER_CALLED_HINT}`)}\n`;
+  };
+  const line = (e: EmulatorEvent, indent = false): string => `${formatLine(e, c, f.width, indent)}\n${hint(e)}`;
   const drain = (): string => {
     const text = [...held.values()].flat().map((e) => line(e)).join('');
     held.clear();
     return text;
   };
   const format = (event: EmulatorEvent): string => {
+    // Counted on arrival: a reply held for its cause still shows that the app called.
+    if (event.type === 'sent' || event.type === 'rejected') appCalled = true;
+    // An invitation's presence change is what its own `invite` line already says.
+    if (event.type === 'presence' && event.source === 'invite') return '';
     const cause = event.type === 'sent' ? event.entry.in_reply_to : undefined;
     if (cause) {
       if (printed.has(cause)) return line(event, true);

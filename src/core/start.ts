@@ -70,7 +70,7 @@ export async function startEmulator(input: StartOptions = {}): Promise<RunningEm
   if (options.console) {
     const useColor = color ?? ((stdout as NodeJS.WriteStream).isTTY === true && (stdout as NodeJS.WriteStream).hasColors?.() === true);
     const width = (stdout as NodeJS.WriteStream).columns ?? CONSOLE_WIDTH;
-    cleanups.push(attachPrinter((l) => engine.onEvent(l), stdout, { json: options.json, style: options.consoleStyle, color: useColor, width }));
+    cleanups.push(attachPrinter((l) => engine.onEvent(l), stdout, { json: options.json, style: options.consoleStyle, color: useColor, width, hints: true }));
   }
   const watchers: FSWatcher[] = options.watch ? await Promise.all(configFiles.map((c) => watchConfigFile(c, engine))) : [];
 

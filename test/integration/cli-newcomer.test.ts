@@ -105,3 +105,13 @@ test('messages --follow: the filter applies live too, backlog and live lines sha
   assert.deepEqual(lines.map((l) => Object.keys(l).sort().join()), lines.map(() => 'entry,seq,time,type'), 'one shape for backlog and live');
   assert.equal(f.stderr().trim().split('\n').length, 1, `only the "following" line on stderr: ${f.stderr()}`);
 });
+
+test("the banner names the default get_presence answers: the presence file's, over --default-presence", async () => {
+  const file = path.join(tmp, 'presence-default.json');
+  fs.writeFileSync(file, JSON.stringify({ default: 'dnd' }));
+  const c = runCli(['start', '--no-repl', '--port', '0', '--default-presence', 'away', '--presence', file]);
+  const out = await c.waitFor(/export XMPP_EMULATOR_HOST/);
+  assert.match(out, /presence\s+dnd by default/);
+  c.child.kill('SIGINT');
+  assert.equal(await c.exited, 0);
+});

@@ -31,10 +31,13 @@ test('a refused call is one red line with its code, message and request', () => 
 });
 
 test('only the body is cut, to the width, and line breaks in it cannot break the line', () => {
-  const line = formatLine(delivery({ body: `two\nlines ${'x'.repeat(300)}` }), plain, 100);
-  assert.equal([...line].length, 100);
+  const line = formatLine(delivery({ body: `two\nlines ${'x'.repeat(300)}` }), plain, 120);
+  assert.equal([...line].length, 120);
   assert.ok(line.endsWith('…'));
   assert.match(line, /"two⏎lines x/);
+  // A long status leaves the body its few columns all the same.
+  const narrow = formatLine(delivery({ body: 'x'.repeat(300) }), plain, 40);
+  assert.match(narrow, / {2}"x{22}…$/);
   assert.equal(fit('abcdef', 0, 6), 'abcdef');
   assert.equal(fit('abcdef', 0, 5), 'abcd…');
 });
@@ -65,4 +68,10 @@ test('a long body is cut to the width with an ellipsis, whatever its length or i
     assert.ok([...line].length <= 120, `${[...line].length} columns`);
     assert.equal(line.endsWith('…'), body !== 'short', line.slice(-20));
   }
+});
+
+test("an invitation is one line (the app's invite), not a presence line besides", () => {
+  const f = consoleFormatter({ json: false, style: 'lines', color: false, width: 200 });
+  assert.equal(f.format(ev({ type: 'presence', jid: 'carol@example.com', presence: { available: true, show: '', status: '' }, subscribed: false, source: 'invite' })), '');
+  assert.match(f.format(sent({ kind: 'invite', to: ['carol@example.com'], body: undefined })), /app → user  invite\s+app@appspot\.com\/bot → carol@example\.com  sent\n$/);
 });
