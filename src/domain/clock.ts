@@ -19,6 +19,7 @@ export type ClockChange =
 export class Clock {
   private offset = 0;
   private frozenAt: number | null = null;
+  private lastIso: [number, string] = [Number.NaN, ''];
 
   /** `source`: the machine's time in ms (injected so the domain stays free of I/O and tests stay exact) */
   constructor(private readonly source: () => number = Date.now) {}
@@ -32,7 +33,10 @@ export class Clock {
   }
 
   iso(): string {
-    return this.date().toISOString();
+    // Many calls land in the same millisecond under load: format each millisecond once.
+    const now = this.now();
+    if (now !== this.lastIso[0]) this.lastIso = [now, new Date(now).toISOString()];
+    return this.lastIso[1];
   }
 
   /** Stop time where it is: it moves only when advanced or set. */

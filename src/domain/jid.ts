@@ -23,7 +23,24 @@ function bytes(s: string): number {
   return Buffer.byteLength(s, 'utf8');
 }
 
+// The same few JIDs are parsed on every call (recipients, senders, loop-back checks): answers are remembered,
+// frozen so no caller can change a shared one, for short inputs and a bounded number of them.
+const remembered = new Map<string, JidResult>();
+const REMEMBER_MAX = 4096;
+const REMEMBER_LENGTH = 256;
+
 export function parseJid(input: unknown): JidResult {
+  if (typeof input !== 'string' || input.length > REMEMBER_LENGTH) return parseJidOnce(input);
+  let r = remembered.get(input);
+  if (r) return r;
+  r = parseJidOnce(input);
+  if (r.ok) Object.freeze(r.jid);
+  if (remembered.size >= REMEMBER_MAX) remembered.clear();
+  remembered.set(input, Object.freeze(r));
+  return r;
+}
+
+function parseJidOnce(input: unknown): JidResult {
   if (typeof input !== 'string') return { ok: false, reason: 'a JID must be a string' };
   if (input.length === 0) return { ok: false, reason: 'the JID is empty' };
   if (input.length > 3 * (MAX_PART_BYTES + 1)) return { ok: false, reason: 'the JID is longer than 3071 bytes' };
