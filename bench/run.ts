@@ -268,6 +268,10 @@ const widths = [62, 22, 22, 7, 10];
 const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 10)).join(' ').trimEnd();
 console.log(line(['measure', 'xmpp-emu', 'baseline', 'ratio', 'target']));
 for (const r of rows) console.log(line([r.name, r.emu, r.base, r.ratio ? r.ratio.toFixed(2) : '', r.target ? `${r.target} ${r.ok ? '✓' : '✗'}` : '']));
+if (process.argv.includes('--markdown')) {
+  console.log('\n| measure | xmpp-emu | baseline | ratio | target |\n| --- | --- | --- | --- | --- |');
+  for (const r of rows) console.log(`| ${[r.name.trim(), r.emu, r.base, r.ratio ? r.ratio.toFixed(2) : '', r.target ? `${r.target} ${r.ok ? '✓' : '✗'}` : ''].join(' | ')} |`);
+}
 console.log(`
 Throughput rows: req/s and the server's main-thread CPU µs per request; the ratio is baseline CPU ÷ emulator CPU.
 Baselines: a bare node:http server reading and parsing the same JSON (bench/baseline-node.ts); a bare express
