@@ -13,9 +13,11 @@ import { watchApp } from './console/app-probe.js';
 import { startRepl, type Repl } from './console/repl.js';
 import { RemoteControl, DEFAULT_EMULATOR } from './control/remote.js';
 import { runConversation } from './control/conversation-runner.js';
+import { replayTranscript } from './control/replay-runner.js';
 import { appAddresses, defaultAppJid, routeInbound } from './domain/addresses.js';
 import { closest } from './domain/suggest.js';
 import { parseConversation } from './domain/conversation.js';
+import { formatDifference } from './domain/replay.js';
 import { describeListing, describePresence } from './domain/presence.js';
 import { BadRequestError, isUserMistake } from './domain/errors.js';
 import { OUTBOX_KINDS, PRESENCE_WORDS, presenceFromWord } from './domain/vocabulary.js';
@@ -361,6 +363,31 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
       }
       if (!f.json) io.stdout.write(`conversations: ${files.length - failed} passed, ${failed} failed (steps: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped)\n`);
       done(failed ? 1 : 0);
+    });
+
+  emulatorOption(program.command('replay').description('play a recorded transcript (--record) against the app again; exit 1 when it sends anything different'))
+    .argument('<transcript>', 'a transcript written by start --record')
+    .option('--namespace <name>', "which namespace's events of the recording to replay (default: default)")
+    .option('--timeout <ms>', 'how long each turn waits for as many replies as it had then (default 2000)')
+    .option('--json', 'print the report as JSON')
+    .action(async (file: string, f: { emulator?: string; namespace?: string; timeout?: string; json?: boolean }) => {
+      let text: string;
+      try {
+        text = fs.readFileSync(file, 'utf8');
+      } catch (e) {
+        throw new BadRequestError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      }
+      const timeoutMs = positiveInt(f.timeout, '--timeout');
+      const report = await replayTranscript(text, new RemoteControl(emulatorAddress(f.emulator, io)), {
+        ...(f.namespace !== undefined ? { namespace: f.namespace } : {}),
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      });
+      if (f.json) io.stdout.write(`${JSON.stringify(report)}\n`);
+      else {
+        for (const d of report.differences) io.stdout.write(`${formatDifference(d)}\n`);
+        io.stdout.write(`replay: ${report.turns} turns, ${report.ok ? 'the app sent the same' : `${report.differences.length} differ`}\n`);
+      }
+      done(report.ok ? 0 : 1);
     });
   return program;
 }

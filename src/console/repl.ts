@@ -6,6 +6,8 @@ import type { DeliveryResult, EmulatorEvent } from '../core/events.js';
 import type { ControlPort } from '../control/port.js';
 import { chalkFor } from './printer.js';
 import { formatLine } from './line.js';
+import { describeClock, type ClockChange } from '../domain/clock.js';
+import { describeEffect, type FaultRuleInput } from '../domain/faults.js';
 import { describeListing, describePresence } from '../domain/presence.js';
 import { parseJid } from '../domain/jid.js';
 import { INBOUND_PRESENCE_WORDS, MESSAGE_TYPES, PRESENCE_WORDS, SUBSCRIPTION_TYPES, inboundPresenceFromWord, isOneOf, presenceFromWord } from '../domain/vocabulary.js';
@@ -41,6 +43,8 @@ export const REPL_COMMANDS: Record<string, string> = {
   '.inject': `.inject presence [${INBOUND_PRESENCE_WORDS.join('|')}] [STATUS] | subscription ${SUBSCRIPTION_TYPES.join('|')} | error [STANZA]   as the current user`,
   '.outbox': '.outbox [N]          the last N things the app sent (default 10)',
   '.clear': 'forget the outbox',
+  '.fault': '.fault [RULE-JSON | remove ID | clear]   list the fault rules, add one ({"status":"OTHER_ERROR","jid":"bob@*"}), remove',
+  '.clock': '.clock [freeze | resume | +MS | ISO-TIME]   show the clock, or freeze, advance or set it',
   '.history': 'lines typed in earlier sessions',
   '.exit': 'leave',
 };
@@ -241,6 +245,32 @@ export function startRepl(o: ReplOptions): Repl {
       case '.clear': {
         const n = await o.control.clearOutbox();
         if (!o.console) print(c.dim(`forgot ${n} entries`));
+        break;
+      }
+      case '.fault': {
+        if (!rest) {
+          const rules = await o.control.listFaults();
+          print(rules.length ? rules.map((r) => `  ${r.id}${r.name ? ` (${r.name})` : ''}: ${r.call.join(',')} → ${describeEffect(r)}, fired ${r.fired}`).join('\n') : '  (no fault rules)');
+        } else if (rest === 'clear') print(c.dim(`removed ${await o.control.clearFaults()} fault rules`));
+        else if (args[0] === 'remove' && args[1]) {
+          await o.control.removeFault(args[1]);
+          print(c.dim(`removed ${args[1]}`));
+        } else {
+          let rule: FaultRuleInput;
+          try {
+            rule = JSON.parse(rest) as FaultRuleInput;
+          } catch {
+            print('usage: .fault {"call":"send_message","status":"OTHER_ERROR","jid":"bob@*"} | .fault remove ID | .fault clear');
+            break;
+          }
+          for (const r of await o.control.addFault(rule)) print(c.yellow(`${r.id}: ${describeEffect(r)}`));
+        }
+        break;
+      }
+      case '.clock': {
+        const change: ClockChange | undefined =
+          !rest ? undefined : rest === 'freeze' ? { freeze: true } : rest === 'resume' ? { resume: true } : /^\+\d+$/.test(rest) ? { advance_ms: Number(rest.slice(1)) } : { set: rest };
+        print(c.dim(`clock: ${describeClock(await o.control.setClock(change))}`));
         break;
       }
       case '.history':

@@ -1,5 +1,7 @@
 // Plays a conversation against a running app through any ControlPort and reports each step.
+import { describeClock } from '../domain/clock.js';
 import { describeStep, expectFilter, type Conversation, type Step } from '../domain/conversation.js';
+import { describeEffect } from '../domain/faults.js';
 import { TimeoutError } from '../domain/errors.js';
 import type { ControlPort } from './port.js';
 import type { DeliveryResult } from '../core/events.js';
@@ -17,16 +19,22 @@ export interface ConversationReport {
   steps: StepReport[];
 }
 
-function deliveryDetail(r: DeliveryResult): { ok: boolean; detail: string } {
-  return r.delivered
-    ? { ok: true, detail: `app answered ${r.status} on ${r.path} in ${r.duration_ms} ms` }
-    : { ok: false, detail: r.reason ?? `not delivered (status ${r.status})` };
+/** `expected`: whether the step wants the app to take it (a send with "delivered": false wants it not to). */
+function deliveryDetail(r: DeliveryResult, expected = true): { ok: boolean; detail: string } {
+  const detail = r.delivered ? `app answered ${r.status} on ${r.path} in ${r.duration_ms} ms` : (r.reason ?? `not delivered (status ${r.status})`);
+  return { ok: r.delivered === expected, detail: r.delivered === expected || expected ? detail : `delivered, but the step expected it not to be: ${detail}` };
 }
 
-async function runStep(step: Step, control: ControlPort, cursor: { id: number }): Promise<{ ok: boolean; detail: string }> {
+/** What a run carries from step to step: the last matched entry, the fault rules to remove at the end. */
+interface RunState {
+  id: number;
+  faults: string[];
+}
+
+async function runStep(step: Step, control: ControlPort, cursor: RunState): Promise<{ ok: boolean; detail: string }> {
   switch (step.kind) {
     case 'send':
-      return deliveryDetail(await control.injectMessage({ from: step.from, to: step.to, body: step.body, type: step.type }));
+      return deliveryDetail(await control.injectMessage({ from: step.from, to: step.to, body: step.body, type: step.type }), step.delivered ?? true);
     case 'presence':
       return deliveryDetail(await control.injectPresence({ from: step.from, to: step.to, type: step.type, show: step.show, status: step.status }));
     case 'subscription':
@@ -52,11 +60,27 @@ async function runStep(step: Step, control: ControlPort, cursor: { id: number })
         return { ok: false, detail: `nothing matched within ${step.timeoutMs} ms; ${seen}` };
       }
     }
+    // A failed assertion throws its coded error, which the run reports as the step's failure.
+    case 'expect_none':
+      await control.expectNone({ ...expectFilter(step), since: cursor.id, timeoutMs: step.timeoutMs });
+      return { ok: true, detail: `nothing matched within ${step.timeoutMs} ms` };
+    case 'expect_sequence': {
+      const got = await control.expectSequence({ steps: step.steps.map(expectFilter), since: cursor.id, timeoutMs: step.timeoutMs });
+      cursor.id = got.at(-1)!.id;
+      return { ok: true, detail: `got ${got.map((e) => JSON.stringify(e.body ?? e.kind)).join(', then ')}` };
+    }
+    case 'fault': {
+      const added = await control.addFault(step.rules);
+      cursor.faults.push(...added.map((r) => r.id));
+      return { ok: true, detail: added.map((r) => `${r.id}: ${describeEffect(r)}`).join('; ') };
+    }
+    case 'clock':
+      return { ok: true, detail: `clock at ${describeClock(await control.setClock(step.change))}` };
   }
 }
 
 export async function runConversation(conv: Conversation, control: ControlPort): Promise<ConversationReport> {
-  const cursor = { id: await control.lastOutboxId() };
+  const cursor: RunState = { id: await control.lastOutboxId(), faults: [] };
   const steps: StepReport[] = [];
   let failed = false;
   for (const [i, step] of conv.steps.entries()) {
@@ -74,5 +98,7 @@ export async function runConversation(conv: Conversation, control: ControlPort):
     steps.push({ ...base, outcome: r.ok ? 'passed' : 'failed', detail: r.detail });
     failed ||= !r.ok;
   }
+  // The file's fault rules end with it; the clock stays where the file left it.
+  for (const id of cursor.faults) await control.removeFault(id).catch(() => undefined);
   return { name: conv.name, ok: !failed, steps };
 }

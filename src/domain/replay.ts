@@ -14,9 +14,16 @@ export interface RecordedInbound {
   stanza?: string;
 }
 
+/** Presence the developer set (PUT /v1/presence) before a delivery: replayed before it, so the app reads the same. */
+export interface PresenceSetup {
+  jid: string;
+  state: { available: boolean; show: string; status: string; subscribed: boolean };
+}
+
 export interface Turn {
   /** 1-based, in transcript order */
   index: number;
+  setup: PresenceSetup[];
   inbound: RecordedInbound;
   /** what the app sent while this delivery was in flight or before the next one, normalised */
   sent: Array<Record<string, unknown>>;
@@ -59,6 +66,7 @@ export function describeInbound(r: RecordedInbound): string {
 export function readTranscript(text: string, namespace = 'default'): Turn[] {
   const turns: Turn[] = [];
   let pending: Array<Record<string, unknown>> = [];
+  let setup: PresenceSetup[] = [];
   const lines = text.split('\n');
   for (const [i, line] of lines.entries()) {
     if (line.trim() === '') continue;
@@ -72,13 +80,18 @@ export function readTranscript(text: string, namespace = 'default'): Turn[] {
     if ((event.namespace ?? 'default') !== namespace) continue;
     if (event.type === 'sent') {
       pending.push(normaliseEntry(event.entry as Record<string, unknown>));
+    } else if (event.type === 'presence' && event.source === 'api') {
+      const p = event.presence as { available: boolean; show: string; status: string };
+      setup.push({ jid: String(event.jid), state: { available: p.available, show: p.show, status: p.status, subscribed: event.subscribed === true } });
     } else if (event.type === 'delivered') {
-      const result = event.result as { loopback?: boolean } | undefined;
+      const result = event.result as { loopback?: boolean; duplicate?: boolean } | undefined;
       const inbound = event.inbound as RecordedInbound | undefined;
-      if (result?.loopback) continue;
+      // The app's own loop-backs and a fault's second POST are effects, not inputs.
+      if (result?.loopback || result?.duplicate) continue;
       if (!inbound) throw new BadRequestError(`transcript line ${i + 1}: a delivered event without "inbound" (recorded by an older xmpp-emu?)`);
-      turns.push({ index: turns.length + 1, inbound, sent: pending });
+      turns.push({ index: turns.length + 1, setup, inbound, sent: pending });
       pending = [];
+      setup = [];
     }
   }
   // What the app sent after the last delivery answered belongs to that delivery.

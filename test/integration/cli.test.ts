@@ -154,6 +154,11 @@ test('run plays conversation files: the shipped examples pass against the sample
   const good = await cli(['run', '--emulator', host, path.join(FIXTURES, 'conversations/greeting.json'), path.join(FIXTURES, 'conversations/presence-and-invites.json')]);
   assert.equal(good.code, 0, good.stdout + good.stderr);
   assert.match(good.stdout, /conversations: 2 passed, 0 failed/);
+  // The bad day changes the clock and adds faults: in a namespace of its own, where the bot's replies follow it.
+  const badDay = await cli(['run', '--emulator', `${host}/ns/bad-day`, path.join(FIXTURES, 'conversations/bad-day.json')]);
+  assert.equal(badDay.code, 0, badDay.stdout + badDay.stderr);
+  assert.match(badDay.stdout, /send "lost in the network" .*\(not to be delivered\)\n.*fault f1: dropped/);
+  assert.match(badDay.stdout, /expect in order: .*\n.*got "Greetings!", then "Greetings!"/);
   const bad = path.join(tmp, 'bad.json');
   fs.writeFileSync(bad, JSON.stringify({ from: 'alice@example.com', steps: [{ send: 'hello' }, { expect: { body: 'Howdy!', timeout_ms: 300 } }, { send: 'never sent' }] }));
   const r = await cli(['run', '--emulator', host, bad]);

@@ -36,3 +36,34 @@ test('broken conversation files name the step and the problem', () => {
   for (const [data, why] of table) assert.throws(() => parseConversation(JSON.stringify(data), 'c.json'), why);
   assert.throws(() => parseConversation('{', 'c.json'), /c.json: not valid JSON/);
 });
+
+test('a conversation file can declare faults, step the clock, and assert nothing or an order', () => {
+  const c = parseConversation(
+    JSON.stringify({
+      from: 'alice@example.com',
+      faults: [{ delivery: 'drop', times: 1 }],
+      steps: [
+        { clock: { advance_ms: 60000 } },
+        { fault: { status: 'OTHER_ERROR', jid: 'bob@*' } },
+        { send: 'lost', delivered: false },
+        { expect_none: { contains: 'lost', timeout_ms: 100 } },
+        { expect_sequence: ['one', { contains: 'two' }], timeout_ms: 500 },
+      ],
+    }),
+    'c.json',
+  );
+  assert.deepEqual(c.steps.map((s) => s.kind), ['fault', 'clock', 'fault', 'send', 'expect_none', 'expect_sequence']);
+  assert.deepEqual(c.steps[0], { kind: 'fault', rules: [{ delivery: 'drop', times: 1 }] });
+  assert.deepEqual(c.steps[1], { kind: 'clock', change: { advance_ms: 60000 } });
+  assert.equal((c.steps[3] as { delivered?: boolean }).delivered, false);
+  const seq = c.steps[5] as Extract<(typeof c.steps)[number], { kind: 'expect_sequence' }>;
+  assert.equal(seq.timeoutMs, 500);
+  assert.deepEqual(seq.steps.map((e) => [e.to, e.body, e.contains, e.timeoutMs]), [['alice@example.com', 'one', undefined, 500], ['alice@example.com', undefined, 'two', 500]]);
+  const table: Array<[unknown, RegExp]> = [
+    [{ from: 'a@b.c', faults: [{ colour: 'red' }], steps: [{ send: 'x' }] }, /faults: unknown key "colour"/],
+    [{ from: 'a@b.c', steps: [{ clock: { jump: 1 } }] }, /step 1 clock must have exactly one of/],
+    [{ from: 'a@b.c', steps: [{ expect_sequence: [] }] }, /non-empty list/],
+    [{ from: 'a@b.c', steps: [{ send: 'x', delivered: 'no' }] }, /"delivered" must be true or false/],
+  ];
+  for (const [data, why] of table) assert.throws(() => parseConversation(JSON.stringify(data), 'c.json'), why);
+});
