@@ -52,7 +52,7 @@ test('user mistakes exit 2 with one line: empty body, a mistyped --to (did you m
   assertMistake(await cli(['start', '--port', '0', '--presence', path.join(tmp, 'no-such-presence.json')]), /no-such-presence\.json/);
   assertMistake(await cli(['send', '--emulator', host, 'hi']), /--from/);
   assertMistake(await cli(['presence', 'set', '--emulator', host, 'a@example.com', 'away', '--subscribed', '--unsubscribed']), /subscribed.*unsubscribed|unsubscribed.*subscribed/);
-  assertMistake(await cli(['replay', '--help']), /unknown command 'replay'/);
+  assertMistake(await cli(['rewind', '--help']), /unknown command 'rewind'/);
   assertMistake(await cli(['strat']), /did you mean start\?/);
   assertMistake(await cli(['env', '--port', '0'], { XMPP_EMULATOR_HOST: undefined }), /port 0/);
 });
