@@ -152,8 +152,20 @@ export function startRepl(o: ReplOptions): Repl {
     return r.ok ? args[0]! : null;
   };
 
+  // History is a convenience: a file that cannot be written is said once and then left alone, never a failed line.
+  let historyFile = o.historyFile;
+  const remember = (line: string): void => {
+    if (!historyFile || !line.trim()) return;
+    try {
+      fs.appendFileSync(historyFile, `${line.replace(/\n/g, ' ')}\n`);
+    } catch (e) {
+      print(c.yellow(`history is not kept: cannot write ${historyFile} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`));
+      historyFile = null;
+    }
+  };
+
   const handle = async (line: string): Promise<boolean> => {
-    if (o.historyFile && line.trim()) fs.appendFileSync(o.historyFile, `${line.replace(/\n/g, ' ')}\n`);
+    remember(line);
     if (!line.startsWith('.') || line.startsWith('..')) {
       // ".." escapes a line that really starts with a dot.
       if (line.trim()) await say(line.startsWith('..') ? line.slice(1) : line);

@@ -152,7 +152,12 @@ export class Engine implements ControlPort {
 
   /** The first matching entry, stored or yet to come; a TimeoutError after timeoutMs, at shutdown, or when aborted. */
   async waitFor({ timeoutMs = DEFAULT_WAIT_MS, ...filter }: WaitOptions, signal?: AbortSignal): Promise<OutboxEntry> {
+    const started = performance.now();
     const entry = await this.outboxStore.wait(filter, timeoutMs, signal);
+    if (!entry && this.closed) {
+      // Released by shutdown, not by the time-out: say how long it really waited.
+      throw new TimeoutError(`the emulator shut down after ${Math.round(performance.now() - started)} ms of the ${timeoutMs} ms wait; no outbox entry matched ${describeFilter(filter)}`);
+    }
     if (!entry) throw new TimeoutError(`no outbox entry matched ${describeFilter(filter)} within ${timeoutMs} ms`);
     return entry;
   }

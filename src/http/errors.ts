@@ -9,7 +9,8 @@ export function toXmppError(err: unknown): XmppError {
     case 'entity.parse.failed':
       return new BadRequestError(`malformed JSON in the request body: ${e.message}`);
     case 'entity.too.large':
-      return new ExceededMaxSizeError(`the request body is ${e.length} bytes; at most ${e.limit} bytes are accepted`);
+      // A compressed body has no known length until it is inflated past the limit.
+      return new ExceededMaxSizeError(`the request body is ${e.length ?? `more than ${e.limit}`} bytes${e.length === undefined ? ' once decompressed' : ''}; at most ${e.limit} bytes are accepted`);
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new BadRequestError(`unsupported request encoding: ${e.message}`);

@@ -1,0 +1,73 @@
+// The small defects of issue 9, item 11: each answer says what really happened, and nothing refuses a user's line.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { test } from 'node:test';
+import { startRepl } from '../../src/console/repl.js';
+import { startEmulatorWithApp } from '../helpers.js';
+
+function raw(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(bytes));
+    let got = '';
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => (got += d));
+    s.on('error', reject);
+    s.on('close', () => resolve(got));
+  });
+}
+
+test('the REPL with an unwritable history file says so once and keeps taking lines, .exit included', { timeout: 20_000 }, async () => {
+  const { app, em, close } = await startEmulatorWithApp();
+  const historyFile = fs.mkdtempSync(path.join(os.tmpdir(), 'xmpp-emu-history-')); // a directory: EISDIR
+  const input = new PassThrough();
+  const output = new PassThrough();
+  let text = '';
+  output.on('data', (d: Buffer) => (text += d));
+  const repl = startRepl({ control: em, input, output, appJid: 'dev-app@appspot.com', historyFile, showReplies: false, color: false, terminal: false });
+  const delivered = app.next();
+  input.write('hello there\n');
+  assert.equal((await delivered).fields.body, 'hello there');
+  input.write('.exit\n');
+  await repl.closed;
+  assert.equal(text.match(/history is not kept/g)?.length, 1, text);
+  await close();
+});
+
+test('Node-level refusals (headers over 16 KB, broken HTTP) carry a coded JSON body', async () => {
+  const { em, close } = await startEmulatorWithApp();
+  const big = await raw(em.port, `GET /v1/outbox?contains=${'x'.repeat(20_000)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+  assert.match(big, /^HTTP\/1\.1 431 /);
+  assert.equal(JSON.parse(big.slice(big.indexOf('\r\n\r\n') + 4)).error.code, 'EXCEEDED_MAX_SIZE');
+  const broken = await raw(em.port, 'NOT HTTP AT ALL\r\n\r\n');
+  assert.match(broken, /^HTTP\/1\.1 400 /);
+  assert.equal(JSON.parse(broken.slice(broken.indexOf('\r\n\r\n') + 4)).error.code, 'BAD_REQUEST');
+  await close();
+});
+
+test('a gzip body over the limit says how big it may be, not "undefined bytes"', async () => {
+  const { em, close } = await startEmulatorWithApp();
+  const body = gzipSync(JSON.stringify({ from: 'a@example.com', body: 'x'.repeat(3 * 1024 * 1024) }));
+  const r = await fetch(`${em.url}/v1/inbound/message`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, body });
+  assert.equal(r.status, 413);
+  const { error } = (await r.json()) as { error: { code: string; message: string } };
+  assert.equal(error.code, 'EXCEEDED_MAX_SIZE');
+  assert.doesNotMatch(error.message, /undefined/);
+  assert.match(error.message, /more than \d+ bytes once decompressed/);
+  await close();
+});
+
+test('a long-poll released by shutdown says how long it really waited', async () => {
+  const { em, close } = await startEmulatorWithApp();
+  const waiting = em.waitFor({ to: 'nobody@example.com', timeoutMs: 600_000 }).then(
+    () => assert.fail('nothing was sent'),
+    (e: Error) => e,
+  );
+  await close();
+  const e = await waiting;
+  assert.match(e.message, /shut down after \d+ ms of the 600000 ms wait/);
+});
