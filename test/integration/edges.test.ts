@@ -28,7 +28,7 @@ test('the REPL with an unwritable history file says so once and keeps taking lin
   const output = new PassThrough();
   let text = '';
   output.on('data', (d: Buffer) => (text += d));
-  const repl = startRepl({ control: em, input, output, appJid: 'dev-app@appspot.com', historyFile, showReplies: false, color: false, terminal: false });
+  const repl = startRepl({ control: em, input, output, appJid: 'dev-app@appspot.com', historyFile, console: true, color: false, terminal: false });
   const delivered = app.next();
   input.write('hello there\n');
   assert.equal((await delivered).fields.body, 'hello there');
