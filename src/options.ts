@@ -67,6 +67,8 @@ export interface Options {
   seed: number | null;
   /** fault rules every namespace starts with (and returns to on reset) */
   faults: readonly FaultRuleInput[];
+  /** how often a signed-in client is pinged (XEP-0199); one that has not answered the previous ping is closed */
+  xmppPingIntervalMs: number;
 }
 
 export type OptionsInput = Partial<Omit<Options, 'quotas' | 'versions' | 'faults'>> & {
@@ -94,6 +96,7 @@ export const DEFAULTS = Object.freeze({
   xmpp: true,
   xmppPort: 5222,
   xmppHandshakeTimeoutMs: 20_000,
+  xmppPingIntervalMs: 60_000,
 });
 
 /** Config-file keys and the option each sets: the option's own name, except `presence` (interface.md's name). */
@@ -228,11 +231,7 @@ export function resolveOptions(...layers: OptionsInput[]): Readonly<Options> {
   const appUrl = pick('appUrl') ?? DEFAULTS.appUrl;
   checkUrl(appUrl, 'app URL');
   const presenceFile = pick('presenceFile') ?? null;
-  const positive = (k: 'deliveryTimeoutMs' | 'maxLoopDepth' | 'outboxCap' | 'outboxMaxBytes'): number => {
-    const v = pick(k) ?? DEFAULTS[k];
-    if (!Number.isInteger(v) || v <= 0) throw new BadRequestError(`${k} must be a positive whole number, not ${v}`);
-    return v;
-  };
+  const positive = (k: PositiveKey): number => positiveOption(pick, k);
   const consoleStyle = pick('consoleStyle') ?? DEFAULTS.consoleStyle;
   if (!CONSOLE_STYLES.includes(consoleStyle)) throw new BadRequestError(`console style "${consoleStyle}" is not one of ${CONSOLE_STYLES.join(', ')}`);
   const options: Options = {
@@ -263,17 +262,24 @@ export function resolveOptions(...layers: OptionsInput[]): Readonly<Options> {
   return Object.freeze(options);
 }
 
+type PositiveKey = 'deliveryTimeoutMs' | 'maxLoopDepth' | 'outboxCap' | 'outboxMaxBytes' | 'xmppHandshakeTimeoutMs' | 'xmppPingIntervalMs';
+
+function positiveOption(pick: PickOption, k: PositiveKey): number {
+  const v = pick(k) ?? DEFAULTS[k];
+  if (!Number.isInteger(v) || v <= 0) throw new BadRequestError(`${k} must be a positive whole number, not ${v}`);
+  return v;
+}
+
 type PickOption = <K extends keyof OptionsInput>(k: K) => OptionsInput[K] | undefined;
 
-function xmppOptions(pick: PickOption): Pick<Options, 'xmpp' | 'xmppPort' | 'xmppUsers' | 'xmppCert' | 'xmppKey' | 'stateDir' | 'xmppHandshakeTimeoutMs'> {
+function xmppOptions(pick: PickOption): Pick<Options, 'xmpp' | 'xmppPort' | 'xmppUsers' | 'xmppCert' | 'xmppKey' | 'stateDir' | 'xmppHandshakeTimeoutMs' | 'xmppPingIntervalMs'> {
   const port = parsePort(pick('port') ?? DEFAULTS.port, 'port');
   const cert = pick('xmppCert') ?? null;
   const key = pick('xmppKey') ?? null;
   if ((cert === null) !== (key === null)) throw new BadRequestError('give both xmppCert and xmppKey (--xmpp-cert and --xmpp-key), or neither');
   const users = pick('xmppUsers') ?? null;
   if (users !== null && !fs.existsSync(users)) throw new BadRequestError(`users file ${users} does not exist`);
-  const handshake = pick('xmppHandshakeTimeoutMs') ?? DEFAULTS.xmppHandshakeTimeoutMs;
-  if (!Number.isInteger(handshake) || handshake <= 0) throw new BadRequestError(`xmppHandshakeTimeoutMs must be a positive whole number, not ${handshake}`);
+  const positive = (k: PositiveKey): number => positiveOption(pick, k);
   return {
     xmpp: pick('xmpp') ?? DEFAULTS.xmpp,
     // A free HTTP port asks for a free XMPP port too: tests and `exec` never collide on 5222.
@@ -282,7 +288,8 @@ function xmppOptions(pick: PickOption): Pick<Options, 'xmpp' | 'xmppPort' | 'xmp
     xmppCert: cert === null ? null : path.resolve(cert),
     xmppKey: key === null ? null : path.resolve(key),
     stateDir: path.resolve(pick('stateDir') ?? path.join(os.homedir(), '.local', 'state', 'xmpp-emu')),
-    xmppHandshakeTimeoutMs: handshake,
+    xmppHandshakeTimeoutMs: positive('xmppHandshakeTimeoutMs'),
+    xmppPingIntervalMs: positive('xmppPingIntervalMs'),
   };
 }
 

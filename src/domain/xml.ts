@@ -49,19 +49,19 @@ const NOT_XML_UNITS = [...Array.from({ length: 32 }, (_, c) => String.fromCharCo
 /** Past this many UTF-16 units, a vectorised indexOf per forbidden unit beats the expression's char-by-char walk. */
 const LONG_TEXT = 2048;
 
-const NOT_XML_CHARS = new RegExp(NOT_XML_CHAR.source, 'gu');
-
-/** Each code point XML 1.0 cannot carry replaced by U+FFFD: written as a reference, it would crash XMPP clients. */
-export function replaceNonXmlChars(s: string): string {
-  return NOT_XML_CHAR.test(s) ? s.replace(NOT_XML_CHARS, '\ufffd') : s;
-}
-
 /** The first code point XML 1.0 cannot carry, as U+XXXX, or null when every one is allowed. */
 export function firstNonXmlChar(s: string): string | null {
   if (s.length >= LONG_TEXT && (s as string & { isWellFormed(): boolean }).isWellFormed() && !NOT_XML_UNITS.some((c) => s.includes(c))) return null;
   const m = NOT_XML_CHAR.exec(s);
   if (!m) return null;
   return `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+const NOT_XML_CHARS = new RegExp(NOT_XML_CHAR.source, 'gu');
+
+/** Each code point XML 1.0 cannot carry replaced by U+FFFD: written as a reference, it would crash XMPP clients. */
+export function replaceNonXmlChars(s: string): string {
+  return firstNonXmlChar(s) === null ? s : s.replace(NOT_XML_CHARS, '\ufffd');
 }
 
 /**

@@ -53,6 +53,7 @@ export function createXmpp(engine: Engine, options: Readonly<Options>): XmppEndp
   const hub = new XmppHub(engine, {
     users: options.xmppUsers ? readUsersFile(options.xmppUsers) : null,
     handshakeTimeoutMs: options.xmppHandshakeTimeoutMs,
+    pingIntervalMs: options.xmppPingIntervalMs,
     maxSessions: MAX_SESSIONS,
   });
   const websocket = websocketEndpoint(hub, { listenHost: options.host, maxStanzaBytes: MAX_STANZA_BYTES });

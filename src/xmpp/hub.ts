@@ -22,6 +22,8 @@ export interface HubOptions {
   /** bare JID → password; null: any password is accepted */
   users: ReadonlyMap<string, string> | null;
   handshakeTimeoutMs: number;
+  /** XEP-0199 keepalive interval */
+  pingIntervalMs: number;
   maxSessions: number;
 }
 
@@ -31,6 +33,7 @@ export class XmppHub implements SessionHost {
   private readonly byBare = new Map<string, Map<string, Session>>();
   private readonly all = new Set<Session>();
   private readonly off: () => void;
+  private readonly pinger: NodeJS.Timeout;
   private presenceSeq = 0;
   private readonly presenceAt = new WeakMap<Session, number>();
   /** bodiless messages (chat states, receipts) from clients: not delivered, as production ignored them */
@@ -45,6 +48,8 @@ export class XmppHub implements SessionHost {
     this.off = engine.onEvent((e) => {
       if (e.type === 'sent') this.fromApp(e.entry);
     });
+    this.pinger = setInterval(() => this.all.forEach((s) => s.keepalive()), opts.pingIntervalMs);
+    this.pinger.unref();
   }
 
   /** A new connection's session, or null when the server is full. */
@@ -62,6 +67,7 @@ export class XmppHub implements SessionHost {
   /** Tell every client the emulator is going away. */
   close(): void {
     this.off();
+    clearInterval(this.pinger);
     for (const s of [...this.all]) s.streamError('system-shutdown', 'the emulator is stopping');
   }
 

@@ -49,6 +49,8 @@ export class Session implements XmlSink {
   private domain = '';
   private user: { local: string; domain: string } | null = null;
   private authFailures = 0;
+  /** the id of the server's unanswered XEP-0199 ping, if any */
+  private pingId: string | null = null;
   private readonly timer: NodeJS.Timeout;
   /** the full JID once bound */
   jid: string | null = null;
@@ -140,6 +142,14 @@ export class Session implements XmlSink {
     this.transport.closeStream();
   }
 
+  /** XEP-0199 keepalive, called at each interval: a client that left the previous ping unanswered is gone. */
+  keepalive(): void {
+    if (this.state !== 'bound') return;
+    if (this.pingId !== null) return this.streamError('connection-timeout', 'no answer to the last ping (XEP-0199)');
+    this.pingId = `ping-${randomBytes(6).toString('hex')}`;
+    this.send(x('iq', { xmlns: NS.client, type: 'get', id: this.pingId, from: this.domain, to: this.jid }, x('ping', { xmlns: NS.ping })));
+  }
+
   // ---- steps of the handshake ------------------------------------------------------------------------------
 
   private replyOpen(): void {
@@ -214,6 +224,11 @@ export class Session implements XmlSink {
   private onStanza(el: Element): void {
     // The legacy session iq (RFC 3921) is still sent by some clients; it is a no-op.
     if (isIq(el, 'set') && child(el, 'session', NS.session)) return this.send(x('iq', { xmlns: NS.client, type: 'result', id: el.attrs.id }));
+    // Any answer to our ping, even an error from a client that does not know it, shows the client is there.
+    if (isIq(el) && (el.attrs.type === 'result' || el.attrs.type === 'error') && el.attrs.id === this.pingId && this.pingId !== null) {
+      this.pingId = null;
+      return;
+    }
     if (el.ns !== NS.client && el.ns !== '') return; // nonzas we never advertised (CSI, stream management): ignored
     if (!['message', 'presence', 'iq'].includes(el.local)) return this.streamError('unsupported-stanza-type', `<${el.local}> is not a stanza`);
     const from = el.attrs.from;

@@ -10,8 +10,6 @@ import type { XmppHub } from './hub.js';
 import { readFrame } from './parser.js';
 
 export const WEBSOCKET_PATH = '/xmpp-websocket';
-/** Liveness: a WebSocket ping this often; a client that has not answered the previous one is cut off. */
-const PING_MS = 30_000;
 
 export interface WebSocketEndpoint {
   path: string;
@@ -27,18 +25,6 @@ export function websocketEndpoint(hub: XmppHub, o: { listenHost: string; maxStan
     // RFC 7395 §3.1: the server must echo `xmpp`, or the client gives up.
     handleProtocols: (protocols) => (protocols.has('xmpp') ? 'xmpp' : false),
   });
-  const alive = new WeakMap<WebSocket, boolean>();
-  const pinger = setInterval(() => {
-    for (const ws of wss.clients) {
-      if (alive.get(ws) === false) {
-        ws.terminate();
-        continue;
-      }
-      alive.set(ws, false);
-      ws.ping();
-    }
-  }, PING_MS);
-  pinger.unref();
 
   function onConnection(ws: WebSocket): void {
     const transport = {
@@ -60,8 +46,6 @@ export function websocketEndpoint(hub: XmppHub, o: { listenHost: string; maxStan
       ws.close(1013, 'too many connections');
       return;
     }
-    alive.set(ws, true);
-    ws.on('pong', () => alive.set(ws, true));
     ws.on('message', (data, isBinary) => {
       // RFC 7395 §3.2: text frames only.
       if (isBinary) return session.onBadXml('bad-format', 'binary frames are not allowed (RFC 7395 §3.2)');
@@ -84,7 +68,6 @@ export function websocketEndpoint(hub: XmppHub, o: { listenHost: string; maxStan
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
     },
     async close() {
-      clearInterval(pinger);
       const open = [...wss.clients].filter((ws) => ws.readyState !== ws.CLOSED);
       await Promise.race([
         Promise.all(open.map((ws) => new Promise((resolve) => ws.once('close', resolve)))),

@@ -150,3 +150,25 @@ test('200 clients at once sign in; every tenth chats with the bot and gets its o
   }));
   await healthy();
 });
+
+test('XEP-0199 both ways: the server pings signed-in clients; one that answers stays, one that does not is closed', async () => {
+  const pinging = await startStack({ xmppPingIntervalMs: 150 });
+  try {
+    const silent = await rawWs(pinging.em.xmppWebsocket!);
+    await signIn(silent, 'silent');
+    assert.match(await silent.frame(), /^<iq xmlns="jabber:client" type="get" id="ping-[0-9a-f]+"[^>]*><ping xmlns="urn:xmpp:ping"\/><\/iq>$/);
+    assert.match(await silent.frame(), /<connection-timeout /);
+    assert.equal(await silent.closed, 1000);
+
+    const polite = await xmppjs(pinging.em, { username: 'polite' });
+    await polite.raw.start();
+    // @xmpp/client answers pings itself; after three it is still signed in and chatting.
+    await polite.stanza((s) => polite.seen.filter((t) => t.is('iq') && t.getChild('ping')).length >= 3 && s.is('iq'));
+    await polite.raw.iqCaller.request(polite.xml('iq', { type: 'get' }, polite.xml('ping', { xmlns: 'urn:xmpp:ping' })));
+    await polite.raw.send(polite.xml('message', { to: 'dev-app@appspot.com', type: 'chat' }, polite.xml('body', {}, '/echo pong')));
+    await polite.stanza((s) => bodyOf(s) === 'pong');
+    await polite.raw.stop();
+  } finally {
+    await pinging.close();
+  }
+});

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { escapeAttr, escapeText, firstNonXmlChar, xmlDocumentError, xmlFragmentError } from '../../../src/domain/xml.js';
+import { escapeAttr, escapeText, firstNonXmlChar, replaceNonXmlChars, xmlDocumentError, xmlFragmentError } from '../../../src/domain/xml.js';
 
 test('escaping: the five markup characters and \\r', () => {
   assert.equal(escapeText(`<a href="x">Tom & 'Jerry'</a>\r`), '&lt;a href=&quot;x&quot;&gt;Tom &amp; &apos;Jerry&apos;&lt;/a&gt;&#xD;');
@@ -35,4 +35,9 @@ test('long texts take the fast check; it names the same first character as the s
     }),
     { numRuns: 300 },
   );
+});
+
+test('replaceNonXmlChars: what XML cannot carry becomes U+FFFD, never a character reference', () => {
+  assert.equal(replaceNonXmlChars('ok \u0001 \ud800 \uffff end'), 'ok \ufffd \ufffd \ufffd end');
+  assert.equal(replaceNonXmlChars('tab\tnew\nline 🎉'), 'tab\tnew\nline 🎉');
 });
