@@ -8,7 +8,7 @@ import type { XmppService } from '../domain/app-yaml.js';
 import { Clock, readClockChange, type ClockChange, type ClockState } from '../domain/clock.js';
 import { AssertionFailedError, errorFromBody, InvalidJidError, NotFoundError, TimeoutError } from '../domain/errors.js';
 import { describeEffect, FAULT_STATUSES, FaultBook, type FaultCall, type FaultRule, type FaultRuleInput, type FiredFault } from '../domain/faults.js';
-import { planError, planMessage, planPresence, planSubscription, type Plan } from '../domain/inbound.js';
+import { planError, planMessage, planPresence, planSubscription, withClientStanza, type Plan } from '../domain/inbound.js';
 import { parseJid } from '../domain/jid.js';
 import { PresenceBook, readPresenceEntry, type ConnectedClient, type PresenceFixture, type PresenceListing } from '../domain/presence.js';
 import { QuotaMeter } from '../domain/quotas.js';
@@ -461,13 +461,15 @@ export class Engine implements ControlPort {
 
   /** Plan, update presence state, POST to the app, and report. Bad input throws a coded error. */
   /** `loopDepth`: 0 for what the developer or a client sends; n for the app's own message n steps into a chain. */
-  inject(kind: InboundKind, input: unknown, loopDepth = 0): Promise<DeliveryResult> {
+  inject(kind: InboundKind, input: unknown, loopDepth = 0, clientStanza?: string): Promise<DeliveryResult> {
     const ctx = { app: this.app, enabled: this.space.enabled };
-    const plan: Plan =
+    const built: Plan =
       kind === 'message' ? planMessage(input, ctx)
       : kind === 'presence' ? planPresence(input, ctx)
       : kind === 'subscription' ? planSubscription(input, ctx)
       : planError(input, ctx);
+    // A real XMPP client's stanza is posted as it was sent (sender stamped), not rebuilt from the fields.
+    const plan = clientStanza === undefined ? built : withClientStanza(built, clientStanza);
     this.applyInboundState(plan);
     return this.track(this.deliver(plan, loopDepth));
   }

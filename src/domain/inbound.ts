@@ -102,6 +102,15 @@ function decide(delivery: Delivery, ctx: InboundContext, ruleReason: string | nu
   return { deliver: true, delivery };
 }
 
+/**
+ * The same plan with the stanza a real XMPP client sent (its sender stamped) in place of the one built from the
+ * fields: production posted what the client sent, extensions such as origin-id or chat states included.
+ */
+export function withClientStanza(plan: Plan, stanza: string): Plan {
+  const parts = plan.delivery.parts.map((p) => (p.name === 'stanza' ? { ...p, value: stanza } : p));
+  return { ...plan, delivery: { ...plan.delivery, stanza, parts } };
+}
+
 export function planMessage(input: unknown, ctx: InboundContext): Plan {
   const f = requireObject(input);
   rejectUnknownFields(f, ['from', 'to', 'body', 'type']);

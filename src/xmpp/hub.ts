@@ -169,7 +169,7 @@ export class XmppHub implements SessionHost {
       if (type === 'error') return this.inject(s, el, 'error', { from: s.jid, to: to.jid, stanza: serialize(el) });
       // Chat states, receipts and markers carry no body; production never delivered them.
       if (!body) return void this.bodiless++;
-      return this.inject(s, el, 'message', { from: s.jid, to: to.jid, body: textOf(body), type });
+      return this.inject(s, el, 'message', { from: s.jid, to: to.jid, body: textOf(body), type }, serialize(el));
     }
     if (to.kind === 'user') {
       const peers = this.sessionsFor(to.bare, to.resource, type === 'chat' || type === 'normal');
@@ -190,7 +190,7 @@ export class XmppHub implements SessionHost {
       const app = bareJid(to.jid);
       if ((SUBSCRIPTION_TYPES as readonly string[]).includes(type)) {
         // App Engine accepted every subscription on the app's behalf, then told the app.
-        this.inject(s, el, 'subscription', { from: s.bare, to: app, type });
+        this.inject(s, el, 'subscription', { from: s.bare, to: app, type }, withAttrs(el, { from: s.bare! }));
         if (type === 'subscribe') {
           s.send(x('presence', { xmlns: NS.client, type: 'subscribed', from: app, to: s.bare }));
           s.send(this.appPresence(s.jid!));
@@ -201,7 +201,7 @@ export class XmppHub implements SessionHost {
       }
       if (type === 'probe') return s.send(this.appPresence(s.jid!, to.jid));
       if (type === '' || type === 'unavailable') {
-        this.inject(s, el, 'presence', { from: s.jid, to: to.jid, type: type || 'available', ...this.showStatus(el) });
+        this.inject(s, el, 'presence', { from: s.jid, to: to.jid, type: type || 'available', ...this.showStatus(el) }, serialize(el));
       }
       return;
     }
@@ -224,7 +224,9 @@ export class XmppHub implements SessionHost {
     for (const peer of this.byBare.get(s.bare!)?.values() ?? []) peer.send(echo);
     if (type === 'available' && first) s.send(this.appPresence(s.jid!));
     if (el) this.emitSession(s, 'presence');
-    this.inject(s, el, 'presence', { from: s.jid, to: defaultAppJid(this.engine.app.appId), type, ...(type === 'available' ? { show, status } : {}) });
+    const app = defaultAppJid(this.engine.app.appId);
+    // A broadcast presence reaches the app addressed to it; a synthesized unavailable (el null) is built from the fields.
+    this.inject(s, el, 'presence', { from: s.jid, to: app, type, ...(type === 'available' ? { show, status } : {}) }, el ? withAttrs(el, { to: app }) : undefined);
     this.settleAggregate(s.bare!);
   }
 
@@ -253,9 +255,9 @@ export class XmppHub implements SessionHost {
   }
 
   /** Hand a client's stanza to the engine, as the HTTP injections do; a refusal goes back as a stanza error. */
-  private inject(s: Session, el: Element | null, kind: InboundKind, input: Record<string, unknown>): void {
+  private inject(s: Session, el: Element | null, kind: InboundKind, input: Record<string, unknown>, stanza?: string): void {
     try {
-      void this.engine.inject(kind, input);
+      void this.engine.inject(kind, input, 0, stanza);
     } catch (e) {
       if (el) this.stanzaError(s, el, 'bad-request', (e as Error).message);
     }
@@ -329,6 +331,11 @@ export class XmppHub implements SessionHost {
     const body: EventBody = { type: 'xmpp.session', state, ...this.info(s) };
     this.engine.emit(body);
   }
+}
+
+/** The stanza as the client sent it, with some attributes set by the server. */
+function withAttrs(el: Element, attrs: Record<string, string>): string {
+  return serialize({ ...el, attrs: { ...el.attrs, ...attrs } });
 }
 
 function resourceOf(full: string): string {

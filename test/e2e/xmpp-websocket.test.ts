@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createClient } from 'stanza';
+import { startEmulatorWithApp } from '../helpers.js';
 import { bodyOf, nextEvent, serviceCall, startStack, xmppjs, type Stack } from './xmpp-stack.js';
 
 let stack: Stack;
@@ -188,4 +189,30 @@ test('XEP-0156: host-meta names the WebSocket endpoint', async () => {
   assert.deepEqual(json.links, [{ rel: 'urn:xmpp:alt-connections:websocket', href: stack.em.xmppWebsocket }]);
   const xrd = await (await fetch(`${stack.em.url}/.well-known/host-meta`)).text();
   assert.ok(xrd.includes(`href="${stack.em.xmppWebsocket}"`));
+});
+
+test("the app receives the client's own stanza (sender stamped, extensions kept), as production posted it", async () => {
+  const { app, em, close } = await startEmulatorWithApp({ stateDir: stack.stateDir });
+  try {
+    const kate = await xmppjs(em, { username: 'kate', resource: 'web' });
+    await kate.raw.start();
+    const posted = app.next();
+    await kate.raw.send(kate.xml('message', { to: APP, type: 'chat', id: 'k1' }, kate.xml('body', {}, 'hi & bye'), kate.xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id: 'o1' })));
+    const m = await posted;
+    assert.equal(m.path, '/_ah/xmpp/message/chat/');
+    assert.deepEqual([m.fields.from, m.fields.to, m.fields.body], ['kate@example.com/web', APP, 'hi & bye']);
+    assert.equal(
+      m.fields.stanza,
+      `<message xmlns="jabber:client" to="${APP}" type="chat" id="k1" from="kate@example.com/web"><body>hi &amp; bye</body><origin-id xmlns="urn:xmpp:sid:0" id="o1"/></message>`,
+    );
+    const presence = app.next();
+    await kate.raw.send(kate.xml('presence', {}, kate.xml('show', {}, 'away'), kate.xml('priority', {}, '3')));
+    const p = await presence;
+    assert.equal(p.path, '/_ah/xmpp/presence/available/');
+    assert.deepEqual([p.fields.from, p.fields.show], ['kate@example.com/web', 'away']);
+    assert.match(p.fields.stanza!, /^<presence xmlns="jabber:client" from="kate@example\.com\/web" to="dev-app@appspot\.com"><show>away<\/show><priority>3<\/priority><\/presence>$/);
+    await kate.raw.stop();
+  } finally {
+    await close();
+  }
 });
