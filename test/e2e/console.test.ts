@@ -132,6 +132,44 @@ describe('the web console', { skip: chromiumMissing() }, () => {
     await shot('overview');
   });
 
+  test('after the feed drops, the console reconnects by itself and shows what it missed, each entry once', async () => {
+    const watched = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    // Count the page's WebSockets, to close the live one and to see the reconnects fail while offline.
+    await watched.addInitScript(() => {
+      const Native = window.WebSocket;
+      const w = window as unknown as { sockets: WebSocket[] };
+      w.sockets = [];
+      window.WebSocket = class extends Native {
+        constructor(url: string | URL, protocols?: string | string[]) {
+          super(url, protocols);
+          w.sockets.push(this);
+        }
+      };
+    });
+    const send = (body: string): Promise<unknown> => postJson(em.url, '/v1/xmpp/send_message', { jids: 'rita@example.com', body });
+    await watched.goto(`${em.url}/#/outbox`);
+    await watched.getByRole('status').filter({ hasText: 'live' }).waitFor();
+    for (let i = 1; i <= 3; i++) await send(`before ${i}`);
+    const list = watched.getByRole('list', { name: 'Outbox entries, oldest first' });
+    await list.getByText('before 3', { exact: true }).waitFor();
+    await watched.context().setOffline(true);
+    await watched.evaluate(() => (window as unknown as { sockets: WebSocket[] }).sockets.at(-1)!.close());
+    await watched.getByRole('status').filter({ hasText: 'offline' }).waitFor();
+    for (let i = 1; i <= 3; i++) await send(`during ${i}`);
+    // A reconnect attempt has failed while offline, so the page has not seen these yet.
+    const opened = await watched.evaluate(() => (window as unknown as { sockets: WebSocket[] }).sockets.length);
+    await watched.waitForFunction((n) => (window as unknown as { sockets: WebSocket[] }).sockets.length > n, opened);
+    assert.equal(await list.getByText('during 1', { exact: true }).count(), 0);
+    await watched.context().setOffline(false);
+    await watched.getByRole('status').filter({ hasText: 'live' }).waitFor();
+    await list.getByText('during 3', { exact: true }).waitFor();
+    await send('after');
+    await list.getByText('after', { exact: true }).waitFor();
+    const bodies = (await list.locator('.sum').allTextContents()).filter((b) => /^(before|during|after)/.test(b));
+    assert.deepEqual(bodies, ['before 1', 'before 2', 'before 3', 'during 1', 'during 2', 'during 3', 'after']);
+    await watched.close();
+  });
+
   test('a connected XMPP client has its thread, tagged, and its chat with the bot shows there', async () => {
     const dave = await xmppjs(em, { username: 'dave', resource: 'tablet' });
     await dave.raw.start();
