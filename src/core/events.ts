@@ -85,7 +85,7 @@ export type EventBody =
   | { type: 'sent'; entry: OutboxEntry }
   | { type: 'delivered'; result: DeliveryResult; exchange?: Exchange; inbound?: RecordedInbound }
   | { type: 'presence'; jid: string; presence: PresenceState; subscribed: boolean; source: 'api' | 'inbound' | 'invite' }
-  | { type: 'config'; source: 'app.yaml' | 'presence'; ok: boolean; message: string }
+  | { type: 'config'; source: 'app.yaml' | 'presence' | 'transcript'; ok: boolean; message: string }
   | { type: 'outbox.cleared'; count: number }
   | XmppSessionEvent
   | FaultEvent

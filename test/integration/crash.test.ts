@@ -118,3 +118,15 @@ test('deep XML nesting is refused with INVALID_XML at once, and the emulator sta
   c.child.kill('SIGTERM');
   assert.equal(await c.exited, 0);
 });
+
+test('--record on a device that takes no bytes (/dev/full): no crash; the failure is an event and the service goes on', async (t) => {
+  if (process.platform !== 'linux') return t.skip('/dev/full is a Linux device');
+  const { c, url } = await start(['--record', '/dev/full']);
+  const first = await postJson(url, '/v1/xmpp/send_message', { jids: 'alice@example.com', body: 'one' });
+  assert.equal(first.status, 200);
+  await c.waitFor(/"source":"transcript","ok":false[^\n]*ENOSPC[^\n]*recording stopped/);
+  const second = await postJson(url, '/v1/xmpp/send_message', { jids: 'alice@example.com', body: 'two' });
+  assert.equal(second.status, 200);
+  assert.equal((await getJson(url, '/healthz')).status, 200);
+  assert.equal((await getJson(url, '/v1/outbox')).body.entries.length, 2);
+});
