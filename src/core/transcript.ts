@@ -5,7 +5,7 @@ import type { Engine } from './engine.js';
 /** Write all of `text`: writeSync may write less than asked (a nearly full disk); a short write is retried. */
 function writeWhole(fd: number, text: string): void {
   const bytes = Buffer.from(text, 'utf8');
-  for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+  for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done, bytes.length - done);
 }
 
 export function recordTranscript(engine: Engine, file: string): () => void {
@@ -21,7 +21,12 @@ export function recordTranscript(engine: Engine, file: string): () => void {
       failed = true;
       off();
       const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      engine.emit({ type: 'config', source: 'transcript', ok: false, message: `cannot write the transcript ${file} (${why}); recording stopped, the emulator goes on` });
+      engine.emit({
+        type: 'config',
+        source: 'transcript',
+        ok: false,
+        message: `cannot write the transcript ${file} (${why}); recording stopped, the emulator goes on`,
+      });
     }
   });
   return () => {
