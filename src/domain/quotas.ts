@@ -18,6 +18,15 @@ export const DEFAULT_QUOTAS: QuotaLimits = Object.freeze({
 });
 
 /** CPU time the service charged per incoming message. */
+/** The counter each configurable limit caps (options are camelCase like every option; the wire is snake_case). */
+export const LIMITED_COUNTERS = Object.freeze({
+  apiCalls: 'api_calls',
+  recipientsMessaged: 'recipients_messaged',
+  invitationsSent: 'invitations_sent',
+  dataSentBytes: 'data_sent_bytes',
+} as const satisfies Record<keyof QuotaLimits, keyof Counters>);
+export type LimitedCounter = (typeof LIMITED_COUNTERS)[keyof QuotaLimits];
+
 export const INCOMING_CPU_MS = 50;
 
 export interface Counters {
@@ -59,7 +68,7 @@ const PACIFIC = new Intl.DateTimeFormat('en-US', {
 function pacificFields(ms: number): { y: number; m: number; d: number; wallMs: number } {
   const p: Record<string, number> = {};
   for (const part of PACIFIC.formatToParts(ms)) if (part.type !== 'literal') p[part.type] = Number(part.value);
-  const wallMs = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) + (ms % 1000 + 1000) % 1000;
+  const wallMs = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) + (((ms % 1000) + 1000) % 1000);
   return { y: p.year!, m: p.month!, d: p.day!, wallMs };
 }
 
@@ -153,11 +162,15 @@ export class QuotaMeter {
     this.add('incoming_cpu_ms', INCOMING_CPU_MS);
   }
 
-  snapshot(): { total: Counters; today: Counters & { day: string; resets_at: string }; limits: Record<keyof QuotaLimits, number | null> } {
+  /** The wire shape of GET /v1/stats: every key snake_case, each limit named like the counter it caps. */
+  snapshot(): { total: Counters; today: Counters & { day: string; resets_at: string }; limits: Record<LimitedCounter, number | null> } {
     this.roll();
     const limits = Object.fromEntries(
-      Object.entries(this.limits).map(([k, v]) => [k, Number.isFinite(v) ? v : null]),
-    ) as Record<keyof QuotaLimits, number | null>;
+      (Object.entries(LIMITED_COUNTERS) as Array<[keyof QuotaLimits, LimitedCounter]>).map(([option, counter]) => {
+        const v = this.limits[option];
+        return [counter, Number.isFinite(v) ? v : null];
+      }),
+    ) as Record<LimitedCounter, number | null>;
     return { total: { ...this.total }, today: { ...this.today, day: this.day.day, resets_at: new Date(this.day.end).toISOString() }, limits };
   }
 }

@@ -16,7 +16,14 @@ const ERRORS: Array<[string, string, unknown, number, string, RegExp]> = [
   ['wrongly typed field', '/v1/xmpp/send_message', { jids: 'a@b.c', body: 5 }, 400, 'BAD_REQUEST', /body must be a string/],
   ['empty JID list', '/v1/xmpp/send_message', { jids: [], body: 'x' }, 400, 'INVALID_JID', /jids is an empty list/],
   ['no valid JID', '/v1/xmpp/send_message', { jids: ['nope', 'also nope'], body: 'x' }, 400, 'INVALID_JID', /no JID in jids is valid/],
-  ['from_jid not the app', '/v1/xmpp/send_message', { jids: 'a@b.c', body: 'x', from_jid: 'alice@example.com' }, 400, 'INVALID_JID', /not one of the app's addresses/],
+  [
+    'from_jid not the app',
+    '/v1/xmpp/send_message',
+    { jids: 'a@b.c', body: 'x', from_jid: 'alice@example.com' },
+    400,
+    'INVALID_JID',
+    /not one of the app's addresses/,
+  ],
   ['no body', '/v1/xmpp/send_message', { jids: 'a@b.c' }, 400, 'NO_BODY', /body is missing/],
   ['bad XML', '/v1/xmpp/send_message', { jids: 'a@b.c', body: '<a>', raw_xml: true }, 400, 'INVALID_XML', /not well-formed/],
   ['bad message type', '/v1/xmpp/send_message', { jids: 'a@b.c', body: 'x', message_type: 'yell' }, 400, 'INVALID_TYPE', /message_type "yell"/],
@@ -83,7 +90,13 @@ test('send_invite marks the JID invited; send_presence is captured; /v1/stats co
   assert.equal(after.quotas.total.api_calls - before.api_calls, 2);
   assert.equal(after.quotas.total.recipients_messaged - before.recipients_messaged, 2);
   assert.ok(after.quotas.total.data_sent_bytes > before.data_sent_bytes);
-  assert.equal(after.quotas.limits.invitationsSent, 2);
+  assert.equal(after.quotas.limits.invitations_sent, 2);
+  // One naming style on the wire: every key of /v1/stats is snake_case (issue 11: it mixed camelCase limits in).
+  const keys = (v: unknown): string[] => (v && typeof v === 'object' ? Object.entries(v).flatMap(([k, x]) => [k, ...keys(x)]) : []);
+  assert.deepEqual(
+    keys(after).filter((k) => !/^[a-z0-9_]+$/.test(k)),
+    [],
+  );
   const p = await em.waitFor({ kind: 'presence', to: 's1@example.com' });
   assert.equal(p.type, 'unavailable');
   assert.equal(p.status, 'bye');

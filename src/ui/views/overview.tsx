@@ -76,7 +76,8 @@ export function Overview({ store, info }: { store: Store; info: Info | null }): 
             </dd>
             <dt>Presence</dt>
             <dd>
-              {String(info.default_presence ?? 'available')} by default; {info.strict_presence ? 'strict: only subscribed JIDs are reported' : 'every JID is reported'}
+              {String(info.default_presence ?? 'available')} by default;{' '}
+              {info.strict_presence ? 'strict: only subscribed JIDs are reported' : 'every JID is reported'}
               {info.presence_file ? `; file ${info.presence_file}` : ''}
             </dd>
             <dt>Feed</dt>
@@ -108,8 +109,7 @@ export function Overview({ store, info }: { store: Store; info: Info | null }): 
               </thead>
               <tbody>
                 {Object.keys(stats.quotas.total).map((k) => {
-                  // Counters are named on the wire (api_calls), limits as options (apiCalls).
-                  const limit = stats.quotas.limits[k.replace(/_(.)/g, (_m, c: string) => c.toUpperCase())];
+                  const limit = stats.quotas.limits[k];
                   return (
                     <tr key={k}>
                       <th scope="row">{k.replace(/_/g, ' ')}</th>
