@@ -52,7 +52,9 @@ function addStartOptions(cmd: Command): Command {
     .option('--version <name=url>', 'a non-default version of the app and where it runs (repeatable)', collectVersion)
     .option('--presence <file>', 'presence fixture (JSON); watched (env XMPP_EMU_PRESENCE)')
     .addOption(new Option('--default-presence <state>', 'presence of JIDs not configured otherwise').choices(PRESENCE_WORDS))
-    .option('--strict-presence', 'report presence only for JIDs subscribed to the app, as production did')
+    .option('--lenient-presence', 'report presence for every JID, subscribed or not (env XMPP_EMU_LENIENT_PRESENCE; default: only subscribed JIDs, as production did)')
+    .option('--strict-presence', 'report presence only for JIDs subscribed to the app, as production did (the default; overrides the env and config file)')
+    .option('--offline-errors', 'a message to an unavailable user comes back as an error stanza to /_ah/xmpp/error/, as production did (env XMPP_EMU_OFFLINE_ERRORS)')
     .option('--record <file>', 'append every event to FILE as one JSON line')
     .option('--json', 'print one JSON object per line instead of the human format')
     .addOption(new Option('--console <style>', 'human format: one line per event, or the old dev server\'s blocks (env XMPP_EMU_CONSOLE; default lines)').choices(['lines', 'devserver']))
@@ -80,7 +82,7 @@ function positiveInt(v: string | undefined, flag: string): number | undefined {
 
 interface StartFlags {
   host?: string; port?: string; appUrl?: string; appId?: string; appYaml?: string; version?: Record<string, string>;
-  presence?: string; defaultPresence?: string; strictPresence?: boolean; record?: string; json?: boolean;
+  presence?: string; defaultPresence?: string; lenientPresence?: boolean; strictPresence?: boolean; offlineErrors?: boolean; record?: string; json?: boolean;
   deliveryTimeout?: string; maxLoopDepth?: string; outboxCap?: string; outboxMaxBytes?: string; config?: string; repl?: boolean; console?: string; ui?: boolean;
   xmppPort?: string; xmpp?: boolean; xmppUsers?: string; xmppCert?: string; xmppKey?: string; stateDir?: string;
   seed?: string;
@@ -89,7 +91,7 @@ interface StartFlags {
 function flagsToInput(f: StartFlags): OptionsInput {
   const input: OptionsInput = {
     host: f.host, appUrl: f.appUrl, appId: f.appId, appYaml: f.appYaml, versions: f.version, presenceFile: f.presence,
-    defaultPresence: f.defaultPresence as OptionsInput['defaultPresence'], strictPresence: f.strictPresence, record: f.record,
+    defaultPresence: f.defaultPresence as OptionsInput['defaultPresence'], lenientPresence: f.strictPresence ? false : f.lenientPresence, offlineErrors: f.offlineErrors, record: f.record,
     json: f.json, consoleStyle: f.console as OptionsInput['consoleStyle'], deliveryTimeoutMs: positiveInt(f.deliveryTimeout, '--delivery-timeout'), maxLoopDepth: positiveInt(f.maxLoopDepth, '--max-loop-depth'), outboxCap: positiveInt(f.outboxCap, '--outbox-cap'),
     outboxMaxBytes: positiveInt(f.outboxMaxBytes, '--outbox-max-bytes'),
     port: f.port === undefined ? undefined : parsePort(f.port, '--port'),
@@ -287,7 +289,7 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
     });
 
   emulatorOption(program.command('repl').description('chat with your app from the terminal, against a running emulator'))
-    .option('--from <jid>', 'talk as this user', 'user@example.com')
+    .option('--from <jid>', "talk as this user (a full JID, as production's senders were)", 'alice@example.com/desktop')
     .option('--to <jid>', "talk to this app address (default the app's APP_ID@appspot.com)")
     .option('--history <file>', 'history file (default $XMPP_EMU_HISTORY, else ~/.xmpp_emu_history)')
     .action(async (f: { from: string; to?: string; history?: string; emulator?: string }) => {

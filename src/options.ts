@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseAppYaml } from './domain/app-yaml.js';
+import { appIdOf, parseAppYaml } from './domain/app-yaml.js';
 import { BadRequestError } from './domain/errors.js';
 import { parseJsonObject, rejectUnknownKeys } from './domain/json-file.js';
 import { parseFaultRule, type FaultRuleInput } from './domain/faults.js';
@@ -28,7 +28,10 @@ export interface Options {
   /** presence fixture file, or null (`--presence`, the config key `presence`, XMPP_EMU_PRESENCE) */
   presenceFile: string | null;
   defaultPresence: PresenceWord;
-  strictPresence: boolean;
+  /** report presence for every JID, subscribed or not (production reported only JIDs subscribed to the app) */
+  lenientPresence: boolean;
+  /** a message to an unavailable user comes back as an error stanza POSTed to /_ah/xmpp/error/, as production's did */
+  offlineErrors: boolean;
   /** transcript file (JSON lines), or null */
   record: string | null;
   /** print events to the console (the CLI does; tests usually do not) */
@@ -83,7 +86,8 @@ export const DEFAULTS = Object.freeze({
   appUrl: 'http://localhost:8080',
   appId: 'dev-app',
   defaultPresence: 'available' as PresenceWord,
-  strictPresence: false,
+  lenientPresence: false,
+  offlineErrors: false,
   console: false,
   json: false,
   consoleStyle: 'lines' as ConsoleStyle,
@@ -102,7 +106,7 @@ export const DEFAULTS = Object.freeze({
 /** Config-file keys and the option each sets: the option's own name, except `presence` (interface.md's name). */
 const CONFIG_KEYS: Readonly<Record<string, keyof Options>> = Object.freeze({
   host: 'host', port: 'port', appUrl: 'appUrl', appId: 'appId', appYaml: 'appYaml', versions: 'versions',
-  presence: 'presenceFile', defaultPresence: 'defaultPresence', strictPresence: 'strictPresence', record: 'record',
+  presence: 'presenceFile', defaultPresence: 'defaultPresence', lenientPresence: 'lenientPresence', offlineErrors: 'offlineErrors', record: 'record',
   console: 'console', json: 'json', consoleStyle: 'consoleStyle', deliveryTimeoutMs: 'deliveryTimeoutMs', maxLoopDepth: 'maxLoopDepth', outboxCap: 'outboxCap', outboxMaxBytes: 'outboxMaxBytes', quotas: 'quotas',
   watch: 'watch', ui: 'ui', xmpp: 'xmpp', xmppPort: 'xmppPort', xmppUsers: 'xmppUsers', xmppCert: 'xmppCert', xmppKey: 'xmppKey', stateDir: 'stateDir', seed: 'seed', faults: 'faults',
 });
@@ -123,7 +127,12 @@ export const ENV_VARS: Readonly<Record<string, keyof Options>> = Object.freeze({
   XMPP_EMU_STATE_DIR: 'stateDir',
   XMPP_EMU_SEED: 'seed',
   XMPP_EMU_MAX_LOOP_DEPTH: 'maxLoopDepth',
+  XMPP_EMU_LENIENT_PRESENCE: 'lenientPresence',
+  XMPP_EMU_OFFLINE_ERRORS: 'offlineErrors',
 });
+
+/** Options an environment variable switches with 1 or 0 (true or false). */
+const SWITCHES: ReadonlySet<keyof Options> = new Set(['lenientPresence', 'offlineErrors']);
 
 /** XMPP_EMU_NO_XMPP=1 turns the XMPP endpoints off, like --no-xmpp. */
 export const NO_XMPP_ENV = 'XMPP_EMU_NO_XMPP';
@@ -134,7 +143,8 @@ export function fromEnv(env: NodeJS.ProcessEnv): OptionsInput {
   const out: Record<string, unknown> = {};
   for (const [name, key] of Object.entries(ENV_VARS)) {
     const v = env[name];
-    if (v !== undefined && v !== '') out[key] = key === 'port' || key === 'xmppPort' ? parsePort(v, name) : key === 'seed' ? parseSeed(v, name) : key === 'maxLoopDepth' ? Number(v) : v;
+    if (v === undefined || v === '') continue;
+    out[key] = key === 'port' || key === 'xmppPort' ? parsePort(v, name) : key === 'seed' ? parseSeed(v, name) : key === 'maxLoopDepth' ? Number(v) : SWITCHES.has(key) ? parseSwitch(v, name) : v;
   }
   // XMPP_EMU_NO_UI=1 is --no-ui, XMPP_EMU_NO_XMPP=1 is --no-xmpp.
   const ui = switchedOn(env, 'XMPP_EMU_NO_UI');
@@ -148,9 +158,12 @@ export function fromEnv(env: NodeJS.ProcessEnv): OptionsInput {
 /** A NO_* variable: false when it says 1 or true, true when 0 or false, undefined when unset. */
 function switchedOn(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
   const v = env[name];
-  if (v === undefined || v === '') return undefined;
+  return v === undefined || v === '' ? undefined : !parseSwitch(v, name);
+}
+
+function parseSwitch(v: string, name: string): boolean {
   if (!/^(1|0|true|false)$/i.test(v)) throw new BadRequestError(`${name} must be 1 or 0 (true or false), not "${v}"`);
-  return !/^(1|true)$/i.test(v);
+  return /^(1|true)$/i.test(v);
 }
 
 /** Read a config file; `explicit` means the user named it, so a missing file is an error. */
@@ -216,7 +229,8 @@ export function resolveOptions(...layers: OptionsInput[]): Readonly<Options> {
       throw new BadRequestError(`app.yaml file ${appYaml}: ${(e as Error).message}`);
     }
   }
-  appId ??= DEFAULTS.appId;
+  // A partition prefix (s~myapp) is how App Engine wrote some ids; the app is addressed by the part after `~`.
+  appId = appIdOf(appId ?? DEFAULTS.appId);
   if (!/^[a-z0-9][a-z0-9-]*$/i.test(appId)) throw new BadRequestError(`app id "${appId}" may hold only letters, digits and hyphens`);
 
   const defaultPresence = pick('defaultPresence') ?? DEFAULTS.defaultPresence;
@@ -243,7 +257,8 @@ export function resolveOptions(...layers: OptionsInput[]): Readonly<Options> {
     versions: Object.freeze(versions),
     presenceFile: presenceFile === null ? null : path.resolve(presenceFile),
     defaultPresence,
-    strictPresence: pick('strictPresence') ?? DEFAULTS.strictPresence,
+    lenientPresence: pick('lenientPresence') ?? DEFAULTS.lenientPresence,
+    offlineErrors: pick('offlineErrors') ?? DEFAULTS.offlineErrors,
     record: pick('record') ? path.resolve(pick('record')!) : null,
     console: pick('console') ?? DEFAULTS.console,
     json: pick('json') ?? DEFAULTS.json,
@@ -316,3 +331,4 @@ function checkUrl(url: string, what: string): void {
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new BadRequestError(`${what} "${url}" must start with http:// or https:// (for example http://${url.replace(/^[a-z]+:\/\//, '')})`);
 }
+

@@ -30,6 +30,8 @@ export interface ClientOptions {
   host?: string;
   /** the calling version's name; default: the GAE_VERSION environment variable */
   version?: string;
+  /** the calling module (service); default: the GAE_SERVICE environment variable. Production refused non-default modules */
+  module?: string;
 }
 
 export function emulatorBaseUrl(host = process.env.XMPP_EMULATOR_HOST): string {
@@ -42,10 +44,15 @@ export function emulatorBaseUrl(host = process.env.XMPP_EMULATOR_HOST): string {
 async function call<T>(path: string, body: Record<string, unknown>, opts: ClientOptions): Promise<T> {
   const base = emulatorBaseUrl(opts.host);
   const version = opts.version ?? process.env.GAE_VERSION;
+  const module = opts.module ?? process.env.GAE_SERVICE;
   return requestJson<T>(`${base}${path}`, {
     method: 'POST',
     body,
-    headers: { ...(version ? { 'X-AppEngine-Version': version } : {}), ...ticketHeaders() },
+    headers: {
+      ...(version ? { 'X-AppEngine-Version': version } : {}),
+      ...(module ? { 'X-AppEngine-Module': module } : {}),
+      ...ticketHeaders(),
+    },
     unreachable: (cause, e) => `cannot reach the XMPP emulator at ${base}: ${cause?.message ?? e.message}`,
   });
 }

@@ -90,7 +90,7 @@ export function startRepl(o: ReplOptions): Repl {
   const c: ChalkInstance = chalkFor(o.color);
   const history = loadHistory(o.historyFile);
   const known = new Set<string>([o.appJid]);
-  let from = o.from ?? 'user@example.com';
+  let from = o.from ?? 'alice@example.com/desktop';
   let to = o.to ?? o.appJid;
   let type = 'chat';
   known.add(from);

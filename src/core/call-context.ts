@@ -7,6 +7,8 @@ export interface CallContext {
   ticket?: string | null;
   /** the X-AppEngine-Version the call names; only a configured non-default version rewrites senders */
   version?: string | null;
+  /** the module (service) the call comes from, when the call says; production refused non-default modules */
+  module?: string | null;
 }
 
 export const JSON_CALL: Readonly<CallContext> = Object.freeze({ protocol: 'json' });

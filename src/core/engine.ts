@@ -3,10 +3,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ControlPort, InboundError, InboundMessage, InboundPresence, InboundSubscription, PresenceInput, SequenceOptions, WaitOptions } from '../control/port.js';
 import { DEFAULT_WAIT_MS } from '../control/port.js';
-import { classifyAppAddress, resolveSender, routeInbound, type AppIdentity } from '../domain/addresses.js';
+import { classifyAppAddress, isAppAddress, resolveSender, routeInbound, type AppIdentity } from '../domain/addresses.js';
 import type { XmppService } from '../domain/app-yaml.js';
 import { Clock, readClockChange, type ClockChange, type ClockState } from '../domain/clock.js';
-import { AssertionFailedError, errorFromBody, InvalidJidError, NotFoundError, TimeoutError } from '../domain/errors.js';
+import { AssertionFailedError, errorFromBody, InvalidJidError, NondefaultModuleError, NotFoundError, TimeoutError } from '../domain/errors.js';
 import { describeEffect, FAULT_STATUSES, FaultBook, type FaultCall, type FaultRule, type FaultRuleInput, type FiredFault } from '../domain/faults.js';
 import { planError, planMessage, planPresence, planSubscription, withClientStanza, type Plan } from '../domain/inbound.js';
 import { parseJid } from '../domain/jid.js';
@@ -15,6 +15,7 @@ import { QuotaMeter } from '../domain/quotas.js';
 import { deriveSeed, seededRandom } from '../domain/random.js';
 import type { RecordedInbound } from '../domain/replay.js';
 import { messageStanzaBytes, presenceStanza } from '../domain/stanza.js';
+import { bodyTextOf } from '../domain/xml.js';
 import { validateGetPresence, validateSendInvite, validateSendMessage, validateSendPresence, readSingleJid, requireObject } from '../domain/validate.js';
 import { isDeliverableMessageType, presenceFromWord, type InboundKind, type PresenceState } from '../domain/vocabulary.js';
 import { INVALID_JID, NO_ERROR, type PresenceAnswer } from '../domain/wire.js';
@@ -71,7 +72,7 @@ export class Engine implements ControlPort {
   private freshState(): void {
     const share = this.namespace === DEFAULT_NAMESPACE ? 1 : NAMESPACE_OUTBOX_SHARE;
     this.outboxStore = new Outbox({ cap: this.options.outboxCap, maxBytes: Math.floor(this.options.outboxMaxBytes / share) });
-    this.presenceBook = new PresenceBook(presenceFromWord(this.options.defaultPresence)!, this.options.strictPresence);
+    this.presenceBook = new PresenceBook(presenceFromWord(this.options.defaultPresence)!, !this.options.lenientPresence);
     if (this.space.fixture) this.presenceBook.applyFixture(this.space.fixture);
     this.quotas = new QuotaMeter(this.options.quotas, () => this.clock.date());
     this.faults = new FaultBook(seededRandom(deriveSeed(this.space.seed, this.namespace)));
@@ -258,7 +259,10 @@ export class Engine implements ControlPort {
     }
     const state = readPresenceEntry(entry, 'presence');
     this.presenceBook.set(valid, state);
+    // A user whose presence the developer sets (console, REPL, CLI) is someone chatting with the bot: subscribed,
+    // unless told otherwise.
     if (subscribed !== undefined) this.presenceBook.setSubscribed(valid, subscribed);
+    else this.presenceBook.noteContact(valid);
     this.emitPresence(valid, 'api');
     return { ...this.presenceBook.lookup(valid), subscribed: this.presenceBook.isSubscribed(valid) };
   }
@@ -283,6 +287,14 @@ export class Engine implements ControlPort {
   /** X-AppEngine-Version names the calling version; only a configured non-default version rewrites senders. */
   private versionOf(ctx: CallContext): string | null {
     return ctx.version && this.app.versions.includes(ctx.version) ? ctx.version : null;
+  }
+
+  /** Every call is metered; production refused calls from a non-default module (service). */
+  private begin(ctx: CallContext): void {
+    this.quotas.chargeCall();
+    if (ctx.module && ctx.module !== 'default') {
+      throw new NondefaultModuleError(`the call comes from module "${ctx.module}"; App Engine's XMPP service answered only the default module`);
+    }
   }
 
   /** What every outbox entry records about the call that made it. */
@@ -328,7 +340,7 @@ export class Engine implements ControlPort {
   }
 
   sendMessage(input: unknown, ctx: CallContext = JSON_CALL): { statuses: number[]; entry: OutboxEntry } {
-    this.quotas.chargeCall();
+    this.begin(ctx);
     const req = validateSendMessage(input);
     const version = this.versionOf(ctx);
     const from = resolveSender(req.fromJid, this.app, version);
@@ -359,6 +371,7 @@ export class Engine implements ControlPort {
     });
     this.emit({ type: 'sent', entry });
     this.loopBack(entry, valid);
+    if (this.options.offlineErrors) this.bounceOffline(entry, valid);
     return { statuses, entry };
   }
 
@@ -369,12 +382,15 @@ export class Engine implements ControlPort {
    * says so, so a bot that echoes itself cannot loop forever.
    */
   private loopBack(entry: OutboxEntry, recipients: string[]): void {
-    if (entry.raw_xml || !isDeliverableMessageType(entry.type ?? '')) return;
+    if (!isDeliverableMessageType(entry.type ?? '')) return;
+    // A raw-XML message comes back as the text of its <body>, or not at all.
+    const body = entry.raw_xml ? bodyTextOf(entry.body ?? '') : entry.body;
+    if (!body) return;
     const depth = (entry.in_reply_to !== null ? this.loopDepths.get(entry.in_reply_to) ?? 0 : this.deepestLoopInFlight) + 1;
     for (const to of new Set(recipients)) {
       const r = parseJid(to);
       if (!r.ok || classifyAppAddress(r.jid, this.app.appId) === null || !routeInbound(to, this.app).ok) continue;
-      const input = { from: entry.from, to, body: entry.body, type: entry.type };
+      const input = { from: entry.from, to, body, type: entry.type };
       if (depth > this.options.maxLoopDepth) {
         const plan = planMessage(input, { app: this.app, enabled: this.space.enabled });
         const reason = `loop-back not delivered: reply chain ${depth} deep, past --max-loop-depth ${this.options.maxLoopDepth} (the app answers its own messages)`;
@@ -385,8 +401,25 @@ export class Engine implements ControlPort {
     }
   }
 
+  /** --offline-errors: production answered a message to an unavailable user with an error stanza to /_ah/xmpp/error/. */
+  private bounceOffline(entry: OutboxEntry, recipients: string[]): void {
+    if (entry.type === 'error') return;
+    for (const to of recipients) {
+      if (isAppAddress(to, this.app.appId) || this.presenceBook.lookup(to).available) continue;
+      void this.inject('error', { from: to, to: entry.from }, 0, undefined, false);
+    }
+  }
+
+  /** A probe the app sends is answered with the user's current presence, POSTed back, when the user shares it. */
+  private answerProbe(jid: string, appJid: string): void {
+    if (isAppAddress(jid, this.app.appId) || (this.presenceBook.strict && !this.presenceBook.isSubscribed(jid))) return;
+    const p = this.presenceBook.lookup(jid);
+    const answer = { from: jid, to: appJid, type: p.available ? 'available' : 'unavailable', ...(p.show ? { show: p.show } : {}), ...(p.status ? { status: p.status } : {}) };
+    void this.inject('presence', answer, 0, undefined, false);
+  }
+
   sendInvite(input: unknown, ctx: CallContext = JSON_CALL): OutboxEntry {
-    this.quotas.chargeCall();
+    this.begin(ctx);
     const req = validateSendInvite(input);
     const from = resolveSender(req.fromJid, this.app, this.versionOf(ctx));
     this.serviceFaults('send_invite', [req.jid]);
@@ -399,7 +432,7 @@ export class Engine implements ControlPort {
   }
 
   getPresence(input: unknown, ctx: CallContext = JSON_CALL): { presence: PresenceAnswer[] } {
-    this.quotas.chargeCall();
+    this.begin(ctx);
     const req = validateGetPresence(input);
     resolveSender(req.fromJid, this.app, this.versionOf(ctx));
     this.serviceFaults('get_presence', req.jids);
@@ -417,7 +450,7 @@ export class Engine implements ControlPort {
   }
 
   sendPresence(input: unknown, ctx: CallContext = JSON_CALL): OutboxEntry {
-    this.quotas.chargeCall();
+    this.begin(ctx);
     const req = validateSendPresence(input);
     const version = this.versionOf(ctx);
     const from = resolveSender(req.fromJid, this.app, version);
@@ -434,6 +467,7 @@ export class Engine implements ControlPort {
       ...this.origin(ctx),
     });
     this.emit({ type: 'sent', entry });
+    if (req.presenceType === 'probe') this.answerProbe(req.jid, from);
     return entry;
   }
 
@@ -459,9 +493,12 @@ export class Engine implements ControlPort {
 
   // ---- inbound: the developer injects, the app receives -------------------------------------------------
 
-  /** Plan, update presence state, POST to the app, and report. Bad input throws a coded error. */
-  /** `loopDepth`: 0 for what the developer or a client sends; n for the app's own message n steps into a chain. */
-  inject(kind: InboundKind, input: unknown, loopDepth = 0, clientStanza?: string): Promise<DeliveryResult> {
+  /**
+   * Plan, update presence state, POST to the app, and report. Bad input throws a coded error. `loopDepth`: 0 for what
+   * the developer or a client sends; n for the app's own message n steps into a chain. `applyState: false`: the
+   * service's own answer (a probe's, a bounce), which changes no state.
+   */
+  inject(kind: InboundKind, input: unknown, loopDepth = 0, clientStanza?: string, applyState = true): Promise<DeliveryResult> {
     const ctx = { app: this.app, enabled: this.space.enabled };
     const built: Plan =
       kind === 'message' ? planMessage(input, ctx)
@@ -470,12 +507,14 @@ export class Engine implements ControlPort {
       : planError(input, ctx);
     // A real XMPP client's stanza is posted as it was sent (sender stamped), not rebuilt from the fields.
     const plan = clientStanza === undefined ? built : withClientStanza(built, clientStanza);
-    this.applyInboundState(plan);
+    if (applyState) this.applyInboundState(plan, loopDepth > 0);
     return this.track(this.deliver(plan, loopDepth));
   }
 
   /** Presence and subscriptions change what get_presence answers, whether or not the app takes the POST. */
-  private applyInboundState({ delivery: d }: Plan): void {
+  private applyInboundState({ delivery: d }: Plan, loopback: boolean): void {
+    // Whoever writes to the app, or shares presence with it, has it on their roster, as a real roster would.
+    const contact = !loopback && (d.kind === 'message' || (d.kind === 'presence' && d.type !== 'probe')) && this.presenceBook.noteContact(d.from);
     if (d.kind === 'presence' && d.type !== 'probe') {
       const available = d.type === 'available';
       this.presenceBook.set(d.from, { available, show: available ? ((d.show ?? '') as PresenceState['show']) : '', status: d.status ?? '' });
@@ -483,6 +522,7 @@ export class Engine implements ControlPort {
     } else if (d.kind === 'subscription') {
       // The app accepts every invitation, so subscribe and subscribed both leave the JID subscribed.
       this.presenceBook.setSubscribed(d.from, d.type === 'subscribe' || d.type === 'subscribed');
+      this.emitPresence(d.from, 'inbound');    } else if (contact) {
       this.emitPresence(d.from, 'inbound');
     }
   }

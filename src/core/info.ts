@@ -77,7 +77,7 @@ export function buildInfo(
     app_yaml: options.appYaml,
     presence_file: options.presenceFile,
     default_presence: options.defaultPresence,
-    strict_presence: options.strictPresence,
+    strict_presence: !options.lenientPresence,
     record: options.record,
     console_url: options.ui && endpoints ? `${endpoints.url}/` : null,
     xmpp_port: endpoints?.xmppPort ?? null,

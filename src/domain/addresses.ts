@@ -61,7 +61,8 @@ export function isAppAddress(input: string, appId: string): boolean {
  * added to a bare JID, and, for a non-default version, rewritten to that version's domain.
  */
 export function resolveSender(fromJid: string | undefined, app: AppIdentity, version: string | null): string {
-  const input = fromJid ?? defaultAppJid(app.appId);
+  // An empty from_jid is the default sender, as the service read it.
+  const input = fromJid || defaultAppJid(app.appId);
   const r = parseJid(input);
   if (!r.ok) throw new InvalidJidError(`from_jid "${input}" is not a valid JID: ${r.reason}`);
   const kind = classifyAppAddress(r.jid, app.appId);

@@ -125,6 +125,11 @@ export function planMessage(input: unknown, ctx: InboundContext): Plan {
     throw new InvalidTypeError(`type "${truncate(type)}" is not one of: "", chat, normal, error, groupchat, headline`);
   }
   const stanza = messageStanza({ from, to, type, body });
+  // A message of type error is an error stanza: App Engine posted it to the error handler, with from and stanza.
+  if (type === 'error') {
+    const parts = [text('from', from), { name: 'stanza', value: stanza, contentType: XML_PART }];
+    return decide({ kind: 'error', type: 'error', from, to, version: null, path: '/_ah/xmpp/error/', parts, stanza, body }, ctx, null);
+  }
   const delivery: Delivery = {
     kind: 'message',
     type,

@@ -88,12 +88,17 @@ export interface ConnectedClient {
   status: string;
 }
 
-/** Who is available, who is subscribed, who was invited. Keys are bare JIDs; resources share their bare JID's state. */
+/** Resources remembered per JID; past this the least recently updated is forgotten (memory stays bounded). */
+export const MAX_RESOURCES = 32;
+
+/** Who is available, who is subscribed, who was invited. Keys are bare JIDs; a bare JID is available while any of its resources is. */
 export class PresenceBook {
   private fromFile = new Map<string, PresenceState>();
   private fileDefault: PresenceState | null = null;
   private fileSubscribed = new Set<string>();
   private live = new Map<string, PresenceState>();
+  /** per bare JID, each resource's own presence, least recently updated first */
+  private resources = new Map<string, Map<string, PresenceState>>();
   private liveSubscribed = new Map<string, boolean>();
   private invited = new Set<string>();
 
@@ -107,12 +112,47 @@ export class PresenceBook {
     this.fromFile = new Map(f.jids);
     this.fileDefault = f.default;
     this.fileSubscribed = new Set(f.subscribed);
-    for (const jid of f.jids.keys()) this.live.delete(jid);
+    for (const jid of f.jids.keys()) {
+      this.live.delete(jid);
+      this.resources.delete(jid);
+    }
     for (const jid of f.subscribed) this.liveSubscribed.delete(jid);
   }
 
+  /** A full JID sets that resource's presence; a bare JID sets the whole JID's (and forgets its resources). */
   set(jid: string, state: PresenceState): void {
-    this.live.set(key(jid), { ...state });
+    const k = key(jid);
+    const parsed = parseJid(jid);
+    const resource = parsed.ok ? parsed.jid.resource : null;
+    if (!resource) {
+      this.live.set(k, { ...state });
+      this.resources.delete(k);
+      return;
+    }
+    let byResource = this.resources.get(k);
+    if (!byResource) this.resources.set(k, (byResource = new Map()));
+    byResource.delete(resource);
+    byResource.set(resource, { ...state });
+    if (byResource.size > MAX_RESOURCES) byResource.delete(byResource.keys().next().value!);
+  }
+
+  /** A bare JID is available while any of its resources is (the most recently updated one speaks for it). */
+  private liveState(k: string): PresenceState | undefined {
+    const byResource = this.resources.get(k);
+    if (!byResource?.size) return this.live.get(k);
+    const states = [...byResource.values()].reverse();
+    return states.find((s) => s.available) ?? states[0];
+  }
+
+  /**
+   * Someone who writes to the app, or shares presence with it, has it on their roster: they count as subscribed,
+   * unless they explicitly unsubscribed. True when this subscribed them.
+   */
+  noteContact(jid: string): boolean {
+    const k = key(jid);
+    if (this.liveSubscribed.get(k) !== undefined || this.fileSubscribed.has(k)) return false;
+    this.liveSubscribed.set(k, true);
+    return true;
   }
 
   setSubscribed(jid: string, subscribed: boolean): void {
@@ -136,11 +176,11 @@ export class PresenceBook {
   lookup(jid: string): PresenceState {
     const k = key(jid);
     if (this.strict && !this.isSubscribed(k)) return { ...UNAVAILABLE };
-    return { ...(this.live.get(k) ?? this.fromFile.get(k) ?? this.fileDefault ?? this.defaultPresence) };
+    return { ...(this.liveState(k) ?? this.fromFile.get(k) ?? this.fileDefault ?? this.defaultPresence) };
   }
 
   list(): PresenceListing {
-    const jids = new Set([...this.fromFile.keys(), ...this.live.keys(), ...this.fileSubscribed, ...this.liveSubscribed.keys(), ...this.invited]);
+    const jids = new Set([...this.fromFile.keys(), ...this.live.keys(), ...this.resources.keys(), ...this.fileSubscribed, ...this.liveSubscribed.keys(), ...this.invited]);
     return {
       default: { ...(this.fileDefault ?? this.defaultPresence) },
       strict: this.strict,

@@ -101,3 +101,34 @@ export function xmlDocumentError(doc: string): string | null {
   }
   return first;
 }
+
+/** The text of the <body> child of a raw-XML message's content, or null when it has none (or is not well-formed). */
+export function bodyTextOf(fragment: string): string | null {
+  Saxes ??= (load('saxes') as { SaxesParser: typeof Parser }).SaxesParser;
+  const parser = new Saxes({ xmlns: true });
+  let depth = 0;
+  let inBody = false;
+  let text: string | null = null;
+  const add = (t: string): void => {
+    if (inBody) text = (text ?? '') + t;
+  };
+  parser.on('opentag', (tag) => {
+    depth++;
+    if (depth === 2 && tag.local === 'body' && text === null) inBody = true;
+  });
+  parser.on('text', add);
+  parser.on('cdata', add);
+  parser.on('closetag', () => {
+    if (depth === 2 && inBody) {
+      inBody = false;
+      text ??= '';
+    }
+    depth--;
+  });
+  try {
+    parser.write(`<message xmlns="jabber:client">${fragment}</message>`).close();
+  } catch {
+    return null;
+  }
+  return text;
+}

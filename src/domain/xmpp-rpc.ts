@@ -128,3 +128,24 @@ export const EMPTY_SUCCESS: ReadonlySet<string> = new Set(['logservice.Flush']);
 export function encodeResponse(fields: Record<string, unknown>): Uint8Array {
   return Envelope.Response.encode(fields).finish();
 }
+
+/** The size of send_message's request as the SDKs encode it: what the service's 1 MB call limit measured. */
+export function encodedMessageRequestBytes(r: { jids: string[]; body: string; rawXml: boolean; messageType: string; fromJid?: string }): number {
+  return XMPP_METHODS.SendMessage!.request.encode({
+    jid: r.jids,
+    body: r.body,
+    raw_xml: r.rawXml,
+    ...(r.messageType !== 'chat' ? { type: r.messageType } : {}),
+    ...(r.fromJid ? { from_jid: r.fromJid } : {}),
+  }).finish().length;
+}
+
+/**
+ * The module (service) a request_id names when it is the SDK's own ticket, APP/MODULE.VERSION.INSTANCE: the Go SDK
+ * builds it from GAE_SERVICE (or GAE_MODULE_NAME) for calls made outside a delivery. Tickets the emulator issues
+ * name none.
+ */
+export function moduleOfTicket(ticket: string | null | undefined): string | null {
+  const m = /^[^/]+\/([a-z0-9-]+)\.[^/]*$/i.exec(ticket ?? '');
+  return m ? m[1]! : null;
+}

@@ -8,7 +8,7 @@ import type { CallContext } from '../core/call-context.js';
 import type { Engine } from '../core/engine.js';
 import type { Protocol } from '../core/events.js';
 import { rejection } from '../core/rejections.js';
-import { EMPTY_SUCCESS, Envelope, RPC_ERROR, XMPP_ERROR, XMPP_METHODS, encodeResponse, type RpcErrorName } from '../domain/xmpp-rpc.js';
+import { EMPTY_SUCCESS, Envelope, moduleOfTicket, RPC_ERROR, XMPP_ERROR, XMPP_METHODS, encodeResponse, type RpcErrorName } from '../domain/xmpp-rpc.js';
 import { toXmppError } from './errors.js';
 import { checkRequest } from './guard.js';
 
@@ -71,7 +71,7 @@ export function answerCall(engine: Engine, protocol: ApiProtocol, body: Uint8Arr
   } catch (e) {
     return failure(engine, protocol, call, 'PARSE_ERROR', `the request is not a valid ${method.request.name}: ${(e as Error).message}`, { bytes: envelope.request });
   }
-  const ctx: CallContext = { protocol, ticket: envelope.request_id ?? null };
+  const ctx: CallContext = { protocol, ticket: envelope.request_id ?? null, module: moduleOfTicket(envelope.request_id) };
   // The call belongs to the namespace of the delivery it answers.
   engine = engine.space.forTicket(ctx.ticket) ?? engine;
   const input = method.input(decoded);

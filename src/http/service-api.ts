@@ -21,9 +21,17 @@ import { callerEngine } from './namespace.js';
 
 const header = (h: string | string[] | undefined): string | undefined => (Array.isArray(h) ? h[0] : h);
 
-/** X-AppEngine-Version names the calling version; X-AppEngine-API-Ticket (as the SDKs send it) the delivery being answered. */
+/**
+ * X-AppEngine-Version names the calling version, X-AppEngine-Module its module (service), X-AppEngine-API-Ticket
+ * (as the SDKs send it back) the delivery being answered.
+ */
 function callContext(headers: IncomingHttpHeaders): CallContext {
-  return { protocol: 'json', version: header(headers['x-appengine-version']), ticket: header(headers['x-appengine-api-ticket']) };
+  return {
+    protocol: 'json',
+    version: header(headers['x-appengine-version']),
+    module: header(headers['x-appengine-module']),
+    ticket: header(headers['x-appengine-api-ticket']),
+  };
 }
 
 function answer(res: ServerResponse, status: number, value: unknown): void {

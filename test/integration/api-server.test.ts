@@ -57,10 +57,10 @@ test('SendMessage defaults: type chat when not sent (as Go omits it), the defaul
 });
 
 test('GetPresence and BulkGetPresence answer is_available, presence (the SHOW enum) and valid from the emulator state', async () => {
-  await em.setPresence('dnd@example.com', { available: true, show: 'dnd' });
-  await em.setPresence('xa@example.com', 'xa');
-  await em.setPresence('off@example.com', 'unavailable');
-  await em.setPresence('on@example.com', 'available');
+  await em.setPresence('dnd@example.com', { available: true, show: 'dnd', subscribed: true });
+  await em.setPresence('xa@example.com', { available: true, show: 'xa', subscribed: true });
+  await em.setPresence('off@example.com', { available: false, subscribed: true });
+  await em.setPresence('on@example.com', { available: true, subscribed: true });
   const single = async (jid: string) => decodeAnswer('GetPresence', await rpc(em.url, '/rpc_http', 'xmpp', 'GetPresence', { jid }));
   assert.deepEqual(await single('dnd@example.com'), { is_available: true, presence: 2, valid: true });
   assert.deepEqual(await single('xa@example.com'), { is_available: true, presence: 4, valid: true });

@@ -65,7 +65,7 @@ test('start in human mode prints the banner with the export line and says no app
 
 test('configuration precedence: flag > env > config file > default; bad values are one-line errors', async () => {
   const config = path.join(tmp, 'xmpp-emu.config.json');
-  fs.writeFileSync(config, JSON.stringify({ appId: 'file-app', defaultPresence: 'away', port: 0 }));
+  fs.writeFileSync(config, JSON.stringify({ appId: 'file-app', defaultPresence: 'away', lenientPresence: true, port: 0 }));
   const c = runCli(['start', '--json', '--no-repl', '--config', config, '--app-id', 'flag-app'], { XMPP_EMU_APP_ID: 'env-app' });
   const ready = JSON.parse((await c.waitFor(/\n/)).split('\n')[0]!);
   assert.equal(ready.app_id, 'flag-app');
@@ -177,7 +177,7 @@ test('run plays conversation files: the shipped examples pass against the sample
 test('repl: lines go to the app as the current user, replies appear inline, commands work, history persists', async () => {
   const history = path.join(tmp, 'history');
   const r = runCli(['repl', '--emulator', host, '--history', history]);
-  await r.waitFor(/REPL: you are user@example.com/);
+  await r.waitFor(/REPL: you are alice@example.com\/desktop/);
   r.child.stdin.write('.from alice@example.com\n');
   await r.waitFor(/now alice@example.com → dev-app@appspot.com/);
   r.child.stdin.write('hello bot\n');

@@ -148,7 +148,7 @@ test('a watched presence file applies edits without a restart; a broken edit kee
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xmpp-emu-presence-'));
   const file = path.join(dir, 'presence.json');
   fs.writeFileSync(file, JSON.stringify({ subscribed: ['sam@example.com'], jids: { 'sam@example.com': 'away', 'tia@example.com': 'unavailable' } }));
-  const pem = await startEmulator({ port: 0, presenceFile: file, strictPresence: true, appYaml: null });
+  const pem = await startEmulator({ port: 0, presenceFile: file, appYaml: null });
   const nextConfig = () => new Promise<EmulatorEvent>((resolve) => {
     const stop = pem.onEvent((e) => e.type === 'config' && (stop(), resolve(e)));
   });

@@ -95,15 +95,21 @@ print(json.dumps(out))
   assert.equal(parsed.from.type, 'text/plain');
 });
 
-test('normal and untyped messages reach the chat path; groupchat, headline and error do not', async () => {
+test('normal and untyped messages reach the chat path; error goes to the error path; groupchat and headline are not delivered', async () => {
   for (const type of ['normal', '']) {
     const r = await em.injectMessage({ from: 'a@example.com', body: `typed ${type}`, type });
     assert.equal(r.delivered, true, type);
     const stanza = app.received.at(-1)!.fields.stanza!;
     assert.equal(stanza.includes(' type='), type !== '', stanza);
   }
+  const error = await em.injectMessage({ from: 'a@example.com/desk', body: 'bounced', type: 'error' });
+  assert.deepEqual([error.delivered, error.kind, error.path], [true, 'error', '/_ah/xmpp/error/']);
+  const posted = app.received.at(-1)!;
+  assert.equal(posted.path, '/_ah/xmpp/error/');
+  assert.equal(posted.fields.from, 'a@example.com/desk');
+  assert.match(posted.fields.stanza!, /type="error"/);
   const count = app.received.length;
-  for (const type of ['groupchat', 'headline', 'error']) {
+  for (const type of ['groupchat', 'headline']) {
     const r = await em.injectMessage({ from: 'a@example.com', body: 'x', type });
     assert.equal(r.delivered, false);
     assert.equal(r.url, null);

@@ -69,7 +69,7 @@ async function waitEnded(t: Terminal): Promise<boolean> {
 
 test("start's REPL: each result is printed once, .from/.to/.type are checked when typed, .help's values are accepted", async () => {
   const t = await terminal(['start', '--port', '0', '--app-url', bot.url, '--app-id', 'tty-app']);
-  await t.waitFor(/user@example\.com → tty-app@appspot\.com> $/m);
+  await t.waitFor(/alice@example\.com\/desktop → tty-app@appspot\.com> $/m);
   await t.type('.inject presence away');
   let s = await t.waitFor(/presence available.*200/);
   assert.equal(count(s, 'presence available'), 1, `one line for one injection:\n${s}`);
@@ -95,7 +95,7 @@ test("start's REPL: each result is printed once, .from/.to/.type are checked whe
     await t.waitFor(new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n.*(not|must|is one of)`));
   }
   s = await t.screen();
-  assert.match(s.split('\n').filter((l) => l.endsWith('> ')).pop()!, /^user@example\.com → tty-app@appspot\.com> $/, 'a refused .from changes nothing');
+  assert.match(s.split('\n').filter((l) => l.endsWith('> ')).pop()!, /^alice@example\.com\/desktop → tty-app@appspot\.com> $/, 'a refused .from changes nothing');
 
   await t.type('.help');
   s = await t.waitFor(/\.inject\s+\.inject presence \[([^\]]+)\]/);

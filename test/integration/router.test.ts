@@ -82,3 +82,10 @@ test('a POST missing a field is a 400 from the router, not a crash', async () =>
   assert.equal(res.status, 400);
   assert.match(await res.text(), /no "to" field/);
 });
+
+test("Message.reply() sends the delivery's ticket back: the reply names the message it answers", async () => {
+  const since = await em.lastOutboxId();
+  const d = await em.injectMessage({ from: 'kim@example.com/desktop', body: '/ping linked' });
+  const reply = await em.waitFor({ to: 'kim@example.com', since, timeoutMs: 3000 });
+  assert.deepEqual([reply.body, reply.in_reply_to, reply.protocol], ['pong linked', d.id, 'json']);
+});

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  INVALID_JID, NO_ERROR, InvalidJidError, InvalidShowError, InvalidXmlError, NoBodyError, InvalidTypeError, InvalidStatusError, ExceededMaxSizeError,
+  INVALID_JID, NO_ERROR, InvalidJidError, NondefaultModuleError, InvalidShowError, InvalidXmlError, NoBodyError, InvalidTypeError, InvalidStatusError, ExceededMaxSizeError,
   getPresence, sendInvite, sendMessage, sendPresence, Message,
 } from '../../src/client/index.js';
 import { startEmulator, type RunningEmulator } from '../../src/index.js';
@@ -48,8 +48,8 @@ test('each service error arrives as its own error class', async () => {
 });
 
 test('getPresence: boolean, [available, show] with getShow, triples for a list', async () => {
-  await em.setPresence('bob@example.com', 'dnd');
-  await em.setPresence('carl@example.com', 'unavailable');
+  await em.setPresence('bob@example.com', { available: true, show: 'dnd', subscribed: true });
+  await em.setPresence('carl@example.com', { available: false, subscribed: true });
   assert.equal(await getPresence('bob@example.com', { host }), true);
   assert.deepEqual(await getPresence('bob@example.com', { host, getShow: true }), [true, 'dnd']);
   assert.equal(await getPresence('carl@example.com', { host }), false);
@@ -78,4 +78,9 @@ test('an unreachable emulator is a clear error', async () => {
   await assert.rejects(sendMessage('a@b.c', 'x', { host: `127.0.0.1:${port}` }), new RegExp(`cannot reach the XMPP emulator at http://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`));
   delete process.env.XMPP_EMULATOR_HOST;
   await assert.rejects(sendMessage('a@b.c', 'x'), /XMPP_EMULATOR_HOST is not set/);
+});
+
+test('the SDK names its module from GAE_SERVICE (or { module }): a non-default module is refused, as in production', async () => {
+  await assert.rejects(sendMessage('a@b.c', 'x', { host, module: 'worker' }), (e: Error) => e instanceof NondefaultModuleError && /module "worker"/.test(e.message));
+  assert.equal(await sendMessage('a@b.c', 'x', { host, module: 'default' }), NO_ERROR);
 });

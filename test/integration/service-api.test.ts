@@ -73,7 +73,7 @@ test('X-AppEngine-Version: a non-default version sends from its own domain', asy
 });
 
 test('get_presence answers per JID with valid, available, show and status; the app is always available', async () => {
-  await em.setPresence('dave@example.com', { available: true, show: 'away', status: 'lunch' });
+  await em.setPresence('dave@example.com', { available: true, show: 'away', status: 'lunch', subscribed: true });
   const r = await postJson(em.url, '/v1/xmpp/get_presence', { jid: ['dave@example.com/phone', 'bad', 'my-app@appspot.com'] });
   assert.deepEqual(r.body.presence, [
     { jid: 'dave@example.com/phone', valid: true, available: true, show: 'away', status: 'lunch' },

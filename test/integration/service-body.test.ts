@@ -43,7 +43,7 @@ test('bad bodies: each refused with its code and a message that says why', async
     ['a charset other than UTF-8', message, { 'Content-Type': 'application/json; charset=latin1' }, 400, 'BAD_REQUEST', /charset "latin1"/],
     ['too large, length declared', big, {}, 413, 'EXCEEDED_MAX_SIZE', /is \d+ bytes; at most 1572864 bytes/],
     ['too large once inflated', zlib.gzipSync(big), { 'Content-Encoding': 'gzip' }, 413, 'EXCEEDED_MAX_SIZE', /more than 1572864 bytes; at most 1572864/],
-    ['empty: read as {}', '', {}, 400, 'INVALID_JID', /jids is missing/],
+    ['empty: read as {} (a missing body is reported before the JIDs)', '', {}, 400, 'NO_BODY', /body is missing/],
     ['not UTF-8', Buffer.from([0x7b, 0xff, 0x7d]), {}, 400, 'BAD_REQUEST', /not valid UTF-8/],
   ];
   for (const [name, body, headers, status, code, why] of cases) {

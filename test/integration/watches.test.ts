@@ -11,7 +11,7 @@ import { getJson, postJson } from '../helpers.js';
 
 after(killAll);
 
-const presence = (show: string): string => JSON.stringify({ jids: { 'pat@example.com': { available: true, show } } });
+const presence = (show: string): string => JSON.stringify({ subscribed: ['pat@example.com'], jids: { 'pat@example.com': { available: true, show } } });
 
 /** Save as editors and `sed -i` do: write a new file beside it, then rename it over the old one. */
 function atomicSave(file: string, text: string): void {

@@ -81,7 +81,8 @@ function PresenceRow({ row: given }: { row: Row }): JSX.Element {
         available: next.available,
         show: next.show,
         status: next.status,
-        subscribed: next.subscribed,
+        // Sent only when toggled: setting a user's presence otherwise counts them as subscribed (they chat with the bot).
+        ...('subscribed' in change ? { subscribed: next.subscribed } : {}),
       });
       return { ok: true, text: `${row.jid}: ${describe(r)}${r.status ? ` "${r.status}"` : ''}${r.subscribed ? ', subscribed' : ''}` };
     });
