@@ -26,8 +26,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: room('core', 'http', 'console', 'control', 'cli', 'xmpp', 'ui', 'client', 'options', 'index'), message: 'src/domain is the innermost room: it imports only itself.' },
-            { group: ['node:fs', 'node:http', 'node:https', 'node:net', 'node:tls', 'node:child_process', 'express', 'ws', 'chokidar'], message: 'src/domain has no I/O.' },
+            {
+              group: room('core', 'http', 'console', 'control', 'cli', 'xmpp', 'ui', 'client', 'options', 'index'),
+              message: 'src/domain is the innermost room: it imports only itself.',
+            },
+            {
+              group: ['node:fs', 'node:http', 'node:https', 'node:net', 'node:tls', 'node:child_process', 'express', 'ws', 'chokidar'],
+              message: 'src/domain has no I/O.',
+            },
           ],
         },
       ],
@@ -36,7 +42,19 @@ export default tseslint.config(
   {
     files: ['src/core/**/*.ts'],
     ignores: ['src/core/start.ts'],
-    rules: { 'no-restricted-imports': banned('src/core holds state and rules; only core/start.ts wires the surfaces (http, console) in.', 'http', 'console', 'cli', 'xmpp', 'ui', 'index', 'control/remote', 'control/conversation-runner') },
+    rules: {
+      'no-restricted-imports': banned(
+        'src/core holds state and rules; only core/start.ts wires the surfaces (http, console) in.',
+        'http',
+        'console',
+        'cli',
+        'xmpp',
+        'ui',
+        'index',
+        'control/remote',
+        'control/conversation-runner',
+      ),
+    },
   },
   {
     files: ['src/core/start.ts'],
@@ -44,11 +62,37 @@ export default tseslint.config(
   },
   {
     files: ['src/options.ts'],
-    rules: { 'no-restricted-imports': banned('options are resolved before anything runs: they import only the domain.', 'core', 'http', 'console', 'control', 'cli', 'xmpp', 'ui', 'client', 'index') },
+    rules: {
+      'no-restricted-imports': banned(
+        'options are resolved before anything runs: they import only the domain.',
+        'core',
+        'http',
+        'console',
+        'control',
+        'cli',
+        'xmpp',
+        'ui',
+        'client',
+        'index',
+      ),
+    },
   },
   {
     files: ['src/client/**/*.ts'],
-    rules: { 'no-restricted-imports': banned('the SDK apps import ships alone: it imports only the domain.', 'core', 'http', 'console', 'control', 'cli', 'xmpp', 'ui', 'options', 'index') },
+    rules: {
+      'no-restricted-imports': banned(
+        'the SDK apps import ships alone: it imports only the domain.',
+        'core',
+        'http',
+        'console',
+        'control',
+        'cli',
+        'xmpp',
+        'ui',
+        'options',
+        'index',
+      ),
+    },
   },
   {
     files: ['src/http/**/*.ts', 'src/console/**/*.ts', 'src/control/**/*.ts', 'src/xmpp/**/*.ts'],

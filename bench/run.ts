@@ -18,7 +18,10 @@ const SCALE = Number(process.env.BENCH_SCALE ?? 1_000_000);
 const emulatorArgs = (extra: string[] = []): string[] => [BIN, 'start', '--no-repl', '--port', '0', ...extra];
 const SEND = '/v1/xmpp/send_message';
 const SMALL = JSON.stringify({ jids: 'alice@example.com', body: 'Someone has sent you a gift on Example.com.' });
-const LARGE = JSON.stringify({ jids: 'alice@example.com', body: 'Someone has sent you a gift on <Example.com> & more. '.repeat(Math.ceil(50_000 / 52)).slice(0, 50_000) });
+const LARGE = JSON.stringify({
+  jids: 'alice@example.com',
+  body: 'Someone has sent you a gift on <Example.com> & more. '.repeat(Math.ceil(50_000 / 52)).slice(0, 50_000),
+});
 
 interface Row {
   name: string;
@@ -64,7 +67,10 @@ async function throughputRows(): Promise<void> {
     ['send_message, 50 KB, 16 conn, --json console', json, LARGE, 16, '≥ 0.60'],
   ];
   for (const [name, emu, body, conns, target] of cases) {
-    const [e, b] = await sideBySide(() => load(emu, SEND, body, conns, SECONDS), () => load(node, SEND, body, conns, SECONDS));
+    const [e, b] = await sideBySide(
+      () => load(emu, SEND, body, conns, SECONDS),
+      () => load(node, SEND, body, conns, SECONDS),
+    );
     const ratio = b.cpuUs / e.cpuUs;
     row(`${name} (vs bare node:http)`, fmtLoad(e), fmtLoad(b), ratio, target, ratio >= Number(target.slice(2)));
     if (body === SMALL && conns === 16 && emu === json) {
@@ -127,7 +133,10 @@ async function waiterRows(): Promise<void> {
       await fetch(`http://127.0.0.1:${emu.port}/healthz`);
     }
   });
-  const [w, q] = await sideBySide(() => load(emu, SEND, SMALL, 16, SECONDS), () => load(quiet, SEND, SMALL, 16, SECONDS));
+  const [w, q] = await sideBySide(
+    () => load(emu, SEND, SMALL, 16, SECONDS),
+    () => load(quiet, SEND, SMALL, 16, SECONDS),
+  );
   const ratio = w.cpuUs / q.cpuUs;
   row('send_message CPU with 1,000 pending waits vs none', `${f(w.cpuUs, 1)}µs`, `${f(q.cpuUs, 1)}µs`, ratio, '≤ 1.10', ratio <= 1.1);
   const worst = Math.max(...health);
@@ -247,14 +256,31 @@ async function scaleRows(): Promise<void> {
   row(`engine cost per send, last vs first tenth of ${k} (µs)`, f(lastCost, 1), f(first, 1), lastCost / first, '≤ 1.10', lastCost / first <= 1.1);
   row(`bytes per captured entry after forced GC (${k} kept)`, f(s.bytesPerEntry), '', 0, '', null);
   row(`GET /v1/outbox?since=last-10 at ${k} vs at ${s.n / 10000}k (ms)`, f(s.since.ms, 2), f(s.sinceSmallMs, 2), s.since.ms / s.sinceSmallMs, '', null);
-  for (const [name, q] of [['since=last-10', s.since], ['contains (no match, full scan)', s.contains], ['contains&limit=10', s.limited], ['to=&since=', s.recipient]] as const) {
-    row(`longest hold of the event loop, ${name} at ${k} (ms)`, f(q.sliceMs, 1), `${f(q.ms, 1)} ms/query, loop delay ${f(q.stallMs)}`, q.sliceMs / 20, '≤ 20 ms', q.sliceMs <= 20);
+  for (const [name, q] of [
+    ['since=last-10', s.since],
+    ['contains (no match, full scan)', s.contains],
+    ['contains&limit=10', s.limited],
+    ['to=&since=', s.recipient],
+  ] as const) {
+    row(
+      `longest hold of the event loop, ${name} at ${k} (ms)`,
+      f(q.sliceMs, 1),
+      `${f(q.ms, 1)} ms/query, loop delay ${f(q.stallMs)}`,
+      q.sliceMs / 20,
+      '≤ 20 ms',
+      q.sliceMs <= 20,
+    );
   }
 }
 
 const started = Date.now();
-const loadAvg = os.loadavg().map((l) => l.toFixed(2)).join(' ');
-console.log(`xmpp-emu bench: node ${process.version}, ${os.cpus().length} CPUs, load average ${loadAvg} at start; ${RUNS} runs of ${SECONDS}s per side (BENCH_RUNS, BENCH_SECONDS), outbox scale ${SCALE} (BENCH_SCALE)\n`);
+const loadAvg = os
+  .loadavg()
+  .map((l) => l.toFixed(2))
+  .join(' ');
+console.log(
+  `xmpp-emu bench: node ${process.version}, ${os.cpus().length} CPUs, load average ${loadAvg} at start; ${RUNS} runs of ${SECONDS}s per side (BENCH_RUNS, BENCH_SECONDS), outbox scale ${SCALE} (BENCH_SCALE)\n`,
+);
 // BENCH_ONLY=throughput,waits,latency,start,scale runs some sections only (while working on one).
 const only = (process.env.BENCH_ONLY ?? 'throughput,waits,latency,start,scale').split(',');
 if (only.includes('throughput')) await throughputRows();
@@ -265,12 +291,17 @@ if (only.includes('scale')) await scaleRows();
 closeAgent();
 
 const widths = [62, 22, 22, 7, 10];
-const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 10)).join(' ').trimEnd();
+const line = (cells: string[]): string =>
+  cells
+    .map((c, i) => c.padEnd(widths[i] ?? 10))
+    .join(' ')
+    .trimEnd();
 console.log(line(['measure', 'xmpp-emu', 'baseline', 'ratio', 'target']));
 for (const r of rows) console.log(line([r.name, r.emu, r.base, r.ratio ? r.ratio.toFixed(2) : '', r.target ? `${r.target} ${r.ok ? '✓' : '✗'}` : '']));
 if (process.argv.includes('--markdown')) {
   console.log('\n| measure | xmpp-emu | baseline | ratio | target |\n| --- | --- | --- | --- | --- |');
-  for (const r of rows) console.log(`| ${[r.name.trim(), r.emu, r.base, r.ratio ? r.ratio.toFixed(2) : '', r.target ? `${r.target} ${r.ok ? '✓' : '✗'}` : ''].join(' | ')} |`);
+  for (const r of rows)
+    console.log(`| ${[r.name.trim(), r.emu, r.base, r.ratio ? r.ratio.toFixed(2) : '', r.target ? `${r.target} ${r.ok ? '✓' : '✗'}` : ''].join(' | ')} |`);
 }
 console.log(`
 Throughput rows: req/s and the server's main-thread CPU µs per request; the ratio is baseline CPU ÷ emulator CPU.
@@ -278,4 +309,7 @@ Baselines: a bare node:http server reading and parsing the same JSON (bench/base
 endpoint (bench/baseline-server.ts); for deliveries, the exact request the emulator sends, captured once and posted
 pre-built to the same bare node:http app (bench/app-server.ts); the control API's baseline is two such round trips.
 The feed and waits rows compare the emulator with itself (100 WebSocket clients or 1,000 pending waits, or none).
-Scale rows run in one process with --expose-gc (bench/scale.ts). Load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; total ${Math.round((Date.now() - started) / 1000)} s.`);
+Scale rows run in one process with --expose-gc (bench/scale.ts). Load average at the end: ${os
+  .loadavg()
+  .map((l) => l.toFixed(2))
+  .join(' ')}; total ${Math.round((Date.now() - started) / 1000)} s.`);

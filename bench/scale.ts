@@ -71,5 +71,7 @@ const since = await timeQuery(`/v1/outbox?since=${last - 10}`, 200);
 const contains = await timeQuery('/v1/outbox?contains=NOT-THERE', 5);
 const limited = await timeQuery('/v1/outbox?contains=gift&limit=10', 200);
 const recipient = await timeQuery('/v1/outbox?to=user7@example.com&since=' + (last - 5000), 50);
-console.log(JSON.stringify({ n: N, chunkMs, bytesPerEntry, sinceSmallMs: sinceSmall, since, contains, limited, recipient, size: engine.outboxStore.stats().size }));
+console.log(
+  JSON.stringify({ n: N, chunkMs, bytesPerEntry, sinceSmallMs: sinceSmall, since, contains, limited, recipient, size: engine.outboxStore.stats().size }),
+);
 await em.close();

@@ -35,7 +35,6 @@ export interface CliIO {
 // The package's own package.json, by name, so it is found from dist/ and from the test build alike.
 const VERSION = (createRequire(import.meta.url)('xmpp-emu/package.json') as { version: string }).version;
 
-
 function collectVersion(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const eq = value.indexOf('=');
   if (eq <= 0) throw new BadRequestError(`--version expects NAME=URL, not "${value}"`);
@@ -52,12 +51,23 @@ function addStartOptions(cmd: Command): Command {
     .option('--version <name=url>', 'a non-default version of the app and where it runs (repeatable)', collectVersion)
     .option('--presence <file>', 'presence fixture (JSON); watched (env XMPP_EMU_PRESENCE)')
     .addOption(new Option('--default-presence <state>', 'presence of JIDs not configured otherwise').choices(PRESENCE_WORDS))
-    .option('--lenient-presence', 'report presence for every JID, subscribed or not (env XMPP_EMU_LENIENT_PRESENCE; default: only subscribed JIDs, as production did)')
+    .option(
+      '--lenient-presence',
+      'report presence for every JID, subscribed or not (env XMPP_EMU_LENIENT_PRESENCE; default: only subscribed JIDs, as production did)',
+    )
     .option('--strict-presence', 'report presence only for JIDs subscribed to the app, as production did (the default; overrides the env and config file)')
-    .option('--offline-errors', 'a message to an unavailable user comes back as an error stanza to /_ah/xmpp/error/, as production did (env XMPP_EMU_OFFLINE_ERRORS)')
+    .option(
+      '--offline-errors',
+      'a message to an unavailable user comes back as an error stanza to /_ah/xmpp/error/, as production did (env XMPP_EMU_OFFLINE_ERRORS)',
+    )
     .option('--record <file>', 'append every event to FILE as one JSON line')
     .option('--json', 'print one JSON object per line instead of the human format')
-    .addOption(new Option('--console <style>', 'human format: one line per event, or the old dev server\'s blocks (env XMPP_EMU_CONSOLE; default lines)').choices(['lines', 'devserver']))
+    .addOption(
+      new Option('--console <style>', "human format: one line per event, or the old dev server's blocks (env XMPP_EMU_CONSOLE; default lines)").choices([
+        'lines',
+        'devserver',
+      ]),
+    )
     .option('--delivery-timeout <ms>', 'how long an inbound POST to the app may take (default 10000)')
     .option('--max-loop-depth <n>', 'break a chain of the app messaging its own addresses past this depth (default 16; env XMPP_EMU_MAX_LOOP_DEPTH)')
     .option('--outbox-cap <n>', 'how many sent entries are kept before the oldest are dropped (default 10000)')
@@ -81,18 +91,53 @@ function positiveInt(v: string | undefined, flag: string): number | undefined {
 }
 
 interface StartFlags {
-  host?: string; port?: string; appUrl?: string; appId?: string; appYaml?: string; version?: Record<string, string>;
-  presence?: string; defaultPresence?: string; lenientPresence?: boolean; strictPresence?: boolean; offlineErrors?: boolean; record?: string; json?: boolean;
-  deliveryTimeout?: string; maxLoopDepth?: string; outboxCap?: string; outboxMaxBytes?: string; config?: string; repl?: boolean; console?: string; ui?: boolean;
-  xmppPort?: string; xmpp?: boolean; xmppUsers?: string; xmppCert?: string; xmppKey?: string; stateDir?: string;
+  host?: string;
+  port?: string;
+  appUrl?: string;
+  appId?: string;
+  appYaml?: string;
+  version?: Record<string, string>;
+  presence?: string;
+  defaultPresence?: string;
+  lenientPresence?: boolean;
+  strictPresence?: boolean;
+  offlineErrors?: boolean;
+  record?: string;
+  json?: boolean;
+  deliveryTimeout?: string;
+  maxLoopDepth?: string;
+  outboxCap?: string;
+  outboxMaxBytes?: string;
+  config?: string;
+  repl?: boolean;
+  console?: string;
+  ui?: boolean;
+  xmppPort?: string;
+  xmpp?: boolean;
+  xmppUsers?: string;
+  xmppCert?: string;
+  xmppKey?: string;
+  stateDir?: string;
   seed?: string;
 }
 
 function flagsToInput(f: StartFlags): OptionsInput {
   const input: OptionsInput = {
-    host: f.host, appUrl: f.appUrl, appId: f.appId, appYaml: f.appYaml, versions: f.version, presenceFile: f.presence,
-    defaultPresence: f.defaultPresence as OptionsInput['defaultPresence'], lenientPresence: f.strictPresence ? false : f.lenientPresence, offlineErrors: f.offlineErrors, record: f.record,
-    json: f.json, consoleStyle: f.console as OptionsInput['consoleStyle'], deliveryTimeoutMs: positiveInt(f.deliveryTimeout, '--delivery-timeout'), maxLoopDepth: positiveInt(f.maxLoopDepth, '--max-loop-depth'), outboxCap: positiveInt(f.outboxCap, '--outbox-cap'),
+    host: f.host,
+    appUrl: f.appUrl,
+    appId: f.appId,
+    appYaml: f.appYaml,
+    versions: f.version,
+    presenceFile: f.presence,
+    defaultPresence: f.defaultPresence as OptionsInput['defaultPresence'],
+    lenientPresence: f.strictPresence ? false : f.lenientPresence,
+    offlineErrors: f.offlineErrors,
+    record: f.record,
+    json: f.json,
+    consoleStyle: f.console as OptionsInput['consoleStyle'],
+    deliveryTimeoutMs: positiveInt(f.deliveryTimeout, '--delivery-timeout'),
+    maxLoopDepth: positiveInt(f.maxLoopDepth, '--max-loop-depth'),
+    outboxCap: positiveInt(f.outboxCap, '--outbox-cap'),
     outboxMaxBytes: positiveInt(f.outboxMaxBytes, '--outbox-max-bytes'),
     port: f.port === undefined ? undefined : parsePort(f.port, '--port'),
     // commander sets ui to true unless --no-ui is given; only the flag itself may override env and file.
@@ -100,7 +145,10 @@ function flagsToInput(f: StartFlags): OptionsInput {
     xmppPort: f.xmppPort === undefined ? undefined : parsePort(f.xmppPort, '--xmpp-port'),
     // commander sets xmpp to true when --no-xmpp is absent; only the flag itself may override env and file.
     xmpp: f.xmpp === false ? false : undefined,
-    xmppUsers: f.xmppUsers, xmppCert: f.xmppCert, xmppKey: f.xmppKey, stateDir: f.stateDir,
+    xmppUsers: f.xmppUsers,
+    xmppCert: f.xmppCert,
+    xmppKey: f.xmppKey,
+    stateDir: f.stateDir,
     seed: f.seed === undefined ? undefined : parseSeed(f.seed, '--seed'),
   };
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as OptionsInput;
@@ -163,13 +211,21 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number | undefine
   io.stdout.write(options.json ? `${readyLine(em.info())}\n` : banner(info, VERSION, chalkFor(color), await em.xmppCertificate().catch(() => null)));
   const c = chalkFor(color);
   watchApp(options.appUrl, (line, answers) =>
-    out.write(options.json ? `${JSON.stringify({ event: 'app', url: options.appUrl, answers, message: line })}\n` : `${(answers ? c.green : c.yellow)(line)}\n`),
+    out.write(
+      options.json ? `${JSON.stringify({ event: 'app', url: options.appUrl, answers, message: line })}\n` : `${(answers ? c.green : c.yellow)(line)}\n`,
+    ),
   );
   const wantRepl = flags.repl === false ? false : isTty(io.stdin) && !options.json;
   if (wantRepl) {
     repl = startRepl({
-      control: em, input: io.stdin, output: io.stdout, appJid: defaultAppJid(options.appId), historyFile: historyFile(io),
-      console: true, color, terminal: true,
+      control: em,
+      input: io.stdin,
+      output: io.stdout,
+      appJid: defaultAppJid(options.appId),
+      historyFile: historyFile(io),
+      console: true,
+      color,
+      terminal: true,
     });
     void repl.closed.then(stop);
   }
@@ -205,17 +261,24 @@ async function checkAppAddress(control: RemoteControl, to: string): Promise<void
 
 export function buildProgram(io: CliIO, result: { code: number | undefined } = { code: 0 }): Command {
   const program = new Command('xmpp-emu')
-    .description('A local emulator of Google App Engine\'s XMPP service: capture what your bot sends, inject what it receives.')
+    .description("A local emulator of Google App Engine's XMPP service: capture what your bot sends, inject what it receives.")
     .version(VERSION, '-V, --version', 'print the version')
     .enablePositionalOptions()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
       // Commander's own errors (unknown option, missing argument, bad choice) in the CLI's one-line style.
-      outputError: (s, write) => write(`xmpp-emu: ${s.replace(/^error: /, '').trimEnd().replace(/\s*\n\s*/g, ' ')} (xmpp-emu --help lists the commands)\n`),
+      outputError: (s, write) =>
+        write(
+          `xmpp-emu: ${s
+            .replace(/^error: /, '')
+            .trimEnd()
+            .replace(/\s*\n\s*/g, ' ')} (xmpp-emu --help lists the commands)\n`,
+        ),
     })
     .exitOverride();
-  const emulatorOption = (cmd: Command): Command => cmd.option('--emulator <host:port>', `the running emulator (default $XMPP_EMULATOR_HOST, else ${DEFAULT_EMULATOR})`);
+  const emulatorOption = (cmd: Command): Command =>
+    cmd.option('--emulator <host:port>', `the running emulator (default $XMPP_EMULATOR_HOST, else ${DEFAULT_EMULATOR})`);
   const done = (c: number | undefined): void => {
     result.code = c;
   };
@@ -269,7 +332,9 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
   emulatorOption(program.command('messages').description('print what the app sent; --follow streams every event live'))
     .option('--follow', 'keep printing events as they happen')
     .option('--json', 'one JSON object per line')
-    .option('--to <jid>').option('--from <jid>').option('--contains <text>')
+    .option('--to <jid>')
+    .option('--from <jid>')
+    .option('--contains <text>')
     .addOption(new Option('--kind <kind>').choices(OUTBOX_KINDS))
     .action(async (f: { follow?: boolean; json?: boolean; to?: string; from?: string; contains?: string; kind?: 'message'; emulator?: string }) => {
       // Ctrl-C is caught before anything is printed, so whoever reads "following" may stop us at once.
@@ -277,15 +342,17 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
       });
-      done(await showMessages({
-        control: new RemoteControl(emulatorAddress(f.emulator, io)),
-        filter: { to: f.to, from: f.from, contains: f.contains, kind: f.kind },
-        follow: f.follow === true,
-        format: consoleFormat(io.stdout, f.json === true),
-        out: io.stdout,
-        err: io.stderr,
-        stopped,
-      }));
+      done(
+        await showMessages({
+          control: new RemoteControl(emulatorAddress(f.emulator, io)),
+          filter: { to: f.to, from: f.from, contains: f.contains, kind: f.kind },
+          follow: f.follow === true,
+          format: consoleFormat(io.stdout, f.json === true),
+          out: io.stdout,
+          err: io.stderr,
+          stopped,
+        }),
+      );
     });
 
   emulatorOption(program.command('repl').description('chat with your app from the terminal, against a running emulator'))
@@ -299,8 +366,17 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
       const listeners = new Set<(e: EmulatorEvent) => void>();
       const closeFeed = await client.openFeed((e) => listeners.forEach((l) => l(e)));
       const repl = startRepl({
-        control: client, events: (l) => (listeners.add(l), () => void listeners.delete(l)), input: io.stdin, output: io.stdout, appJid: defaultAppJid(info.app_id), from: f.from, to: f.to,
-        historyFile: historyFile(io, f.history), console: false, color: colorFor(io.stdout), terminal: isTty(io.stdin) && isTty(io.stdout),
+        control: client,
+        events: (l) => (listeners.add(l), () => void listeners.delete(l)),
+        input: io.stdin,
+        output: io.stdout,
+        appJid: defaultAppJid(info.app_id),
+        from: f.from,
+        to: f.to,
+        historyFile: historyFile(io, f.history),
+        console: false,
+        color: colorFor(io.stdout),
+        terminal: isTty(io.stdin) && isTty(io.stdout),
       });
       await repl.closed;
       closeFeed();
@@ -311,12 +387,16 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
     .command('env')
     .description('print the line that points an app at the emulator')
     .option('--emulator <host:port>', 'the emulator (default $XMPP_EMULATOR_HOST, else from --host/--port and XMPP_EMU_*)')
-    .option('--host <host>').option('--port <port>')
+    .option('--host <host>')
+    .option('--port <port>')
     .action((f: { emulator?: string; host?: string; port?: string }) => {
       let hostPort = f.emulator ?? io.env.XMPP_EMULATOR_HOST;
       if (!hostPort) {
         const o = resolveStart({ host: f.host, port: f.port }, io);
-        if (o.port === 0) throw new BadRequestError('port 0 means a free port chosen when the emulator starts, so env cannot know it; give the port start printed, or --emulator HOST:PORT');
+        if (o.port === 0)
+          throw new BadRequestError(
+            'port 0 means a free port chosen when the emulator starts, so env cannot know it; give the port start printed, or --emulator HOST:PORT',
+          );
         hostPort = `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`;
       }
       const api = hostPort.match(/^(.*):(\d+)$/);
@@ -324,7 +404,13 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
       done(0);
     });
 
-  addStartOptions(program.command('exec').description('start the emulator (on --port, default 8095; 0 for a free one), run CMD with XMPP_EMULATOR_HOST, API_HOST and API_PORT set, stop, exit with its code'))
+  addStartOptions(
+    program
+      .command('exec')
+      .description(
+        'start the emulator (on --port, default 8095; 0 for a free one), run CMD with XMPP_EMULATOR_HOST, API_HOST and API_PORT set, stop, exit with its code',
+      ),
+  )
     .option('--quiet', 'do not print emulator events (they go to stderr otherwise)')
     .argument('<cmd...>', 'the command, after --')
     .passThroughOptions()
@@ -363,7 +449,10 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
           io.stdout.write(`  ${mark} ${s.index}. ${s.step}\n      ${s.outcome === 'failed' ? c.red(s.detail) : c.dim(s.detail)}\n`);
         }
       }
-      if (!f.json) io.stdout.write(`conversations: ${files.length - failed} passed, ${failed} failed (steps: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped)\n`);
+      if (!f.json)
+        io.stdout.write(
+          `conversations: ${files.length - failed} passed, ${failed} failed (steps: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped)\n`,
+        );
       done(failed ? 1 : 0);
     });
 
@@ -409,7 +498,11 @@ function runChild(cmd: string[], em: RunningEmulator, io: CliIO): Promise<number
       await em.close();
       resolve(code);
     };
-    child.once('error', (e: NodeJS.ErrnoException) => void finish(e.code === 'ENOENT' ? 127 : 126, `cannot run ${cmd[0]}: ${e.code === 'ENOENT' ? 'command not found' : e.message}`));
+    child.once(
+      'error',
+      (e: NodeJS.ErrnoException) =>
+        void finish(e.code === 'ENOENT' ? 127 : 126, `cannot run ${cmd[0]}: ${e.code === 'ENOENT' ? 'command not found' : e.message}`),
+    );
     child.once('exit', (code, signal) => {
       const n = signal ? 128 + (os.constants.signals[signal] ?? 0) : (code ?? 1);
       void finish(n);
@@ -418,7 +511,10 @@ function runChild(cmd: string[], em: RunningEmulator, io: CliIO): Promise<number
 }
 
 /** Run the CLI. Resolves with the exit code, or undefined while `start` keeps running. */
-export async function main(argv: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env }): Promise<number | undefined> {
+export async function main(
+  argv: string[],
+  io: CliIO = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env },
+): Promise<number | undefined> {
   const result: { code: number | undefined } = { code: 0 };
   const program = buildProgram(io, result);
   try {

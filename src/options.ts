@@ -105,10 +105,35 @@ export const DEFAULTS = Object.freeze({
 
 /** Config-file keys and the option each sets: the option's own name, except `presence` (interface.md's name). */
 const CONFIG_KEYS: Readonly<Record<string, keyof Options>> = Object.freeze({
-  host: 'host', port: 'port', appUrl: 'appUrl', appId: 'appId', appYaml: 'appYaml', versions: 'versions',
-  presence: 'presenceFile', defaultPresence: 'defaultPresence', lenientPresence: 'lenientPresence', offlineErrors: 'offlineErrors', record: 'record',
-  console: 'console', json: 'json', consoleStyle: 'consoleStyle', deliveryTimeoutMs: 'deliveryTimeoutMs', maxLoopDepth: 'maxLoopDepth', outboxCap: 'outboxCap', outboxMaxBytes: 'outboxMaxBytes', quotas: 'quotas',
-  watch: 'watch', ui: 'ui', xmpp: 'xmpp', xmppPort: 'xmppPort', xmppUsers: 'xmppUsers', xmppCert: 'xmppCert', xmppKey: 'xmppKey', stateDir: 'stateDir', seed: 'seed', faults: 'faults',
+  host: 'host',
+  port: 'port',
+  appUrl: 'appUrl',
+  appId: 'appId',
+  appYaml: 'appYaml',
+  versions: 'versions',
+  presence: 'presenceFile',
+  defaultPresence: 'defaultPresence',
+  lenientPresence: 'lenientPresence',
+  offlineErrors: 'offlineErrors',
+  record: 'record',
+  console: 'console',
+  json: 'json',
+  consoleStyle: 'consoleStyle',
+  deliveryTimeoutMs: 'deliveryTimeoutMs',
+  maxLoopDepth: 'maxLoopDepth',
+  outboxCap: 'outboxCap',
+  outboxMaxBytes: 'outboxMaxBytes',
+  quotas: 'quotas',
+  watch: 'watch',
+  ui: 'ui',
+  xmpp: 'xmpp',
+  xmppPort: 'xmppPort',
+  xmppUsers: 'xmppUsers',
+  xmppCert: 'xmppCert',
+  xmppKey: 'xmppKey',
+  stateDir: 'stateDir',
+  seed: 'seed',
+  faults: 'faults',
 });
 
 /** The environment variables `start` reads, and the option each sets. */
@@ -144,7 +169,16 @@ export function fromEnv(env: NodeJS.ProcessEnv): OptionsInput {
   for (const [name, key] of Object.entries(ENV_VARS)) {
     const v = env[name];
     if (v === undefined || v === '') continue;
-    out[key] = key === 'port' || key === 'xmppPort' ? parsePort(v, name) : key === 'seed' ? parseSeed(v, name) : key === 'maxLoopDepth' ? Number(v) : SWITCHES.has(key) ? parseSwitch(v, name) : v;
+    out[key] =
+      key === 'port' || key === 'xmppPort'
+        ? parsePort(v, name)
+        : key === 'seed'
+          ? parseSeed(v, name)
+          : key === 'maxLoopDepth'
+            ? Number(v)
+            : SWITCHES.has(key)
+              ? parseSwitch(v, name)
+              : v;
   }
   // XMPP_EMU_NO_UI=1 is --no-ui, XMPP_EMU_NO_XMPP=1 is --no-xmpp.
   const ui = switchedOn(env, 'XMPP_EMU_NO_UI');
@@ -287,7 +321,9 @@ function positiveOption(pick: PickOption, k: PositiveKey): number {
 
 type PickOption = <K extends keyof OptionsInput>(k: K) => OptionsInput[K] | undefined;
 
-function xmppOptions(pick: PickOption): Pick<Options, 'xmpp' | 'xmppPort' | 'xmppUsers' | 'xmppCert' | 'xmppKey' | 'stateDir' | 'xmppHandshakeTimeoutMs' | 'xmppPingIntervalMs'> {
+function xmppOptions(
+  pick: PickOption,
+): Pick<Options, 'xmpp' | 'xmppPort' | 'xmppUsers' | 'xmppCert' | 'xmppKey' | 'stateDir' | 'xmppHandshakeTimeoutMs' | 'xmppPingIntervalMs'> {
   const port = parsePort(pick('port') ?? DEFAULTS.port, 'port');
   const cert = pick('xmppCert') ?? null;
   const key = pick('xmppKey') ?? null;
@@ -329,6 +365,6 @@ function checkUrl(url: string, what: string): void {
   } catch {
     throw new BadRequestError(`${what} "${url}" is not a URL (expected http://HOST:PORT)`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new BadRequestError(`${what} "${url}" must start with http:// or https:// (for example http://${url.replace(/^[a-z]+:\/\//, '')})`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new BadRequestError(`${what} "${url}" must start with http:// or https:// (for example http://${url.replace(/^[a-z]+:\/\//, '')})`);
 }
-

@@ -30,7 +30,10 @@ export async function rpc(
 export async function post(base: string, path: string, body: Uint8Array, headers: Record<string, string> = {}): Promise<RpcAnswer> {
   const res = await fetch(`${base}${path}`, {
     method: 'POST',
-    headers: path === '/' ? { 'Content-Type': 'application/octet-stream', 'X-appcfg-api-version': '1', ...headers } : { 'Content-Type': 'application/octet-stream', ...headers },
+    headers:
+      path === '/'
+        ? { 'Content-Type': 'application/octet-stream', 'X-appcfg-api-version': '1', ...headers }
+        : { 'Content-Type': 'application/octet-stream', ...headers },
     body: Buffer.from(body),
   });
   const raw = Buffer.from(await res.arrayBuffer());

@@ -60,10 +60,12 @@ export function runProcess(command: string, args: string[], options: SpawnOption
     out.stderr += d;
     listeners.forEach((l) => l());
   });
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => {
-    listeners.forEach((l) => l());
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      listeners.forEach((l) => l());
+      resolve(code);
+    }),
+  );
   return {
     child,
     stdout: () => out.stdout,

@@ -62,49 +62,69 @@ export function xmppRouter(options: XmppRouterOptions): Router {
   // Each handler runs with its delivery's ticket, so the calls it makes link back to it.
   const handled = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response) => withTicket(req, () => fn(req, res));
 
-  r.post('/_ah/xmpp/message/chat/', fields, handled(async (req, res) => {
-    let message: Message;
-    try {
-      message = new Message((req.body ?? {}) as Record<string, unknown>, options.client);
-    } catch (e) {
-      if (e instanceof InvalidMessageError) return void res.status(400).type('text/plain').send(e.message);
-      throw e;
-    }
-    const h = options.message;
-    if (!h) return done(res);
-    try {
-      await (typeof h === 'function' ? h(message, req, res) : h.messageReceived(message));
-    } catch (e) {
-      const say = options.errorMessage === undefined ? DEFAULT_ERROR_MESSAGE : options.errorMessage;
-      if (say !== null) await message.reply(say).catch(() => undefined);
-      if (!res.headersSent) res.status(500).type('text/plain').send(`handler failed: ${(e as Error).message}`);
-      return;
-    }
-    done(res);
-  }));
+  r.post(
+    '/_ah/xmpp/message/chat/',
+    fields,
+    handled(async (req, res) => {
+      let message: Message;
+      try {
+        message = new Message((req.body ?? {}) as Record<string, unknown>, options.client);
+      } catch (e) {
+        if (e instanceof InvalidMessageError) return void res.status(400).type('text/plain').send(e.message);
+        throw e;
+      }
+      const h = options.message;
+      if (!h) return done(res);
+      try {
+        await (typeof h === 'function' ? h(message, req, res) : h.messageReceived(message));
+      } catch (e) {
+        const say = options.errorMessage === undefined ? DEFAULT_ERROR_MESSAGE : options.errorMessage;
+        if (say !== null) await message.reply(say).catch(() => undefined);
+        if (!res.headersSent)
+          res
+            .status(500)
+            .type('text/plain')
+            .send(`handler failed: ${(e as Error).message}`);
+        return;
+      }
+      done(res);
+    }),
+  );
 
-  r.post('/_ah/xmpp/presence/:type/', fields, handled(async (req, res) => {
-    const type = String(req.params.type);
-    if (!isOneOf(type, INBOUND_PRESENCE_TYPES)) return void res.status(404).end();
-    await options.presence?.(
-      { type, from: text(req, 'from'), to: text(req, 'to'), show: text(req, 'show'), status: text(req, 'status'), stanza: text(req, 'stanza') },
-      req,
-      res,
-    );
-    done(res);
-  }));
+  r.post(
+    '/_ah/xmpp/presence/:type/',
+    fields,
+    handled(async (req, res) => {
+      const type = String(req.params.type);
+      if (!isOneOf(type, INBOUND_PRESENCE_TYPES)) return void res.status(404).end();
+      await options.presence?.(
+        { type, from: text(req, 'from'), to: text(req, 'to'), show: text(req, 'show'), status: text(req, 'status'), stanza: text(req, 'stanza') },
+        req,
+        res,
+      );
+      done(res);
+    }),
+  );
 
-  r.post('/_ah/xmpp/subscription/:type/', fields, handled(async (req, res) => {
-    const type = String(req.params.type);
-    if (!isOneOf(type, SUBSCRIPTION_TYPES)) return void res.status(404).end();
-    await options.subscription?.({ type, from: text(req, 'from'), to: text(req, 'to'), stanza: text(req, 'stanza') }, req, res);
-    done(res);
-  }));
+  r.post(
+    '/_ah/xmpp/subscription/:type/',
+    fields,
+    handled(async (req, res) => {
+      const type = String(req.params.type);
+      if (!isOneOf(type, SUBSCRIPTION_TYPES)) return void res.status(404).end();
+      await options.subscription?.({ type, from: text(req, 'from'), to: text(req, 'to'), stanza: text(req, 'stanza') }, req, res);
+      done(res);
+    }),
+  );
 
-  r.post('/_ah/xmpp/error/', fields, handled(async (req, res) => {
-    await options.error?.({ from: text(req, 'from'), stanza: text(req, 'stanza') }, req, res);
-    done(res);
-  }));
+  r.post(
+    '/_ah/xmpp/error/',
+    fields,
+    handled(async (req, res) => {
+      await options.error?.({ from: text(req, 'from'), stanza: text(req, 'stanza') }, req, res);
+      done(res);
+    }),
+  );
   return r;
 }
 

@@ -18,13 +18,24 @@ export function banner(info: AppInfo, version: string, c: ChalkInstance, cert: {
     ...Object.entries(info.versions).map(([name, url]) => row(`version`, `${name} → ${url}`)),
     row('app id', info.app_id),
     row('addresses', info.addresses.join(', ')),
-    row('inbound', services === null ? 'all services enabled (no app.yaml)' : `${services.length ? services.join(', ') : 'none'} (from ${info.app_yaml}, watched)`),
-    row('presence', `${info.default_presence} by default${info.strict_presence ? ', reported for subscribed JIDs only, as in production' : ', lenient: reported for every JID'}${info.presence_file ? `; file ${info.presence_file} (watched)` : ''}`),
+    row(
+      'inbound',
+      services === null ? 'all services enabled (no app.yaml)' : `${services.length ? services.join(', ') : 'none'} (from ${info.app_yaml}, watched)`,
+    ),
+    row(
+      'presence',
+      `${info.default_presence} by default${info.strict_presence ? ', reported for subscribed JIDs only, as in production' : ', lenient: reported for every JID'}${info.presence_file ? `; file ${info.presence_file} (watched)` : ''}`,
+    ),
     ...(info.record ? [row('transcript', info.record)] : []),
-    ...(info.xmpp_port === null ? [row('xmpp', 'off (--no-xmpp)')] : [
-      row('xmpp', `${info.host}:${info.xmpp_port} (STARTTLS) and ${info.xmpp_websocket}; sign in as anyone@any.domain${info.xmpp_users ? ` listed in ${info.xmpp_users}` : ', any password'}`),
-      ...(cert ? [row('tls cert', `${cert.file} (SHA-256 ${cert.fingerprint})`)] : []),
-    ]),
+    ...(info.xmpp_port === null
+      ? [row('xmpp', 'off (--no-xmpp)')]
+      : [
+          row(
+            'xmpp',
+            `${info.host}:${info.xmpp_port} (STARTTLS) and ${info.xmpp_websocket}; sign in as anyone@any.domain${info.xmpp_users ? ` listed in ${info.xmpp_users}` : ', any password'}`,
+          ),
+          ...(cert ? [row('tls cert', `${cert.file} (SHA-256 ${cert.fingerprint})`)] : []),
+        ]),
     '',
     ...(info.env
       ? [

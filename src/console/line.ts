@@ -83,8 +83,12 @@ function partsOf(event: EmulatorEvent, c: ChalkInstance): Parts {
     case 'delivered': {
       const r = event.result;
       return {
-        time, direction: r.loopback ? 'app → app ' : USER_TO_APP, kind: deliveryKind(r), addresses: `${r.from} → ${r.to}`,
-        status: deliveryStatus(r, c), body: r.body === undefined ? '' : quoted(r.body),
+        time,
+        direction: r.loopback ? 'app → app ' : USER_TO_APP,
+        kind: deliveryKind(r),
+        addresses: `${r.from} → ${r.to}`,
+        status: deliveryStatus(r, c),
+        body: r.body === undefined ? '' : quoted(r.body),
       };
     }
     case 'sent': {
@@ -94,15 +98,23 @@ function partsOf(event: EmulatorEvent, c: ChalkInstance): Parts {
     }
     case 'rejected':
       return {
-        time, direction: REFUSED, kind: event.call, addresses: '', status: `${event.code}: ${event.message}`,
+        time,
+        direction: REFUSED,
+        kind: event.call,
+        addresses: '',
+        status: `${event.code}: ${event.message}`,
         body: event.request === null ? '' : typeof event.request === 'string' ? event.request : JSON.stringify(event.request),
         tone: c.red,
       };
     case 'presence':
       return {
-        time, direction: EMULATOR, kind: 'presence', addresses: event.jid,
+        time,
+        direction: EMULATOR,
+        kind: 'presence',
+        addresses: event.jid,
         status: `${describePresence({ ...event.presence, subscribed: event.subscribed })}${event.source === 'invite' ? ' (invited by the app)' : ''}`,
-        body: '', tone: c.magenta,
+        body: '',
+        tone: c.magenta,
       };
     case 'config':
       return { time, direction: EMULATOR, kind: event.source, addresses: '', status: event.message, body: '', tone: event.ok ? c.green : c.red };
@@ -125,13 +137,9 @@ function partsOf(event: EmulatorEvent, c: ChalkInstance): Parts {
  */
 export function formatLine(event: EmulatorEvent, c: ChalkInstance, width: number, indent = false): string {
   const p = partsOf(event, c);
-  const head = [
-    c.dim(p.time),
-    `${indent ? '  ↳ ' : ''}${p.direction}`,
-    p.kind.padEnd(indent ? 6 : 8),
-    p.addresses,
-    p.status,
-  ].filter((s) => s !== '').join('  ');
+  const head = [c.dim(p.time), `${indent ? '  ↳ ' : ''}${p.direction}`, p.kind.padEnd(indent ? 6 : 8), p.addresses, p.status]
+    .filter((s) => s !== '')
+    .join('  ');
   let line = head;
   if (p.body !== '') {
     // eslint-disable-next-line no-control-regex

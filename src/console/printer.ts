@@ -10,7 +10,11 @@ import { formatLine } from './line.js';
 /** Where bodies are cut when the output is not a terminal (a log file, a pipe). */
 export const CONSOLE_WIDTH = 160;
 
-const pad = (s: string): string => s.split('\n').map((l) => `       ${l}`).join('\n');
+const pad = (s: string): string =>
+  s
+    .split('\n')
+    .map((l) => `       ${l}`)
+    .join('\n');
 
 function field(c: ChalkInstance, name: string, value: string | string[]): string {
   const v = Array.isArray(value) ? value.map(pad).join('\n') : pad(value);
@@ -119,7 +123,10 @@ export function consoleFormatter(f: ConsoleFormat): ConsoleFormatter {
   };
   const line = (e: EmulatorEvent, indent = false): string => `${formatLine(e, c, f.width, indent)}\n${hint(e)}`;
   const drain = (): string => {
-    const text = [...held.values()].flat().map((e) => line(e)).join('');
+    const text = [...held.values()]
+      .flat()
+      .map((e) => line(e))
+      .join('');
     held.clear();
     return text;
   };
@@ -161,11 +168,7 @@ export function chalkFor(color: boolean): ChalkInstance {
  * Write each event to `out`: JSON lines, or the human format (coloured when `color`). Lines are gathered and
  * written once per turn of the event loop, in order: under load, one write instead of one per call.
  */
-export function attachPrinter(
-  on: (l: (e: EmulatorEvent) => void) => () => void,
-  out: NodeJS.WritableStream,
-  f: ConsoleFormat,
-): () => void {
+export function attachPrinter(on: (l: (e: EmulatorEvent) => void) => () => void, out: NodeJS.WritableStream, f: ConsoleFormat): () => void {
   const formatter = consoleFormatter(f);
   let pending: string[] = [];
   const flush = (): void => {

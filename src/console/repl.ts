@@ -10,7 +10,15 @@ import { describeClock, type ClockChange } from '../domain/clock.js';
 import { describeEffect, type FaultRuleInput } from '../domain/faults.js';
 import { describeListing, describePresence } from '../domain/presence.js';
 import { parseJid } from '../domain/jid.js';
-import { INBOUND_PRESENCE_WORDS, MESSAGE_TYPES, PRESENCE_WORDS, SUBSCRIPTION_TYPES, inboundPresenceFromWord, isOneOf, presenceFromWord } from '../domain/vocabulary.js';
+import {
+  INBOUND_PRESENCE_WORDS,
+  MESSAGE_TYPES,
+  PRESENCE_WORDS,
+  SUBSCRIPTION_TYPES,
+  inboundPresenceFromWord,
+  isOneOf,
+  presenceFromWord,
+} from '../domain/vocabulary.js';
 
 export interface ReplOptions {
   control: ControlPort;
@@ -175,7 +183,12 @@ export function startRepl(o: ReplOptions): Repl {
     const rest = line.trim().slice(cmd!.length).trim();
     switch (cmd) {
       case '.help':
-        print(['Type a line to send it to the app. Commands:', ...Object.values(REPL_COMMANDS).map((h, i) => `  ${Object.keys(REPL_COMMANDS)[i]!.padEnd(10)} ${h}`)].join('\n'));
+        print(
+          [
+            'Type a line to send it to the app. Commands:',
+            ...Object.values(REPL_COMMANDS).map((h, i) => `  ${Object.keys(REPL_COMMANDS)[i]!.padEnd(10)} ${h}`),
+          ].join('\n'),
+        );
         break;
       case '.from':
       case '.to': {
@@ -237,8 +250,7 @@ export function startRepl(o: ReplOptions): Repl {
             break;
           }
           r = await o.control.injectSubscription({ from, to, type: (word ?? 'subscribe') as 'subscribe' });
-        }
-        else if (kind === 'error') {
+        } else if (kind === 'error') {
           const stanza = rest.slice('error'.length).trim();
           r = await o.control.injectError({ from, to, ...(stanza ? { stanza } : {}) });
         } else {
@@ -251,7 +263,11 @@ export function startRepl(o: ReplOptions): Repl {
       case '.outbox': {
         const n = Number(args[0] ?? 10);
         const entries = (await o.control.outbox()).slice(-(Number.isInteger(n) && n > 0 ? n : 10));
-        print(entries.length ? entries.map((e) => `  #${e.id} ${e.kind} ${e.from} → ${e.to.join(', ')}${e.body !== undefined ? `: ${e.body}` : ''}`).join('\n') : '  (the outbox is empty)');
+        print(
+          entries.length
+            ? entries.map((e) => `  #${e.id} ${e.kind} ${e.from} → ${e.to.join(', ')}${e.body !== undefined ? `: ${e.body}` : ''}`).join('\n')
+            : '  (the outbox is empty)',
+        );
         break;
       }
       case '.clear': {
@@ -262,7 +278,11 @@ export function startRepl(o: ReplOptions): Repl {
       case '.fault': {
         if (!rest) {
           const rules = await o.control.listFaults();
-          print(rules.length ? rules.map((r) => `  ${r.id}${r.name ? ` (${r.name})` : ''}: ${r.call.join(',')} → ${describeEffect(r)}, fired ${r.fired}`).join('\n') : '  (no fault rules)');
+          print(
+            rules.length
+              ? rules.map((r) => `  ${r.id}${r.name ? ` (${r.name})` : ''}: ${r.call.join(',')} → ${describeEffect(r)}, fired ${r.fired}`).join('\n')
+              : '  (no fault rules)',
+          );
         } else if (rest === 'clear') print(c.dim(`removed ${await o.control.clearFaults()} fault rules`));
         else if (args[0] === 'remove' && args[1]) {
           await o.control.removeFault(args[1]);
@@ -280,8 +300,15 @@ export function startRepl(o: ReplOptions): Repl {
         break;
       }
       case '.clock': {
-        const change: ClockChange | undefined =
-          !rest ? undefined : rest === 'freeze' ? { freeze: true } : rest === 'resume' ? { resume: true } : /^\+\d+$/.test(rest) ? { advance_ms: Number(rest.slice(1)) } : { set: rest };
+        const change: ClockChange | undefined = !rest
+          ? undefined
+          : rest === 'freeze'
+            ? { freeze: true }
+            : rest === 'resume'
+              ? { resume: true }
+              : /^\+\d+$/.test(rest)
+                ? { advance_ms: Number(rest.slice(1)) }
+                : { set: rest };
         print(c.dim(`clock: ${describeClock(await o.control.setClock(change))}`));
         break;
       }

@@ -50,12 +50,18 @@ async function runStep(step: Step, control: ControlPort, cursor: RunState): Prom
       try {
         const entry = await control.waitFor({ ...filter, timeoutMs: step.timeoutMs });
         cursor.id = entry.id;
-        return { ok: true, detail: `got ${entry.body !== undefined ? JSON.stringify(entry.body) : entry.kind} after ${Math.round(performance.now() - started)} ms` };
+        return {
+          ok: true,
+          detail: `got ${entry.body !== undefined ? JSON.stringify(entry.body) : entry.kind} after ${Math.round(performance.now() - started)} ms`,
+        };
       } catch (e) {
         if (!(e instanceof TimeoutError)) throw e;
         const sent = await control.outbox({ since: filter.since, kind: step.outboxKind });
         const seen = sent.length
-          ? `the app sent instead: ${sent.slice(-3).map((m) => `${m.to.join(',')}: ${JSON.stringify(m.body ?? m.kind)}`).join('; ')}`
+          ? `the app sent instead: ${sent
+              .slice(-3)
+              .map((m) => `${m.to.join(',')}: ${JSON.stringify(m.body ?? m.kind)}`)
+              .join('; ')}`
           : 'the app sent nothing';
         return { ok: false, detail: `nothing matched within ${step.timeoutMs} ms; ${seen}` };
       }

@@ -7,10 +7,29 @@ import type { FaultRule, FaultRuleInput } from '../domain/faults.js';
 import type { PresenceListing } from '../domain/presence.js';
 import type { InboundPresenceType, PresenceState, Show, SubscriptionType } from '../domain/vocabulary.js';
 
-export interface InboundMessage { from: string; to?: string; body: string; type?: string }
-export interface InboundPresence { from: string; to?: string; type?: InboundPresenceType; show?: Show | string; status?: string }
-export interface InboundSubscription { from: string; to?: string; type: SubscriptionType }
-export interface InboundError { from: string; to?: string; stanza?: string }
+export interface InboundMessage {
+  from: string;
+  to?: string;
+  body: string;
+  type?: string;
+}
+export interface InboundPresence {
+  from: string;
+  to?: string;
+  type?: InboundPresenceType;
+  show?: Show | string;
+  status?: string;
+}
+export interface InboundSubscription {
+  from: string;
+  to?: string;
+  type: SubscriptionType;
+}
+export interface InboundError {
+  from: string;
+  to?: string;
+  stanza?: string;
+}
 
 /** How long waitFor waits when no timeoutMs is given, in-process and over HTTP alike. */
 export const DEFAULT_WAIT_MS = 5000;

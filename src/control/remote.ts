@@ -9,8 +9,15 @@ import type { FaultRule, FaultRuleInput } from '../domain/faults.js';
 import type { PresenceListing } from '../domain/presence.js';
 import type { PresenceState } from '../domain/vocabulary.js';
 import {
-  DEFAULT_WAIT_MS, type ControlPort, type InboundError, type InboundMessage, type InboundPresence, type InboundSubscription, type PresenceInput,
-  type SequenceOptions, type WaitOptions,
+  DEFAULT_WAIT_MS,
+  type ControlPort,
+  type InboundError,
+  type InboundMessage,
+  type InboundPresence,
+  type InboundSubscription,
+  type PresenceInput,
+  type SequenceOptions,
+  type WaitOptions,
 } from './port.js';
 
 export const DEFAULT_EMULATOR = '127.0.0.1:8095';
@@ -97,10 +104,12 @@ export class RemoteControl implements ControlPort {
     const deadline = Date.now() + timeoutMs;
     let since = filter.since;
     for (;;) {
-      const entry = await this.waitFor({ ...coarse, ...(since !== undefined ? { since } : {}), timeoutMs: Math.max(0, deadline - Date.now()) }).catch((e: unknown) => {
-        if (e instanceof TimeoutError) throw new TimeoutError(`no outbox entry matched ${describeFilter(filter)} within ${timeoutMs} ms`);
-        throw e;
-      });
+      const entry = await this.waitFor({ ...coarse, ...(since !== undefined ? { since } : {}), timeoutMs: Math.max(0, deadline - Date.now()) }).catch(
+        (e: unknown) => {
+          if (e instanceof TimeoutError) throw new TimeoutError(`no outbox entry matched ${describeFilter(filter)} within ${timeoutMs} ms`);
+          throw e;
+        },
+      );
       if (matchesFilter(entry, filter)) return entry;
       since = entry.id;
     }

@@ -104,7 +104,14 @@ export async function watchConfigFile(c: ConfigFile, engine: Engine): Promise<FS
     awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 10 },
   });
   watcher.on('add', reload).on('change', reload);
-  watcher.on('unlink', () => engine.emit({ type: 'config', source: c.source, ok: false, message: `${c.source} file ${c.path} was removed; keeping the last good state until it is back` }));
+  watcher.on('unlink', () =>
+    engine.emit({
+      type: 'config',
+      source: c.source,
+      ok: false,
+      message: `${c.source} file ${c.path} was removed; keeping the last good state until it is back`,
+    }),
+  );
   await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   return watcher;
 }

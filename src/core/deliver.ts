@@ -49,7 +49,13 @@ export function joinUrl(base: string, path: string): string {
   return base.replace(/\/+$/, '') + path;
 }
 
-export function postParts(url: string, parts: Part[], ticketHeaders: Record<string, string>, timeoutMs: number, agents: { http: http.Agent; https: https.Agent }): Promise<PostOutcome> {
+export function postParts(
+  url: string,
+  parts: Part[],
+  ticketHeaders: Record<string, string>,
+  timeoutMs: number,
+  agents: { http: http.Agent; https: https.Agent },
+): Promise<PostOutcome> {
   const started = performance.now();
   const { body, contentType } = encodeParts(parts);
   const elapsed = (): number => Math.round((performance.now() - started) * 100) / 100;
@@ -62,9 +68,18 @@ export function postParts(url: string, parts: Part[], ticketHeaders: Record<stri
       return;
     }
     const lib = target.protocol === 'https:' ? https : http;
-    const headers: Record<string, string> = { Host: target.host, 'Content-Type': contentType, 'Content-Length': String(body.length), ...ADMIN_HEADERS, ...ticketHeaders };
+    const headers: Record<string, string> = {
+      Host: target.host,
+      'Content-Type': contentType,
+      'Content-Length': String(body.length),
+      ...ADMIN_HEADERS,
+      ...ticketHeaders,
+    };
     const request: Exchange['request'] = {
-      method: 'POST', url, headers, body_bytes: body.length,
+      method: 'POST',
+      url,
+      headers,
+      body_bytes: body.length,
       parts: parts.map((p) => {
         const { value, truncated } = cut(p.value);
         return { name: p.name, content_type: p.contentType, value, truncated };

@@ -1,7 +1,16 @@
 // The engine: state (outbox, presence, quotas, enabled services), the one event stream, the service calls, and the
 // ControlPort every in-process driver uses. No HTTP here.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ControlPort, InboundError, InboundMessage, InboundPresence, InboundSubscription, PresenceInput, SequenceOptions, WaitOptions } from '../control/port.js';
+import type {
+  ControlPort,
+  InboundError,
+  InboundMessage,
+  InboundPresence,
+  InboundSubscription,
+  PresenceInput,
+  SequenceOptions,
+  WaitOptions,
+} from '../control/port.js';
 import { DEFAULT_WAIT_MS } from '../control/port.js';
 import { classifyAppAddress, isAppAddress, resolveSender, routeInbound, type AppIdentity } from '../domain/addresses.js';
 import type { XmppService } from '../domain/app-yaml.js';
@@ -157,7 +166,9 @@ export class Engine implements ControlPort {
     const entry = await this.outboxStore.wait(filter, timeoutMs, signal);
     if (!entry && this.closed) {
       // Released by shutdown, not by the time-out: say how long it really waited.
-      throw new TimeoutError(`the emulator shut down after ${Math.round(performance.now() - started)} ms of the ${timeoutMs} ms wait; no outbox entry matched ${describeFilter(filter)}`);
+      throw new TimeoutError(
+        `the emulator shut down after ${Math.round(performance.now() - started)} ms of the ${timeoutMs} ms wait; no outbox entry matched ${describeFilter(filter)}`,
+      );
     }
     if (!entry) throw new TimeoutError(`no outbox entry matched ${describeFilter(filter)} within ${timeoutMs} ms`);
     return entry;
@@ -183,7 +194,9 @@ export class Engine implements ControlPort {
   async expectNone({ timeoutMs = DEFAULT_WAIT_MS, ...filter }: WaitOptions, signal?: AbortSignal): Promise<void> {
     const entry = await this.outboxStore.wait(filter, timeoutMs, signal);
     if (entry) {
-      throw new AssertionFailedError(`expected nothing matching ${describeFilter(filter)} within ${timeoutMs} ms, but the app sent #${entry.id} to ${entry.to.join(', ')}${entry.body !== undefined ? `: ${JSON.stringify(entry.body)}` : ` (${entry.kind})`}`);
+      throw new AssertionFailedError(
+        `expected nothing matching ${describeFilter(filter)} within ${timeoutMs} ms, but the app sent #${entry.id} to ${entry.to.join(', ')}${entry.body !== undefined ? `: ${JSON.stringify(entry.body)}` : ` (${entry.kind})`}`,
+      );
     }
   }
 
@@ -200,7 +213,9 @@ export class Engine implements ControlPort {
         throw new TimeoutError(
           `step ${i + 1} of ${steps.length} (${describeFilter(step)}) did not come within ${timeoutMs} ms` +
             `${got.length ? ` after ${got.map((e) => `#${e.id}`).join(', ')}` : ''}; ` +
-            (sent.length ? `the app sent after that: ${sent.map((e) => `#${e.id} ${JSON.stringify(e.body ?? e.kind)}`).join('; ')}` : 'the app sent nothing after that'),
+            (sent.length
+              ? `the app sent after that: ${sent.map((e) => `#${e.id} ${JSON.stringify(e.body ?? e.kind)}`).join('; ')}`
+              : 'the app sent nothing after that'),
         );
       }
       got.push(entry);
@@ -327,7 +342,15 @@ export class Engine implements ControlPort {
     this.latencyMs += fired.reduce((sum, f) => sum + (f.rule.latency_ms ?? 0), 0);
     const failing = fired.find((f) => f.rule.error);
     if (failing) {
-      throw errorFromBody({ error: { code: failing.rule.error, message: `fault ${failing.rule.id}${failing.rule.name ? ` (${failing.rule.name})` : ''}: ${call} fails with ${failing.rule.error}` } }, 500);
+      throw errorFromBody(
+        {
+          error: {
+            code: failing.rule.error,
+            message: `fault ${failing.rule.id}${failing.rule.name ? ` (${failing.rule.name})` : ''}: ${call} fails with ${failing.rule.error}`,
+          },
+        },
+        500,
+      );
     }
     return fired;
   }
@@ -386,7 +409,7 @@ export class Engine implements ControlPort {
     // A raw-XML message comes back as the text of its <body>, or not at all.
     const body = entry.raw_xml ? bodyTextOf(entry.body ?? '') : entry.body;
     if (!body) return;
-    const depth = (entry.in_reply_to !== null ? this.loopDepths.get(entry.in_reply_to) ?? 0 : this.deepestLoopInFlight) + 1;
+    const depth = (entry.in_reply_to !== null ? (this.loopDepths.get(entry.in_reply_to) ?? 0) : this.deepestLoopInFlight) + 1;
     for (const to of new Set(recipients)) {
       const r = parseJid(to);
       if (!r.ok || classifyAppAddress(r.jid, this.app.appId) === null || !routeInbound(to, this.app).ok) continue;
@@ -414,7 +437,13 @@ export class Engine implements ControlPort {
   private answerProbe(jid: string, appJid: string): void {
     if (isAppAddress(jid, this.app.appId) || (this.presenceBook.strict && !this.presenceBook.isSubscribed(jid))) return;
     const p = this.presenceBook.lookup(jid);
-    const answer = { from: jid, to: appJid, type: p.available ? 'available' : 'unavailable', ...(p.show ? { show: p.show } : {}), ...(p.status ? { status: p.status } : {}) };
+    const answer = {
+      from: jid,
+      to: appJid,
+      type: p.available ? 'available' : 'unavailable',
+      ...(p.show ? { show: p.show } : {}),
+      ...(p.status ? { status: p.status } : {}),
+    };
     void this.inject('presence', answer, 0, undefined, false);
   }
 
@@ -501,10 +530,13 @@ export class Engine implements ControlPort {
   inject(kind: InboundKind, input: unknown, loopDepth = 0, clientStanza?: string, applyState = true): Promise<DeliveryResult> {
     const ctx = { app: this.app, enabled: this.space.enabled };
     const built: Plan =
-      kind === 'message' ? planMessage(input, ctx)
-      : kind === 'presence' ? planPresence(input, ctx)
-      : kind === 'subscription' ? planSubscription(input, ctx)
-      : planError(input, ctx);
+      kind === 'message'
+        ? planMessage(input, ctx)
+        : kind === 'presence'
+          ? planPresence(input, ctx)
+          : kind === 'subscription'
+            ? planSubscription(input, ctx)
+            : planError(input, ctx);
     // A real XMPP client's stanza is posted as it was sent (sender stamped), not rebuilt from the fields.
     const plan = clientStanza === undefined ? built : withClientStanza(built, clientStanza);
     if (applyState) this.applyInboundState(plan, loopDepth > 0);
@@ -522,7 +554,8 @@ export class Engine implements ControlPort {
     } else if (d.kind === 'subscription') {
       // The app accepts every invitation, so subscribe and subscribed both leave the JID subscribed.
       this.presenceBook.setSubscribed(d.from, d.type === 'subscribe' || d.type === 'subscribed');
-      this.emitPresence(d.from, 'inbound');    } else if (contact) {
+      this.emitPresence(d.from, 'inbound');
+    } else if (contact) {
       this.emitPresence(d.from, 'inbound');
     }
   }
@@ -533,7 +566,13 @@ export class Engine implements ControlPort {
     const loopback = loopDepth > 0;
     if (loopback) this.rememberLoopDepth(id, loopDepth);
     const base: Omit<DeliveryResult, 'delivered' | 'status' | 'duration_ms' | 'url'> = {
-      id, kind: d.kind, type: d.type, from: d.from, to: d.to, path: d.path, version: d.version,
+      id,
+      kind: d.kind,
+      type: d.type,
+      from: d.from,
+      to: d.to,
+      path: d.path,
+      version: d.version,
       ...(d.body !== undefined ? { body: d.body } : {}),
       ...(loopback ? { loopback, loop_depth: loopDepth } : {}),
     };
@@ -543,9 +582,15 @@ export class Engine implements ControlPort {
       return result;
     }
     const url = joinUrl(d.version === null ? this.options.appUrl : this.options.versions[d.version]!, d.path);
-    const fired = this.faults.size === 0 || this.closed ? [] : this.reportFaults('delivery', this.faults.fire({ call: 'delivery', jids: [d.from], ...(d.body !== undefined ? { body: d.body } : {}) }, this.clock.now()));
+    const fired =
+      this.faults.size === 0 || this.closed
+        ? []
+        : this.reportFaults(
+            'delivery',
+            this.faults.fire({ call: 'delivery', jids: [d.from], ...(d.body !== undefined ? { body: d.body } : {}) }, this.clock.now()),
+          );
     const fault = fired.find((f) => f.rule.delivery)?.rule;
-    const waitMs = fired.reduce((sum, f) => sum + (f.rule.latency_ms ?? 0), 0) + (fault?.delivery === 'delay' ? fault.delay_ms ?? 0 : 0);
+    const waitMs = fired.reduce((sum, f) => sum + (f.rule.latency_ms ?? 0), 0) + (fault?.delivery === 'delay' ? (fault.delay_ms ?? 0) : 0);
     if (fault?.delivery === 'reorder') return this.holdBack(plan, base, url, fault);
     const result = await this.post(plan, base, url, fault, waitMs);
     this.releaseHeld();
@@ -553,13 +598,27 @@ export class Engine implements ControlPort {
   }
 
   /** POST one delivery (after any fault's wait) and report it; a fault may drop it, duplicate it or give up on it. */
-  private async post(plan: Plan, base: Omit<DeliveryResult, 'delivered' | 'status' | 'duration_ms' | 'url'>, url: string, fault: FaultRule | undefined, waitMs: number): Promise<DeliveryResult> {
+  private async post(
+    plan: Plan,
+    base: Omit<DeliveryResult, 'delivered' | 'status' | 'duration_ms' | 'url'>,
+    url: string,
+    fault: FaultRule | undefined,
+    waitMs: number,
+  ): Promise<DeliveryResult> {
     const d = plan.delivery;
     const inbound = inboundOf(d);
     if (waitMs > 0 && !this.closed) await sleep(waitMs);
     const tag = fault ? { fault: fault.id } : {};
     if (fault?.delivery === 'drop') {
-      const result: DeliveryResult = { ...base, url, delivered: false, status: null, reason: `fault ${fault.id}: dropped; the app never saw it`, duration_ms: 0, ...tag };
+      const result: DeliveryResult = {
+        ...base,
+        url,
+        delivered: false,
+        status: null,
+        reason: `fault ${fault.id}: dropped; the app never saw it`,
+        duration_ms: 0,
+        ...tag,
+      };
       this.emit({ type: 'delivered', result, inbound });
       return result;
     }
@@ -569,18 +628,41 @@ export class Engine implements ControlPort {
       this.quotas.chargeIncoming(Buffer.byteLength(d.stanza, 'utf8'));
       const outcome: PostOutcome = this.closed
         ? { status: null, reason: 'the emulator is shutting down', durationMs: 0 }
-        : await postParts(url, d.parts, { 'X-AppEngine-API-Ticket': base.id, 'X-Appengine-Dev-Request-Id': base.id }, this.options.deliveryTimeoutMs, this.space.agents);
+        : await postParts(
+            url,
+            d.parts,
+            { 'X-AppEngine-API-Ticket': base.id, 'X-Appengine-Dev-Request-Id': base.id },
+            this.options.deliveryTimeoutMs,
+            this.space.agents,
+          );
       exchange = outcome.exchange;
       if (fault?.delivery === 'timeout') {
         const answered = outcome.status === null ? 'did not answer' : `answered ${outcome.status}`;
-        return { ...base, url, delivered: false, status: null, reason: `fault ${fault.id}: timed out (the app ${answered}; ignored)`, duration_ms: outcome.durationMs, ...tag };
+        return {
+          ...base,
+          url,
+          delivered: false,
+          status: null,
+          reason: `fault ${fault.id}: timed out (the app ${answered}; ignored)`,
+          duration_ms: outcome.durationMs,
+          ...tag,
+        };
       }
       const delivered = outcome.status !== null && outcome.status >= 200 && outcome.status < 300;
-      return { ...base, url, delivered, status: outcome.status, duration_ms: outcome.durationMs, ...(outcome.reason ? { reason: outcome.reason } : {}), ...tag };
+      return {
+        ...base,
+        url,
+        delivered,
+        status: outcome.status,
+        duration_ms: outcome.durationMs,
+        ...(outcome.reason ? { reason: outcome.reason } : {}),
+        ...tag,
+      };
     };
     const result = await this.space.deliveries(() => this.trackLoop(base.loop_depth ?? 0, once));
     this.emit({ type: 'delivered', result, inbound, ...(exchange ? { exchange } : {}) });
-    if (fault?.delivery === 'duplicate') this.emit({ type: 'delivered', result: { ...(await once()), duplicate: true }, inbound, ...(exchange ? { exchange } : {}) });
+    if (fault?.delivery === 'duplicate')
+      this.emit({ type: 'delivered', result: { ...(await once()), duplicate: true }, inbound, ...(exchange ? { exchange } : {}) });
     return result;
   }
 
@@ -596,7 +678,16 @@ export class Engine implements ControlPort {
     };
     const timer = setTimeout(release, fault.delay_ms ?? 1000);
     this.held.push(release);
-    return { ...base, url, delivered: false, status: null, reason: `fault ${fault.id}: held back, to be delivered after the next delivery`, duration_ms: 0, fault: fault.id, held: true };
+    return {
+      ...base,
+      url,
+      delivered: false,
+      status: null,
+      reason: `fault ${fault.id}: held back, to be delivered after the next delivery`,
+      duration_ms: 0,
+      fault: fault.id,
+      held: true,
+    };
   }
 
   private releaseHeld(): void {
@@ -636,7 +727,12 @@ export class Engine implements ControlPort {
   /** Stop new deliveries, let in-flight ones finish (each bounded by the delivery timeout), release waiters. */
   async close(): Promise<void> {
     if (this.namespace === DEFAULT_NAMESPACE) {
-      await Promise.all(this.space.all().filter((e) => e !== this).map((e) => e.close()));
+      await Promise.all(
+        this.space
+          .all()
+          .filter((e) => e !== this)
+          .map((e) => e.close()),
+      );
     }
     this.closed = true;
     this.releaseHeld();
@@ -654,7 +750,10 @@ function reasonOf(jid: string): string {
 /** What a transcript needs to deliver the same thing again (xmpp-emu replay). */
 function inboundOf(d: Plan['delivery']): RecordedInbound {
   return {
-    kind: d.kind, type: d.type, from: d.from, to: d.to,
+    kind: d.kind,
+    type: d.type,
+    from: d.from,
+    to: d.to,
     ...(d.body !== undefined ? { body: d.body } : {}),
     ...(d.show ? { show: d.show } : {}),
     ...(d.status ? { status: d.status } : {}),

@@ -24,7 +24,8 @@ export const NAMESPACE_OUTBOX_SHARE = 16;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 export function checkNamespace(name: string): string {
-  if (!NAME.test(name)) throw new BadRequestError(`namespace "${name.slice(0, 80)}" must be 1 to 64 letters, digits, "_", "." or "-", starting with a letter or digit`);
+  if (!NAME.test(name))
+    throw new BadRequestError(`namespace "${name.slice(0, 80)}" must be 1 to 64 letters, digits, "_", "." or "-", starting with a letter or digit`);
   return name;
 }
 

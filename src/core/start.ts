@@ -76,7 +76,10 @@ export async function startEmulator(input: StartOptions = {}): Promise<RunningEm
 
   // Loaded only when on: the XMPP surface pulls in ws and saxes.
   const xmpp = options.xmpp ? (await import('../xmpp/endpoints.js')).createXmpp(engine, options) : null;
-  const { server, closeFeed, destroyConnections } = createHttpServer(engine, xmpp ? { routes: [xmpp.discovery], upgrades: { [xmpp.websocket.path]: xmpp.websocket.upgrade } } : {});
+  const { server, closeFeed, destroyConnections } = createHttpServer(
+    engine,
+    xmpp ? { routes: [xmpp.discovery], upgrades: { [xmpp.websocket.path]: xmpp.websocket.upgrade } } : {},
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -86,7 +89,11 @@ export async function startEmulator(input: StartOptions = {}): Promise<RunningEm
   }).catch(async (e: NodeJS.ErrnoException) => {
     await Promise.all(watchers.map((w) => w.close()));
     cleanups.forEach((c) => c());
-    throw new Error(e.code === 'EADDRINUSE' ? `port ${options.port} on ${options.host} is already in use (another xmpp-emu?): stop it, or take another with --port N (0 for a free one) and give your app the XMPP_EMULATOR_HOST printed then` : `cannot listen on ${options.host}:${options.port}: ${e.message}`);
+    throw new Error(
+      e.code === 'EADDRINUSE'
+        ? `port ${options.port} on ${options.host} is already in use (another xmpp-emu?): stop it, or take another with --port N (0 for a free one) and give your app the XMPP_EMULATOR_HOST printed then`
+        : `cannot listen on ${options.host}:${options.port}: ${e.message}`,
+    );
   });
   const { port } = server.address() as AddressInfo;
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
@@ -100,8 +107,12 @@ export async function startEmulator(input: StartOptions = {}): Promise<RunningEm
       })
     : null;
   const endpoints = {
-    url: `http://${hostForUrl}:${port}`, host: options.host, port, env: { XMPP_EMULATOR_HOST: `${hostForUrl}:${port}`, API_HOST: hostForUrl, API_PORT: String(port) },
-    xmppPort, xmppWebsocket: xmpp ? `ws://${hostForUrl}:${port}${xmpp.websocket.path}` : null,
+    url: `http://${hostForUrl}:${port}`,
+    host: options.host,
+    port,
+    env: { XMPP_EMULATOR_HOST: `${hostForUrl}:${port}`, API_HOST: hostForUrl, API_PORT: String(port) },
+    xmppPort,
+    xmppWebsocket: xmpp ? `ws://${hostForUrl}:${port}${xmpp.websocket.path}` : null,
   };
   engine.setEndpoints(endpoints);
 

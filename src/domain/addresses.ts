@@ -25,18 +25,11 @@ export function versionDomain(appId: string, version: string): string {
 
 /** The addresses a newcomer can write to, for the banner. */
 export function appAddresses(app: AppIdentity): string[] {
-  return [
-    defaultAppJid(app.appId),
-    `ANYTHING@${chatDomain(app.appId)}`,
-    ...app.versions.map((v) => `ANYTHING@${versionDomain(app.appId, v)}`),
-  ];
+  return [defaultAppJid(app.appId), `ANYTHING@${chatDomain(app.appId)}`, ...app.versions.map((v) => `ANYTHING@${versionDomain(app.appId, v)}`)];
 }
 
 /** Which of the app's address kinds a parsed JID is, or null when it is not the app's. */
-export type AppAddress =
-  | { kind: 'appspot' }
-  | { kind: 'custom' }
-  | { kind: 'version'; version: string };
+export type AppAddress = { kind: 'appspot' } | { kind: 'custom' } | { kind: 'version'; version: string };
 
 export function classifyAppAddress(jid: Jid, appId: string): AppAddress | null {
   const id = appId.toLowerCase();
@@ -67,9 +60,7 @@ export function resolveSender(fromJid: string | undefined, app: AppIdentity, ver
   if (!r.ok) throw new InvalidJidError(`from_jid "${input}" is not a valid JID: ${r.reason}`);
   const kind = classifyAppAddress(r.jid, app.appId);
   if (kind === null) {
-    throw new InvalidJidError(
-      `from_jid "${input}" is not one of the app's addresses (${defaultAppJid(app.appId)} or ANYTHING@${chatDomain(app.appId)})`,
-    );
+    throw new InvalidJidError(`from_jid "${input}" is not one of the app's addresses (${defaultAppJid(app.appId)} or ANYTHING@${chatDomain(app.appId)})`);
   }
   const resource = r.jid.resource ?? DEFAULT_RESOURCE;
   const nonDefault = version !== null && app.versions.includes(version);
@@ -79,9 +70,7 @@ export function resolveSender(fromJid: string | undefined, app: AppIdentity, ver
   return `${r.jid.node}@${r.jid.domain}/${resource}`;
 }
 
-export type Route =
-  | { ok: true; version: string | null }
-  | { ok: false; reason: string };
+export type Route = { ok: true; version: string | null } | { ok: false; reason: string };
 
 /** Where an inbound stanza addressed to `to` goes: the default version, a named version, or nowhere (and why). */
 export function routeInbound(to: string, app: AppIdentity): Route {

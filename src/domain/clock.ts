@@ -10,11 +10,7 @@ export interface ClockState {
 }
 
 /** What a control call may do to the clock: any one of these. */
-export type ClockChange =
-  | { freeze: true }
-  | { resume: true }
-  | { advance_ms: number }
-  | { set: string };
+export type ClockChange = { freeze: true } | { resume: true } | { advance_ms: number } | { set: string };
 
 export class Clock {
   private offset = 0;

@@ -60,8 +60,12 @@ function readExpectation(v: unknown, where: string, label: string, lastFrom: str
   const body = str(o, 'body', where);
   const contains = str(o, 'contains', where);
   return {
-    outboxKind, to: jid(o, 'to', where, lastFrom), timeoutMs: timeoutMs as number,
-    ...(body !== undefined ? { body } : {}), ...(contains !== undefined ? { contains } : {}), ...(matches ? { matches } : {}),
+    outboxKind,
+    to: jid(o, 'to', where, lastFrom),
+    timeoutMs: timeoutMs as number,
+    ...(body !== undefined ? { body } : {}),
+    ...(contains !== undefined ? { contains } : {}),
+    ...(matches ? { matches } : {}),
   };
 }
 
@@ -149,7 +153,11 @@ export function parseConversation(text: string, file: string): Conversation {
         if (!Array.isArray(v) || v.length === 0) throw new BadRequestError(`${where}: "expect_sequence" must be a non-empty list of expectations`);
         const timeoutMs = raw.timeout_ms ?? defTimeout;
         if (!Number.isInteger(timeoutMs) || (timeoutMs as number) <= 0) throw new BadRequestError(`${where}: timeout_ms must be a positive whole number`);
-        return { kind, timeoutMs: timeoutMs as number, steps: v.map((e, j) => readExpectation(e, where, `expect_sequence[${j}]`, lastFrom, timeoutMs as number)) };
+        return {
+          kind,
+          timeoutMs: timeoutMs as number,
+          steps: v.map((e, j) => readExpectation(e, where, `expect_sequence[${j}]`, lastFrom, timeoutMs as number)),
+        };
       }
       case 'fault': {
         rejectUnknownKeys(raw, ['fault'], where);
@@ -197,7 +205,14 @@ export function describeStep(s: Step): string {
 }
 
 function describeExpectation(s: Expectation): string {
-  const what = s.body !== undefined ? `body ${JSON.stringify(s.body)}` : s.contains !== undefined ? `body containing ${JSON.stringify(s.contains)}` : s.matches ? `body matching /${s.matches.source}/` : 'anything';
+  const what =
+    s.body !== undefined
+      ? `body ${JSON.stringify(s.body)}`
+      : s.contains !== undefined
+        ? `body containing ${JSON.stringify(s.contains)}`
+        : s.matches
+          ? `body matching /${s.matches.source}/`
+          : 'anything';
   return `${s.outboxKind} to ${s.to} with ${what}`;
 }
 

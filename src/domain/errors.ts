@@ -63,58 +63,92 @@ export class XmppError extends Error {
 }
 
 export class InvalidJidError extends XmppError {
-  constructor(message: string) { super('INVALID_JID', message); }
+  constructor(message: string) {
+    super('INVALID_JID', message);
+  }
 }
 export class NoBodyError extends XmppError {
-  constructor(message = 'body is empty') { super('NO_BODY', message); }
+  constructor(message = 'body is empty') {
+    super('NO_BODY', message);
+  }
 }
 export class InvalidXmlError extends XmppError {
-  constructor(message: string) { super('INVALID_XML', message); }
+  constructor(message: string) {
+    super('INVALID_XML', message);
+  }
 }
 export class InvalidTypeError extends XmppError {
-  constructor(message: string) { super('INVALID_TYPE', message); }
+  constructor(message: string) {
+    super('INVALID_TYPE', message);
+  }
 }
 export class InvalidShowError extends XmppError {
-  constructor(message: string) { super('INVALID_SHOW', message); }
+  constructor(message: string) {
+    super('INVALID_SHOW', message);
+  }
 }
 export class InvalidStatusError extends XmppError {
-  constructor(message: string) { super('INVALID_STATUS', message); }
+  constructor(message: string) {
+    super('INVALID_STATUS', message);
+  }
 }
 export class ExceededMaxSizeError extends XmppError {
-  constructor(message: string) { super('EXCEEDED_MAX_SIZE', message); }
+  constructor(message: string) {
+    super('EXCEEDED_MAX_SIZE', message);
+  }
 }
 export class OverQuotaError extends XmppError {
-  constructor(message: string) { super('OVER_QUOTA', message); }
+  constructor(message: string) {
+    super('OVER_QUOTA', message);
+  }
 }
 export class AppIdAliasRequiredError extends XmppError {
-  constructor(message: string) { super('APPID_ALIAS_REQUIRED', message); }
+  constructor(message: string) {
+    super('APPID_ALIAS_REQUIRED', message);
+  }
 }
 export class NondefaultModuleError extends XmppError {
-  constructor(message: string) { super('NONDEFAULT_MODULE', message); }
+  constructor(message: string) {
+    super('NONDEFAULT_MODULE', message);
+  }
 }
 export class UnspecifiedError extends XmppError {
-  constructor(message: string) { super('UNSPECIFIED_ERROR', message); }
+  constructor(message: string) {
+    super('UNSPECIFIED_ERROR', message);
+  }
 }
 export class BadRequestError extends XmppError {
-  constructor(message: string) { super('BAD_REQUEST', message); }
+  constructor(message: string) {
+    super('BAD_REQUEST', message);
+  }
 }
 export class NotFoundError extends XmppError {
-  constructor(message: string) { super('NOT_FOUND', message); }
+  constructor(message: string) {
+    super('NOT_FOUND', message);
+  }
 }
 export class ForbiddenError extends XmppError {
-  constructor(message: string) { super('FORBIDDEN', message); }
+  constructor(message: string) {
+    super('FORBIDDEN', message);
+  }
 }
 
 export class TimeoutError extends XmppError {
-  constructor(message: string) { super('TIMEOUT', message); }
+  constructor(message: string) {
+    super('TIMEOUT', message);
+  }
 }
 export class UnsupportedMediaTypeError extends XmppError {
-  constructor(message: string) { super('UNSUPPORTED_MEDIA_TYPE', message); }
+  constructor(message: string) {
+    super('UNSUPPORTED_MEDIA_TYPE', message);
+  }
 }
 
 /** A server-side assertion failed: something arrived that a negative wait said must not. */
 export class AssertionFailedError extends XmppError {
-  constructor(message: string) { super('ASSERTION_FAILED', message); }
+  constructor(message: string) {
+    super('ASSERTION_FAILED', message);
+  }
 }
 
 const CLASSES: Record<ErrorCode, new (message: string) => XmppError> = {

@@ -25,8 +25,17 @@ export type FaultStatus = keyof typeof FAULT_STATUSES;
 
 /** The service errors a rule may raise: the service's own codes, not the emulator's control-API ones. */
 export const FAULT_ERRORS: readonly ErrorCode[] = [
-  'INVALID_JID', 'NO_BODY', 'INVALID_XML', 'INVALID_TYPE', 'INVALID_SHOW', 'INVALID_STATUS', 'EXCEEDED_MAX_SIZE',
-  'OVER_QUOTA', 'APPID_ALIAS_REQUIRED', 'NONDEFAULT_MODULE', 'UNSPECIFIED_ERROR',
+  'INVALID_JID',
+  'NO_BODY',
+  'INVALID_XML',
+  'INVALID_TYPE',
+  'INVALID_SHOW',
+  'INVALID_STATUS',
+  'EXCEEDED_MAX_SIZE',
+  'OVER_QUOTA',
+  'APPID_ALIAS_REQUIRED',
+  'NONDEFAULT_MODULE',
+  'UNSPECIFIED_ERROR',
 ];
 
 /** A rule as the wire and config files give it (snake_case). */
@@ -94,7 +103,8 @@ function wholeMs(o: Record<string, unknown>, key: string, where: string, max = M
 function isoTime(o: Record<string, unknown>, key: string, where: string): string | undefined {
   const v = o[key];
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}T/.test(v) || Number.isNaN(Date.parse(v))) fail(where, `"${key}" must be an ISO 8601 time such as "2026-01-01T09:00:00Z"`);
+  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}T/.test(v) || Number.isNaN(Date.parse(v)))
+    fail(where, `"${key}" must be an ISO 8601 time such as "2026-01-01T09:00:00Z"`);
   return new Date(v).toISOString();
 }
 
@@ -107,7 +117,8 @@ function oneOf<T extends string>(o: Record<string, unknown>, key: string, allowe
 
 /** Check a rule from the wire and give it its id; `now` (the emulator's clock) anchors for_ms. */
 export function parseFaultRule(input: unknown, id: string, now: number, where = 'fault'): FaultRule {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) fail(where, 'must be an object such as {"call":"send_message","status":"OTHER_ERROR","times":1}');
+  if (input === null || typeof input !== 'object' || Array.isArray(input))
+    fail(where, 'must be an object such as {"call":"send_message","status":"OTHER_ERROR","times":1}');
   const o = input as Record<string, unknown>;
   for (const k of Object.keys(o)) if (!KEYS.includes(k)) fail(where, `unknown key "${k}" (expected ${KEYS.join(', ')})`);
   const calls = o.call === undefined ? undefined : Array.isArray(o.call) ? o.call : [o.call];
@@ -121,7 +132,8 @@ export function parseFaultRule(input: unknown, id: string, now: number, where = 
   const delay = wholeMs(o, 'delay_ms', where);
   const effects = [status, error, delivery, latency].filter((e) => e !== undefined).length;
   if (effects === 0) fail(where, 'needs an effect: "status", "error", "latency_ms" or "delivery"');
-  if ([status, error, delivery].filter((e) => e !== undefined).length > 1) fail(where, '"status", "error" and "delivery" exclude each other (one rule, one effect; add "latency_ms" to any)');
+  if ([status, error, delivery].filter((e) => e !== undefined).length > 1)
+    fail(where, '"status", "error" and "delivery" exclude each other (one rule, one effect; add "latency_ms" to any)');
   const call = (calls as FaultCall[] | undefined) ?? (delivery ? ['delivery'] : status ? ['send_message'] : SERVICE_CALLS);
   if (status && call.some((c) => c !== 'send_message')) fail(where, '"status" applies to send_message only (its per-JID statuses)');
   if (error && call.includes('delivery')) fail(where, '"error" applies to the service calls; for a delivery use "delivery"');
@@ -129,7 +141,8 @@ export function parseFaultRule(input: unknown, id: string, now: number, where = 
   if (delay !== undefined && delivery !== 'delay' && delivery !== 'reorder') fail(where, '"delay_ms" goes with "delivery": "delay" or "reorder"');
   if (delivery === 'delay' && delay === undefined) fail(where, '"delivery": "delay" needs "delay_ms"');
   const jid = o.jid;
-  if (jid !== undefined && (typeof jid !== 'string' || jid === '' || jid.length > 3071)) fail(where, '"jid" must be a JID or a pattern with *, such as "*@example.com"');
+  if (jid !== undefined && (typeof jid !== 'string' || jid === '' || jid.length > 3071))
+    fail(where, '"jid" must be a JID or a pattern with *, such as "*@example.com"');
   const body = o.body;
   if (body !== undefined) {
     if (typeof body !== 'string') fail(where, '"body" must be a regular expression (a string)');
@@ -138,7 +151,8 @@ export function parseFaultRule(input: unknown, id: string, now: number, where = 
   const times = o.times;
   if (times !== undefined && (!Number.isInteger(times) || (times as number) < 1)) fail(where, '"times" must be a whole number of 1 or more');
   const probability = o.probability;
-  if (probability !== undefined && (typeof probability !== 'number' || !(probability >= 0 && probability <= 1))) fail(where, '"probability" must be a number from 0 to 1');
+  if (probability !== undefined && (typeof probability !== 'number' || !(probability >= 0 && probability <= 1)))
+    fail(where, '"probability" must be a number from 0 to 1');
   const forMs = wholeMs(o, 'for_ms', where, 100 * 365 * 86_400_000);
   let from = isoTime(o, 'from', where);
   let until = isoTime(o, 'until', where);

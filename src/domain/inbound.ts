@@ -4,23 +4,8 @@ import type { XmppService } from './app-yaml.js';
 import { InvalidJidError, InvalidXmlError, NoBodyError, InvalidTypeError } from './errors.js';
 import { parseJid } from './jid.js';
 import { errorStanza, messageStanza, presenceStanza } from './stanza.js';
-import {
-  MAX_MESSAGE_BYTES,
-  optionalString,
-  rejectUnknownFields,
-  requireObject,
-  truncate,
-  validateShow,
-  validateStatus,
-} from './validate.js';
-import {
-  INBOUND_PRESENCE_TYPES,
-  isDeliverableMessageType,
-  isOneOf,
-  MESSAGE_TYPES,
-  SUBSCRIPTION_TYPES,
-  type InboundKind,
-} from './vocabulary.js';
+import { MAX_MESSAGE_BYTES, optionalString, rejectUnknownFields, requireObject, truncate, validateShow, validateStatus } from './validate.js';
+import { INBOUND_PRESENCE_TYPES, isDeliverableMessageType, isOneOf, MESSAGE_TYPES, SUBSCRIPTION_TYPES, type InboundKind } from './vocabulary.js';
 import { firstNonXmlChar, xmlDocumentError } from './xml.js';
 
 export const SERVICE_FOR: Record<InboundKind, XmppService> = {
@@ -142,12 +127,11 @@ export function planMessage(input: unknown, ctx: InboundContext): Plan {
     body,
   };
   const bytes = Buffer.byteLength(body, 'utf8');
-  const rule =
-    !isDeliverableMessageType(type)
-      ? `messages of type "${type}" are not delivered to the app (only chat and normal are)`
-      : bytes > MAX_MESSAGE_BYTES
-        ? `the message body is ${bytes} bytes; incoming messages over ${MAX_MESSAGE_BYTES} bytes (100 KB) are not delivered`
-        : null;
+  const rule = !isDeliverableMessageType(type)
+    ? `messages of type "${type}" are not delivered to the app (only chat and normal are)`
+    : bytes > MAX_MESSAGE_BYTES
+      ? `the message body is ${bytes} bytes; incoming messages over ${MAX_MESSAGE_BYTES} bytes (100 KB) are not delivered`
+      : null;
   return decide(delivery, ctx, rule);
 }
 

@@ -44,7 +44,8 @@ function parseJidOnce(input: unknown): JidResult {
   if (typeof input !== 'string') return { ok: false, reason: 'a JID must be a string' };
   if (input.length === 0) return { ok: false, reason: 'the JID is empty' };
   if (input.length > 3 * (MAX_PART_BYTES + 1)) return { ok: false, reason: 'the JID is longer than 3071 bytes' };
-  if (CONTROL.test(input) || !(input as string & { isWellFormed(): boolean }).isWellFormed()) return { ok: false, reason: 'the JID contains a control character' };
+  if (CONTROL.test(input) || !(input as string & { isWellFormed(): boolean }).isWellFormed())
+    return { ok: false, reason: 'the JID contains a control character' };
   if (SERVICE_FORBIDDEN.test(input)) return { ok: false, reason: 'the JID contains one of , ; ( ) [ ]' };
   const at = input.split('@').length - 1;
   if (at !== 1) return { ok: false, reason: at === 0 ? 'the JID has no @' : 'the JID has more than one @' };
@@ -60,7 +61,11 @@ function parseJidOnce(input: unknown): JidResult {
   if (NODE_FORBIDDEN.test(node)) return { ok: false, reason: `the node "${node}" contains a character RFC 7622 forbids (" & ' / : < > @ or space)` };
   if (DOMAIN_FORBIDDEN.test(domain)) return { ok: false, reason: `the domain "${domain}" is not a valid domain` };
   if (domain.startsWith('.') || domain.endsWith('..') || domain.includes('..')) return { ok: false, reason: `the domain "${domain}" has an empty label` };
-  for (const [name, part] of [['node', node], ['domain', domain], ['resource', resource ?? '']] as const) {
+  for (const [name, part] of [
+    ['node', node],
+    ['domain', domain],
+    ['resource', resource ?? ''],
+  ] as const) {
     if (bytes(part) > MAX_PART_BYTES) return { ok: false, reason: `the JID's ${name} is longer than ${MAX_PART_BYTES} bytes` };
   }
   return { ok: true, jid: { node, domain: domain.toLowerCase(), resource } };

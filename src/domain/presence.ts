@@ -180,7 +180,14 @@ export class PresenceBook {
   }
 
   list(): PresenceListing {
-    const jids = new Set([...this.fromFile.keys(), ...this.live.keys(), ...this.resources.keys(), ...this.fileSubscribed, ...this.liveSubscribed.keys(), ...this.invited]);
+    const jids = new Set([
+      ...this.fromFile.keys(),
+      ...this.live.keys(),
+      ...this.resources.keys(),
+      ...this.fileSubscribed,
+      ...this.liveSubscribed.keys(),
+      ...this.invited,
+    ]);
     return {
       default: { ...(this.fileDefault ?? this.defaultPresence) },
       strict: this.strict,

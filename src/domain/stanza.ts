@@ -20,7 +20,12 @@ export interface MessageStanzaInput {
   rawXml?: boolean;
 }
 
-const messageOpen = (m: MessageStanzaInput): string => `<message xmlns="${JABBER_CLIENT}"${attrs([['from', m.from], ['to', m.to], ['type', m.type]])}>`;
+const messageOpen = (m: MessageStanzaInput): string =>
+  `<message xmlns="${JABBER_CLIENT}"${attrs([
+    ['from', m.from],
+    ['to', m.to],
+    ['type', m.type],
+  ])}>`;
 
 export function messageStanza(m: MessageStanzaInput): string {
   const children = m.rawXml ? m.body : `<body>${escapeText(m.body)}</body>`;
@@ -46,19 +51,23 @@ export interface PresenceStanzaInput {
 }
 
 export function presenceStanza(p: PresenceStanzaInput): string {
-  const children =
-    (p.show ? `<show>${escapeText(p.show)}</show>` : '') + (p.status ? `<status>${escapeText(p.status)}</status>` : '');
-  const open = `<presence xmlns="${JABBER_CLIENT}"${attrs([['from', p.from], ['to', p.to], ['type', p.type]])}`;
+  const children = (p.show ? `<show>${escapeText(p.show)}</show>` : '') + (p.status ? `<status>${escapeText(p.status)}</status>` : '');
+  const open = `<presence xmlns="${JABBER_CLIENT}"${attrs([
+    ['from', p.from],
+    ['to', p.to],
+    ['type', p.type],
+  ])}`;
   return children ? `${open}>${children}</presence>` : `${open}/>`;
 }
 
 /** The error stanza delivered when the developer does not supply one: the recipient was unavailable. */
 export function errorStanza(from: string, to: string, text = ''): string {
-  const textEl = text
-    ? `<text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">${escapeText(text)}</text>`
-    : '';
+  const textEl = text ? `<text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">${escapeText(text)}</text>` : '';
   return (
-    `<message xmlns="${JABBER_CLIENT}"${attrs([['from', from], ['to', to], ['type', 'error']])}>` +
-    `<error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/>${textEl}</error></message>`
+    `<message xmlns="${JABBER_CLIENT}"${attrs([
+      ['from', from],
+      ['to', to],
+      ['type', 'error'],
+    ])}>` + `<error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/>${textEl}</error></message>`
   );
 }

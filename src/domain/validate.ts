@@ -134,11 +134,14 @@ function checkSizes(req: Omit<SendMessageRequest, 'single' | 'bodyBytes'>): numb
   }
   // The service measured the call on its encoded request, as the SDKs send it. Encoding costs a copy, so it is done
   // only when the content with the most overhead it could carry might pass the limit.
-  const content = req.jids.reduce((n, j) => n + Buffer.byteLength(j, 'utf8'), bodyBytes) + Buffer.byteLength(req.fromJid ?? '', 'utf8') + req.messageType.length;
+  const content =
+    req.jids.reduce((n, j) => n + Buffer.byteLength(j, 'utf8'), bodyBytes) + Buffer.byteLength(req.fromJid ?? '', 'utf8') + req.messageType.length;
   if (content + FIELD_OVERHEAD * (req.jids.length + 4) <= MAX_CALL_BYTES) return bodyBytes;
   const callBytes = encodedMessageRequestBytes(req);
   if (callBytes > MAX_CALL_BYTES) {
-    throw new ExceededMaxSizeError(`the call is ${callBytes} bytes encoded (recipients plus body, as the service measured it); at most ${MAX_CALL_BYTES} bytes (1 MB)`);
+    throw new ExceededMaxSizeError(
+      `the call is ${callBytes} bytes encoded (recipients plus body, as the service measured it); at most ${MAX_CALL_BYTES} bytes (1 MB)`,
+    );
   }
   return bodyBytes;
 }

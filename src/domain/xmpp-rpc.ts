@@ -83,7 +83,13 @@ export const XMPP_METHODS: Readonly<Record<string, Method>> = {
     response: type('XmppMessageResponse'),
     call: 'send_message',
     // One JID is passed as one, so errors name it as the JSON API's do.
-    input: (m) => ({ jids: (m.jid as string[]).length === 1 ? (m.jid as string[])[0] : m.jid, body: m.body, message_type: m.type, raw_xml: m.raw_xml, ...fromJid(m) }),
+    input: (m) => ({
+      jids: (m.jid as string[]).length === 1 ? (m.jid as string[])[0] : m.jid,
+      body: m.body,
+      message_type: m.type,
+      raw_xml: m.raw_xml,
+      ...fromJid(m),
+    }),
     output: (a) => ({ status: a.statuses }),
   },
   GetPresence: {

@@ -44,7 +44,9 @@ export function serveApiCall(engine: Engine, protocol: ApiProtocol, req: http.In
   req.on('end', () => {
     const answer =
       size > MAX_ENVELOPE_BYTES
-        ? failure(engine, protocol, protocol, 'REQUEST_TOO_LARGE', `the request is ${size} bytes; the API server takes at most ${MAX_ENVELOPE_BYTES}`, { bytes: size })
+        ? failure(engine, protocol, protocol, 'REQUEST_TOO_LARGE', `the request is ${size} bytes; the API server takes at most ${MAX_ENVELOPE_BYTES}`, {
+            bytes: size,
+          })
         : answerCall(engine, protocol, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
     res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': answer.length }).end(answer);
   });
@@ -63,13 +65,22 @@ export function answerCall(engine: Engine, protocol: ApiProtocol, body: Uint8Arr
   if (EMPTY_SUCCESS.has(call)) return encodeResponse({ response: new Uint8Array(0) });
   const method = envelope.service_name === 'xmpp' && Object.hasOwn(XMPP_METHODS, envelope.method) ? XMPP_METHODS[envelope.method]! : null;
   if (!method) {
-    return failure(engine, protocol, call, 'CALL_NOT_FOUND', `${call} is not emulated: xmpp-emu answers the xmpp service (${Object.keys(XMPP_METHODS).join(', ')}) and logservice.Flush`, { bytes: envelope.request });
+    return failure(
+      engine,
+      protocol,
+      call,
+      'CALL_NOT_FOUND',
+      `${call} is not emulated: xmpp-emu answers the xmpp service (${Object.keys(XMPP_METHODS).join(', ')}) and logservice.Flush`,
+      { bytes: envelope.request },
+    );
   }
   let decoded: Record<string, unknown>;
   try {
     decoded = method.request.decode(envelope.request) as unknown as Record<string, unknown>;
   } catch (e) {
-    return failure(engine, protocol, call, 'PARSE_ERROR', `the request is not a valid ${method.request.name}: ${(e as Error).message}`, { bytes: envelope.request });
+    return failure(engine, protocol, call, 'PARSE_ERROR', `the request is not a valid ${method.request.name}: ${(e as Error).message}`, {
+      bytes: envelope.request,
+    });
   }
   const ctx: CallContext = { protocol, ticket: envelope.request_id ?? null, module: moduleOfTicket(envelope.request_id) };
   // The call belongs to the namespace of the delivery it answers.

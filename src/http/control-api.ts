@@ -28,14 +28,20 @@ function queryInt(req: Request, key: string, min: number, max: number): number |
 
 /** The outbox filter from ?to=&from=&kind=&contains=&matches=&since= */
 export function filterFromQuery(req: Request): OutboxFilter {
-  return readFilter((k) => queryString(req, k), (k) => queryInt(req, k, 0, Number.MAX_SAFE_INTEGER), '');
+  return readFilter(
+    (k) => queryString(req, k),
+    (k) => queryInt(req, k, 0, Number.MAX_SAFE_INTEGER),
+    '',
+  );
 }
 
 /** The same filter from a JSON object (a step of POST /v1/outbox/expect_sequence). */
 export function filterFromJson(o: unknown, where: string): OutboxFilter {
-  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new BadRequestError(`${where} must be an object such as {"to":"alice@example.com","contains":"hi"}`);
+  if (o === null || typeof o !== 'object' || Array.isArray(o))
+    throw new BadRequestError(`${where} must be an object such as {"to":"alice@example.com","contains":"hi"}`);
   const v = o as Record<string, unknown>;
-  for (const k of Object.keys(v)) if (!['kind', 'to', 'from', 'contains', 'matches', 'since'].includes(k)) throw new BadRequestError(`${where}: unknown key "${k}"`);
+  for (const k of Object.keys(v))
+    if (!['kind', 'to', 'from', 'contains', 'matches', 'since'].includes(k)) throw new BadRequestError(`${where}: unknown key "${k}"`);
   const text = (k: string): string | undefined => {
     if (v[k] === undefined) return undefined;
     if (typeof v[k] !== 'string') throw new BadRequestError(`${where}.${k} must be a string`);
@@ -161,10 +167,13 @@ export const CONTROL_ROUTES: ReadonlyArray<{ method: Method; path: string; handl
     handle: async (engine, req, res) => {
       const b = (req.body ?? {}) as Record<string, unknown>;
       if (!Array.isArray(b.steps) || b.steps.length === 0) throw new BadRequestError('steps must be a non-empty list of outbox filters');
-      for (const k of Object.keys(b)) if (!['steps', 'conversation', 'since', 'timeout_ms'].includes(k)) throw new BadRequestError(`unknown key "${k}" (expected steps, conversation, since, timeout_ms)`);
+      for (const k of Object.keys(b))
+        if (!['steps', 'conversation', 'since', 'timeout_ms'].includes(k))
+          throw new BadRequestError(`unknown key "${k}" (expected steps, conversation, since, timeout_ms)`);
       if (b.conversation !== undefined && typeof b.conversation !== 'string') throw new BadRequestError('conversation must be a JID');
       const timeoutMs = b.timeout_ms;
-      if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || (timeoutMs as number) < 0 || (timeoutMs as number) > MAX_WAIT_MS)) throw new BadRequestError(`timeout_ms must be a whole number from 0 to ${MAX_WAIT_MS}`);
+      if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || (timeoutMs as number) < 0 || (timeoutMs as number) > MAX_WAIT_MS))
+        throw new BadRequestError(`timeout_ms must be a whole number from 0 to ${MAX_WAIT_MS}`);
       const { since } = filterFromJson({ since: b.since }, 'since');
       const entries = await engine.expectSequence(
         {
@@ -191,7 +200,10 @@ export const CONTROL_ROUTES: ReadonlyArray<{ method: Method; path: string; handl
   { method: 'get', path: '/v1/faults', handle: async (engine, _req, res) => res.json({ faults: await engine.listFaults() }) },
   { method: 'post', path: '/v1/faults', handle: async (engine, req, res) => res.json({ faults: await engine.addFault(req.body as FaultRuleInput) }) },
   { method: 'delete', path: '/v1/faults', handle: async (engine, _req, res) => res.json({ cleared: await engine.clearFaults() }) },
-  { method: 'delete', path: '/v1/faults/:id', handle: async (engine, req, res) => {
+  {
+    method: 'delete',
+    path: '/v1/faults/:id',
+    handle: async (engine, req, res) => {
       await engine.removeFault(String(req.params.id));
       res.json({ removed: String(req.params.id) });
     },
@@ -211,7 +223,10 @@ export const CONTROL_ROUTES: ReadonlyArray<{ method: Method; path: string; handl
   {
     method: 'get',
     path: '/v1/namespaces',
-    handle: (engine, _req, res) => res.json({ namespaces: engine.space.all().map((e) => ({ name: e.namespace, outbox: e.outboxStore.stats(), faults: e.faults.size, clock: e.clock.state() })) }),
+    handle: (engine, _req, res) =>
+      res.json({
+        namespaces: engine.space.all().map((e) => ({ name: e.namespace, outbox: e.outboxStore.stats(), faults: e.faults.size, clock: e.clock.state() })),
+      }),
   },
   {
     method: 'delete',

@@ -10,7 +10,9 @@ export function toXmppError(err: unknown): XmppError {
       return new BadRequestError(`malformed JSON in the request body: ${e.message}`);
     case 'entity.too.large':
       // A compressed body has no known length until it is inflated past the limit.
-      return new ExceededMaxSizeError(`the request body is ${e.length ?? `more than ${e.limit}`} bytes${e.length === undefined ? ' once decompressed' : ''}; at most ${e.limit} bytes are accepted`);
+      return new ExceededMaxSizeError(
+        `the request body is ${e.length ?? `more than ${e.limit}`} bytes${e.length === undefined ? ' once decompressed' : ''}; at most ${e.limit} bytes are accepted`,
+      );
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new BadRequestError(`unsupported request encoding: ${e.message}`);

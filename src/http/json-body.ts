@@ -30,7 +30,8 @@ export function readJsonBody(req: IncomingMessage, limit: number, done: (err: Xm
   const declared = req.headers['content-length'] === undefined ? null : Number(req.headers['content-length']);
   const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
   const charset = charsetOf(req.headers['content-type']);
-  if (charset !== null && charset !== 'utf-8' && charset !== 'utf8') return done(new BadRequestError(`unsupported request encoding: charset "${charset}" (send UTF-8)`));
+  if (charset !== null && charset !== 'utf-8' && charset !== 'utf8')
+    return done(new BadRequestError(`unsupported request encoding: charset "${charset}" (send UTF-8)`));
   if (encoding === 'identity' && declared !== null && declared > limit) return done(tooLarge(limit, declared));
   let source: Readable = req;
   if (encoding !== 'identity') {

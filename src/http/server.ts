@@ -75,7 +75,14 @@ export function createHttpServer(engine: Engine, extras: HttpExtras = {}): HttpS
   // What Node's parser refuses (bad syntax, headers over 16 KB) gets a coded body too, not a bare status line.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
-    if (err.code === 'HPE_HEADER_OVERFLOW') return refuse(socket, 431, 'Request Header Fields Too Large', 'the request headers (the URL included) are over 16 KB; send long values in a JSON body', 'EXCEEDED_MAX_SIZE');
+    if (err.code === 'HPE_HEADER_OVERFLOW')
+      return refuse(
+        socket,
+        431,
+        'Request Header Fields Too Large',
+        'the request headers (the URL included) are over 16 KB; send long values in a JSON body',
+        'EXCEEDED_MAX_SIZE',
+      );
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return refuse(socket, 408, 'Request Timeout', 'the request was not received in time', 'TIMEOUT');
     refuse(socket, 400, 'Bad Request', `the request is not valid HTTP/1.1 (${err.code ?? err.message})`, 'BAD_REQUEST');
   });

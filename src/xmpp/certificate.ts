@@ -51,27 +51,33 @@ async function generate(certFile: string, keyFile: string): Promise<void> {
   const { generate: selfsigned } = await import('selfsigned');
   const notBeforeDate = new Date(Date.now() - 60_000);
   const notAfterDate = new Date(notBeforeDate.getTime() + 825 * 24 * 3600_000);
-  const pems = await selfsigned([{ name: 'commonName', value: 'localhost' }, { name: 'organizationName', value: 'xmpp-emu (local development only)' }], {
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    notBeforeDate,
-    notAfterDate,
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      {
-        name: 'subjectAltName',
-        altNames: [
-          { type: 2, value: 'localhost' },
-          { type: 2, value: 'example.com' },
-          { type: 7, ip: '127.0.0.1' },
-          { type: 7, ip: '::1' },
-        ],
-      },
+  const pems = await selfsigned(
+    [
+      { name: 'commonName', value: 'localhost' },
+      { name: 'organizationName', value: 'xmpp-emu (local development only)' },
     ],
-  });
+    {
+      keyType: 'ec',
+      curve: 'P-256',
+      algorithm: 'sha256',
+      notBeforeDate,
+      notAfterDate,
+      extensions: [
+        { name: 'basicConstraints', cA: false },
+        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+        { name: 'extKeyUsage', serverAuth: true },
+        {
+          name: 'subjectAltName',
+          altNames: [
+            { type: 2, value: 'localhost' },
+            { type: 2, value: 'example.com' },
+            { type: 7, ip: '127.0.0.1' },
+            { type: 7, ip: '::1' },
+          ],
+        },
+      ],
+    },
+  );
   fs.mkdirSync(path.dirname(certFile), { recursive: true });
   // Written beside, then renamed: two emulators starting at once never read half a file; the key first, so a
   // certificate that exists always has its key.

@@ -38,7 +38,8 @@ export function readUsersFile(file: string): Map<string, string> {
   } catch (e) {
     throw new BadRequestError(`users file ${file} is not readable JSON: ${(e as Error).message}`);
   }
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new BadRequestError(`users file ${file} must hold a JSON object of JID → password`);
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    throw new BadRequestError(`users file ${file} must hold a JSON object of JID → password`);
   const users = new Map<string, string>();
   for (const [jid, password] of Object.entries(data)) {
     const r = parseJid(jid);
@@ -64,9 +65,11 @@ export function createXmpp(engine: Engine, options: Readonly<Options>): XmppEndp
   let context: Promise<tls.SecureContext> | null = null;
   const discovery = Router();
   discovery.get('/.well-known/host-meta', (req, res) => {
-    res.type('application/xrd+xml').send(
-      `<?xml version='1.0' encoding='utf-8'?>${x('XRD', { xmlns: 'http://docs.oasis-open.org/ns/xri/xrd-1.0' }, x('Link', { rel: 'urn:xmpp:alt-connections:websocket', href: wsUrl(req.headers.host) }))}`,
-    );
+    res
+      .type('application/xrd+xml')
+      .send(
+        `<?xml version='1.0' encoding='utf-8'?>${x('XRD', { xmlns: 'http://docs.oasis-open.org/ns/xri/xrd-1.0' }, x('Link', { rel: 'urn:xmpp:alt-connections:websocket', href: wsUrl(req.headers.host) }))}`,
+      );
   });
   discovery.get('/.well-known/host-meta.json', (req, res) => {
     res.json({ links: [{ rel: 'urn:xmpp:alt-connections:websocket', href: wsUrl(req.headers.host) }] });

@@ -143,7 +143,10 @@ export class XmppHub implements SessionHost {
     const toSelf = to.kind === 'server' || (to.kind === 'user' && to.bare === s.bare && to.resource === null);
     if (toSelf && payload.ns === NS.roster) return type === 'get' ? result(this.roster(s)) : result();
     if ((toSelf || to.kind === 'app') && payload.ns === NS.discoInfo && type === 'get') {
-      const identity = to.kind === 'app' ? x('identity', { category: 'client', type: 'bot', name: this.engine.app.appId }) : x('identity', { category: 'server', type: 'im', name: 'xmpp-emu' });
+      const identity =
+        to.kind === 'app'
+          ? x('identity', { category: 'client', type: 'bot', name: this.engine.app.appId })
+          : x('identity', { category: 'server', type: 'im', name: 'xmpp-emu' });
       return result(x('query', { xmlns: NS.discoInfo }, identity, ...[NS.discoInfo, NS.ping].map((v) => x('feature', { var: v }))));
     }
     if (toSelf && payload.ns === NS.discoItems && type === 'get') return result(x('query', { xmlns: NS.discoItems }));
@@ -219,14 +222,24 @@ export class XmppHub implements SessionHost {
     const priority = Number.parseInt(textOf(el ? child(el, 'priority') : undefined) || '0', 10) || 0;
     s.presence = type === 'available' ? { show, status, priority } : null;
     this.presenceAt.set(s, ++this.presenceSeq);
-    const echo = x('presence', { xmlns: NS.client, from: s.jid, type: type === 'unavailable' ? 'unavailable' : undefined },
-      show ? x('show', {}, show) : null, status ? x('status', {}, t(status)) : null);
+    const echo = x(
+      'presence',
+      { xmlns: NS.client, from: s.jid, type: type === 'unavailable' ? 'unavailable' : undefined },
+      show ? x('show', {}, show) : null,
+      status ? x('status', {}, t(status)) : null,
+    );
     for (const peer of this.byBare.get(s.bare!)?.values() ?? []) peer.send(echo);
     if (type === 'available' && first) s.send(this.appPresence(s.jid!));
     if (el) this.emitSession(s, 'presence');
     const app = defaultAppJid(this.engine.app.appId);
     // A broadcast presence reaches the app addressed to it; a synthesized unavailable (el null) is built from the fields.
-    this.inject(s, el, 'presence', { from: s.jid, to: app, type, ...(type === 'available' ? { show, status } : {}) }, el ? withAttrs(el, { to: app }) : undefined);
+    this.inject(
+      s,
+      el,
+      'presence',
+      { from: s.jid, to: app, type, ...(type === 'available' ? { show, status } : {}) },
+      el ? withAttrs(el, { to: app }) : undefined,
+    );
     this.settleAggregate(s.bare!);
   }
 
@@ -266,8 +279,18 @@ export class XmppHub implements SessionHost {
   private stanzaError(s: Session, el: Element, condition: string, text: string): void {
     if (el.attrs.type === 'error') return;
     if (el.local === 'iq') return s.iqError(el, condition, text);
-    s.send(x(el.local, { xmlns: NS.client, type: 'error', id: el.attrs.id, from: el.attrs.to, to: s.jid },
-      x('error', { type: condition === 'service-unavailable' ? 'cancel' : 'modify' }, x(condition, { xmlns: NS.stanzas }), x('text', { xmlns: NS.stanzas }, t(text)))));
+    s.send(
+      x(
+        el.local,
+        { xmlns: NS.client, type: 'error', id: el.attrs.id, from: el.attrs.to, to: s.jid },
+        x(
+          'error',
+          { type: condition === 'service-unavailable' ? 'cancel' : 'modify' },
+          x(condition, { xmlns: NS.stanzas }),
+          x('text', { xmlns: NS.stanzas }, t(text)),
+        ),
+      ),
+    );
   }
 
   // ---- from the app ---------------------------------------------------------------------------------------
@@ -302,7 +325,13 @@ export class XmppHub implements SessionHost {
         const type = entry.type ?? 'chat';
         const sessions = this.recipients(to, type === 'chat');
         if (sessions.length === 0) return;
-        const xml = messageStanza({ from: entry.from, to, type, body: entry.raw_xml ? entry.body ?? '' : replaceNonXmlChars(entry.body ?? ''), rawXml: entry.raw_xml });
+        const xml = messageStanza({
+          from: entry.from,
+          to,
+          type,
+          body: entry.raw_xml ? (entry.body ?? '') : replaceNonXmlChars(entry.body ?? ''),
+          rawXml: entry.raw_xml,
+        });
         for (const s of sessions) s.send(xml);
       } else if (entry.kind === 'invite') {
         // An invitation is a subscription request the client can accept.
@@ -311,11 +340,16 @@ export class XmppHub implements SessionHost {
       } else if (entry.type === 'probe') {
         // A probe is answered by the server from what it knows, never shown to the client (RFC 6121 §4.3).
         for (const s of this.recipients(bareJid(to), false)) {
-          if (s.presence) this.inject(s, null, 'presence', { from: s.jid, to: entry.from, type: 'available', show: s.presence.show, status: s.presence.status });
+          if (s.presence)
+            this.inject(s, null, 'presence', { from: s.jid, to: entry.from, type: 'available', show: s.presence.show, status: s.presence.status });
         }
       } else {
-        const xml = x('presence', { xmlns: NS.client, from: entry.from, to, type: entry.type || undefined },
-          entry.show ? x('show', {}, t(entry.show)) : null, entry.status ? x('status', {}, t(entry.status)) : null);
+        const xml = x(
+          'presence',
+          { xmlns: NS.client, from: entry.from, to, type: entry.type || undefined },
+          entry.show ? x('show', {}, t(entry.show)) : null,
+          entry.status ? x('status', {}, t(entry.status)) : null,
+        );
         for (const s of this.recipients(to, true)) s.send(xml);
       }
     });
@@ -341,4 +375,3 @@ function withAttrs(el: Element, attrs: Record<string, string>): string {
 function resourceOf(full: string): string {
   return full.slice(full.indexOf('/') + 1);
 }
-

@@ -41,11 +41,15 @@ function wire(parser: SaxesParser<{ xmlns: true }>, rootDepth: number, sink: Xml
   const state = { bytes: 0 };
   let depth = 0;
   parser.on('error', (e) => fail('not-well-formed', e.message));
-  for (const ev of RESTRICTED) parser.on(ev, () => fail('restricted-xml', `a ${ev === 'processinginstruction' ? 'processing instruction' : ev} is not allowed in an XMPP stream (RFC 6120 §11)`));
+  for (const ev of RESTRICTED)
+    parser.on(ev, () =>
+      fail('restricted-xml', `a ${ev === 'processinginstruction' ? 'processing instruction' : ev} is not allowed in an XMPP stream (RFC 6120 §11)`),
+    );
   parser.on('opentag', (tag) => {
     if (failed()) return;
     if (depth === 0 && rootDepth === 1) {
-      if (tag.local !== 'stream' || tag.uri !== NS.stream) return fail('invalid-namespace', `the stream must open with <stream:stream xmlns:stream="${NS.stream}">`);
+      if (tag.local !== 'stream' || tag.uri !== NS.stream)
+        return fail('invalid-namespace', `the stream must open with <stream:stream xmlns:stream="${NS.stream}">`);
       sink.onOpen(plainAttrs(tag));
     } else if (depth === 0 && tag.uri === NS.framing && (tag.local === 'open' || tag.local === 'close')) {
       // RFC 7395 framing elements: complete (self-closing) in their own frame.
@@ -101,7 +105,13 @@ export class StreamReader {
   restart(): void {
     this.parser = new SaxesParser({ xmlns: true, position: false });
     this.decoder = new StringDecoder('utf8');
-    this.state = wire(this.parser, 1, this.sink, () => this.failed, (c, t) => this.fail(c, t));
+    this.state = wire(
+      this.parser,
+      1,
+      this.sink,
+      () => this.failed,
+      (c, t) => this.fail(c, t),
+    );
   }
 
   write(chunk: Buffer): void {

@@ -34,9 +34,20 @@ export interface SessionHost {
 }
 
 export type StreamErrorCondition =
-  | 'bad-format' | 'not-well-formed' | 'restricted-xml' | 'invalid-namespace' | 'host-unknown' | 'not-authorized'
-  | 'policy-violation' | 'conflict' | 'unsupported-version' | 'invalid-from' | 'system-shutdown' | 'connection-timeout'
-  | 'unsupported-stanza-type' | 'internal-server-error';
+  | 'bad-format'
+  | 'not-well-formed'
+  | 'restricted-xml'
+  | 'invalid-namespace'
+  | 'host-unknown'
+  | 'not-authorized'
+  | 'policy-violation'
+  | 'conflict'
+  | 'unsupported-version'
+  | 'invalid-from'
+  | 'system-shutdown'
+  | 'connection-timeout'
+  | 'unsupported-stanza-type'
+  | 'internal-server-error';
 
 type State = 'opening' | 'auth' | 'bind' | 'bound' | 'closed';
 
@@ -61,7 +72,10 @@ export class Session implements XmlSink {
     readonly transport: Transport,
     private readonly host: SessionHost,
   ) {
-    this.timer = setTimeout(() => this.streamError('connection-timeout', `the session was not established within ${host.handshakeTimeoutMs} ms`), host.handshakeTimeoutMs);
+    this.timer = setTimeout(
+      () => this.streamError('connection-timeout', `the session was not established within ${host.handshakeTimeoutMs} ms`),
+      host.handshakeTimeoutMs,
+    );
     this.timer.unref();
   }
 
@@ -135,9 +149,7 @@ export class Session implements XmlSink {
   streamError(condition: StreamErrorCondition, text: string): void {
     if (this.state === 'closed') return;
     this.replyOpen();
-    this.transport.send(
-      x('stream:error', { 'xmlns:stream': NS.stream }, x(condition, { xmlns: NS.streams }), x('text', { xmlns: NS.streams }, t(text))),
-    );
+    this.transport.send(x('stream:error', { 'xmlns:stream': NS.stream }, x(condition, { xmlns: NS.streams }), x('text', { xmlns: NS.streams }, t(text))));
     this.end();
     this.transport.closeStream();
   }
@@ -188,7 +200,8 @@ export class Session implements XmlSink {
     // authcid is the localpart (RFC 6120 §6.3.8); some clients send the bare JID. Clients may keep the case typed.
     const bare = (authcid.includes('@') ? authcid : `${authcid}@${this.domain}`).toLowerCase();
     const parsed = parseJid(bare);
-    if (!parsed.ok || parsed.jid.resource !== null) return this.saslFailure('not-authorized', `"${authcid}" is not a valid user name: ${parsed.ok ? 'it has a resource' : parsed.reason}`);
+    if (!parsed.ok || parsed.jid.resource !== null)
+      return this.saslFailure('not-authorized', `"${authcid}" is not a valid user name: ${parsed.ok ? 'it has a resource' : parsed.reason}`);
     if (authzid !== '' && authzid.toLowerCase() !== bare) return this.saslFailure('invalid-authzid', `authzid ${authzid} is not ${bare}`);
     const why = this.host.checkPassword(bare, password);
     if (why) return this.saslFailure('not-authorized', why);
@@ -244,8 +257,11 @@ export class Session implements XmlSink {
   /** An iq error reply (RFC 6120 §8.3) to a request from this client. */
   iqError(el: Element, condition: string, text: string, type = condition === 'service-unavailable' ? 'cancel' : 'modify'): void {
     this.send(
-      x('iq', { xmlns: NS.client, type: 'error', id: el.attrs.id, to: this.jid ?? undefined, from: el.attrs.to },
-        x('error', { type }, x(condition, { xmlns: NS.stanzas }), x('text', { xmlns: NS.stanzas }, t(text)))),
+      x(
+        'iq',
+        { xmlns: NS.client, type: 'error', id: el.attrs.id, to: this.jid ?? undefined, from: el.attrs.to },
+        x('error', { type }, x(condition, { xmlns: NS.stanzas }), x('text', { xmlns: NS.stanzas }, t(text))),
+      ),
     );
   }
 
@@ -260,4 +276,3 @@ export class Session implements XmlSink {
 export function isIq(el: Element, type?: 'get' | 'set' | 'result' | 'error'): boolean {
   return el.local === 'iq' && (el.ns === NS.client || el.ns === '') && (type === undefined || el.attrs.type === type);
 }
-

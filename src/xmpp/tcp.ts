@@ -36,8 +36,7 @@ function accept(raw: net.Socket, hub: XmppHub, o: TcpOptions): void {
   const transport: Transport & { startTls(): void } = {
     kind: 'tcp',
     secure: () => socket instanceof tls.TLSSocket,
-    openStream: (attrs) =>
-      write(`<?xml version='1.0'?>${x('stream:stream', { xmlns: NS.client, 'xmlns:stream': NS.stream, ...attrs }).replace(/\/>$/, '>')}`),
+    openStream: (attrs) => write(`<?xml version='1.0'?>${x('stream:stream', { xmlns: NS.client, 'xmlns:stream': NS.stream, ...attrs }).replace(/\/>$/, '>')}`),
     send: write,
     closeStream() {
       if (closing) return;
@@ -69,8 +68,10 @@ function accept(raw: net.Socket, hub: XmppHub, o: TcpOptions): void {
   }
   const admitted = hub.admit(transport);
   if (!admitted) {
-    raw.end(`<?xml version='1.0'?><stream:stream xmlns="${NS.client}" xmlns:stream="${NS.stream}" version="1.0">` +
-      `<stream:error><policy-violation xmlns="${NS.streams}"/><text xmlns="${NS.streams}">too many connections</text></stream:error></stream:stream>`);
+    raw.end(
+      `<?xml version='1.0'?><stream:stream xmlns="${NS.client}" xmlns:stream="${NS.stream}" version="1.0">` +
+        `<stream:error><policy-violation xmlns="${NS.streams}"/><text xmlns="${NS.streams}">too many connections</text></stream:error></stream:stream>`,
+    );
     return;
   }
   const session = admitted;

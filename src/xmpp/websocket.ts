@@ -63,8 +63,11 @@ export function websocketEndpoint(hub: XmppHub, o: { listenHost: string; maxStan
       socket.on('error', () => socket.destroy());
       const refused = checkRequest(req, 'websocket', o.listenHost);
       if (refused) return refuse(socket, refused.httpStatus, 'Forbidden', refused.message, refused.code);
-      const protocols = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
-      if (!protocols.includes('xmpp')) return refuse(socket, 400, 'Bad Request', `${WEBSOCKET_PATH} speaks only the WebSocket subprotocol "xmpp" (RFC 7395)`, 'BAD_REQUEST');
+      const protocols = String(req.headers['sec-websocket-protocol'] ?? '')
+        .split(',')
+        .map((p) => p.trim());
+      if (!protocols.includes('xmpp'))
+        return refuse(socket, 400, 'Bad Request', `${WEBSOCKET_PATH} speaks only the WebSocket subprotocol "xmpp" (RFC 7395)`, 'BAD_REQUEST');
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
     },
     async close() {

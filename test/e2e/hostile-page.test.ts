@@ -170,73 +170,77 @@ async function attack({ targets, posts, gets, websockets, payload }: Attempts): 
   return { fired, wsOpened, wsClosed: targets.length * websockets.length };
 }
 
-test('a page on another local origin cannot drive any surface with a no-preflight request, and changes nothing', { skip, timeout: 300_000 } /* 1,600 requests from a real browser: ~35 s alone, several times that beside the rest of the suite on 2 busy cores */, async () => {
-  const before = await state();
-  const emPort = em.port;
-  const pagePort = (pages.address() as AddressInfo).port;
-  const attempts: Attempts = {
-    // The emulator by its own name, by another loopback name, and by a name that resolves to it (DNS rebinding).
-    targets: [`http://127.0.0.1:${emPort}`, `http://localhost:${emPort}`, `http://rebind.test:${emPort}`],
-    posts: [...SERVICE_POSTS, ...CONTROL_POSTS],
-    gets: GETS,
-    websockets: WEBSOCKETS,
-    payload: PAYLOAD,
-  };
-  const statuses = new Map<string, number>();
-  const wrong: string[] = [];
-  let total = 0;
-  // Pages from a same-site origin (another port of 127.0.0.1) and from cross-site ones.
-  for (const origin of [`http://127.0.0.1:${pagePort}`, `http://localhost:${pagePort}`, `http://rebind.test:${pagePort}`]) {
-    const context = await browser!.newContext();
-    const page = await context.newPage();
-    let seen = 0;
-    let expected = Infinity;
-    let allSeen: () => void = () => undefined;
-    const counted = new Promise<void>((resolve) => (allSeen = resolve));
-    // Chromium's own record of each answer's status, read below the page: it covers beacons and the image, script
-    // and stylesheet loads whose bodies Chromium then blocks (ORB), which the page itself could never see.
-    const urls = new Map<string, string>();
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Network.enable');
-    // ExtraInfo events may come before or after the request they belong to: pair them by id either way.
-    const codes = new Map<string, number>();
-    const pair = (id: string): void => {
-      const what = urls.get(id);
-      const code = codes.get(id);
-      if (what === undefined || code === undefined) return;
-      urls.delete(id);
-      const key = String(code);
-      statuses.set(key, (statuses.get(key) ?? 0) + 1);
-      if (![403, 404, 415].includes(code)) wrong.push(`${what} answered ${code} to a page at ${origin}`);
-      if (++seen >= expected) allSeen();
+test(
+  'a page on another local origin cannot drive any surface with a no-preflight request, and changes nothing',
+  { skip, timeout: 300_000 } /* 1,600 requests from a real browser: ~35 s alone, several times that beside the rest of the suite on 2 busy cores */,
+  async () => {
+    const before = await state();
+    const emPort = em.port;
+    const pagePort = (pages.address() as AddressInfo).port;
+    const attempts: Attempts = {
+      // The emulator by its own name, by another loopback name, and by a name that resolves to it (DNS rebinding).
+      targets: [`http://127.0.0.1:${emPort}`, `http://localhost:${emPort}`, `http://rebind.test:${emPort}`],
+      posts: [...SERVICE_POSTS, ...CONTROL_POSTS],
+      gets: GETS,
+      websockets: WEBSOCKETS,
+      payload: PAYLOAD,
     };
-    cdp.on('Network.requestWillBeSent', (e) => {
-      if (new URL(e.request.url).port !== String(emPort)) return;
-      urls.set(e.requestId, `${e.request.method} ${e.request.url} (${e.type})`);
-      pair(e.requestId);
-    });
-    cdp.on('Network.responseReceivedExtraInfo', (e) => {
-      codes.set(e.requestId, e.statusCode);
-      pair(e.requestId);
-    });
-    await page.goto(`${origin}/`);
-    const result = await page.evaluate(attack, attempts);
-    assert.deepEqual(result.wsOpened, [], 'no WebSocket opened');
-    expected = result.fired - result.wsClosed;
-    total += expected;
-    if (seen >= expected) allSeen();
-    await counted;
-    await context.close();
-  }
-  assert.deepEqual(wrong, []);
-  assert.equal(await state(), before, 'outbox, quotas, presence and the app are unchanged');
-  assert.deepEqual(
-    events.filter((e) => e.type !== 'rejected').map((e) => e.type),
-    [],
-    'no event but refusals',
-  );
-  const refused = [...statuses.values()].reduce((a, b) => a + b, 0);
-  // The README's security section quotes these figures.
-  console.log(`hostile page: ${refused} requests from 3 page origins to 3 emulator names, all refused: ${JSON.stringify(Object.fromEntries(statuses))}`);
-  assert.equal(refused, total);
-});
+    const statuses = new Map<string, number>();
+    const wrong: string[] = [];
+    let total = 0;
+    // Pages from a same-site origin (another port of 127.0.0.1) and from cross-site ones.
+    for (const origin of [`http://127.0.0.1:${pagePort}`, `http://localhost:${pagePort}`, `http://rebind.test:${pagePort}`]) {
+      const context = await browser!.newContext();
+      const page = await context.newPage();
+      let seen = 0;
+      let expected = Infinity;
+      let allSeen: () => void = () => undefined;
+      const counted = new Promise<void>((resolve) => (allSeen = resolve));
+      // Chromium's own record of each answer's status, read below the page: it covers beacons and the image, script
+      // and stylesheet loads whose bodies Chromium then blocks (ORB), which the page itself could never see.
+      const urls = new Map<string, string>();
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Network.enable');
+      // ExtraInfo events may come before or after the request they belong to: pair them by id either way.
+      const codes = new Map<string, number>();
+      const pair = (id: string): void => {
+        const what = urls.get(id);
+        const code = codes.get(id);
+        if (what === undefined || code === undefined) return;
+        urls.delete(id);
+        const key = String(code);
+        statuses.set(key, (statuses.get(key) ?? 0) + 1);
+        if (![403, 404, 415].includes(code)) wrong.push(`${what} answered ${code} to a page at ${origin}`);
+        if (++seen >= expected) allSeen();
+      };
+      cdp.on('Network.requestWillBeSent', (e) => {
+        if (new URL(e.request.url).port !== String(emPort)) return;
+        urls.set(e.requestId, `${e.request.method} ${e.request.url} (${e.type})`);
+        pair(e.requestId);
+      });
+      cdp.on('Network.responseReceivedExtraInfo', (e) => {
+        codes.set(e.requestId, e.statusCode);
+        pair(e.requestId);
+      });
+      await page.goto(`${origin}/`);
+      const result = await page.evaluate(attack, attempts);
+      assert.deepEqual(result.wsOpened, [], 'no WebSocket opened');
+      expected = result.fired - result.wsClosed;
+      total += expected;
+      if (seen >= expected) allSeen();
+      await counted;
+      await context.close();
+    }
+    assert.deepEqual(wrong, []);
+    assert.equal(await state(), before, 'outbox, quotas, presence and the app are unchanged');
+    assert.deepEqual(
+      events.filter((e) => e.type !== 'rejected').map((e) => e.type),
+      [],
+      'no event but refusals',
+    );
+    const refused = [...statuses.values()].reduce((a, b) => a + b, 0);
+    // The README's security section quotes these figures.
+    console.log(`hostile page: ${refused} requests from 3 page origins to 3 emulator names, all refused: ${JSON.stringify(Object.fromEntries(statuses))}`);
+    assert.equal(refused, total);
+  },
+);

@@ -133,21 +133,27 @@ test('200 clients at once sign in; every tenth chats with the bot and gets its o
   const clients = await Promise.all(Array.from({ length: 200 }, () => rawWs(stack.em.xmppWebsocket!)));
   const jids = await Promise.all(clients.map((c, i) => signIn(c, `crowd${i}`)));
   assert.equal(new Set(jids).size, 200);
-  assert.equal((await (await fetch(`${stack.em.url}/healthz`)).status), 200);
+  assert.equal(await (await fetch(`${stack.em.url}/healthz`)).status, 200);
   // A tenth of them chat: the delivery path's own speed is measured by the bench, not here.
-  await Promise.all(clients.filter((_, i) => i % 10 === 0).map(async (c, i) => {
-    c.ws.send(`<message xmlns="jabber:client" to="dev-app@appspot.com" type="chat"><body>/echo n${i}</body></message>`);
-    for (;;) {
-      const f = await c.frame();
-      if (f.includes(`<body>n${i}</body>`)) return;
-    }
-  }));
+  await Promise.all(
+    clients
+      .filter((_, i) => i % 10 === 0)
+      .map(async (c, i) => {
+        c.ws.send(`<message xmlns="jabber:client" to="dev-app@appspot.com" type="chat"><body>/echo n${i}</body></message>`);
+        for (;;) {
+          const f = await c.frame();
+          if (f.includes(`<body>n${i}</body>`)) return;
+        }
+      }),
+  );
   const connected = ((await stack.em.listPresence()).connected ?? []).filter((s) => s.jid.startsWith('crowd'));
   assert.equal(connected.length, 200);
-  await Promise.all(clients.map(async (c) => {
-    c.ws.send(`<close xmlns="${FRAMING}"/>`);
-    await c.closed;
-  }));
+  await Promise.all(
+    clients.map(async (c) => {
+      c.ws.send(`<close xmlns="${FRAMING}"/>`);
+      await c.closed;
+    }),
+  );
   await healthy();
 });
 

@@ -28,10 +28,12 @@ function slixmpp(jid: string, password: string, caFile: string) {
     lines.push(JSON.parse(l));
     waiters.splice(0).forEach((w) => w());
   });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => {
-    waiters.splice(0).forEach((w) => w());
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      waiters.splice(0).forEach((w) => w());
+      resolve(code);
+    }),
+  );
   return {
     child,
     exited,
@@ -47,31 +49,38 @@ function slixmpp(jid: string, password: string, caFile: string) {
   };
 }
 
-test('slixmpp over TCP + STARTTLS: verifies the certificate, signs in, chats with the bot, goes away and unavailable', { skip: process.env.CI ? false : missing ?? false }, async () => {
-  const cert = (await stack.em.xmppCertificate())!;
-  assert.ok(fs.readFileSync(cert.file, 'utf8').includes('BEGIN CERTIFICATE'));
-  const connected = nextEvent(stack.em, (e) => e.type === 'xmpp.session' && e.state === 'connected' && e.jid.startsWith('kim@'));
-  const c = slixmpp('kim@example.com/desktop', 'any', cert.file);
-  await c.next('tls');
-  const online = await c.next('online');
-  assert.equal(online.jid, 'kim@example.com/desktop');
-  // slixmpp lists the user's own JID in its roster beside what the server sent.
-  assert.deepEqual(online.roster.filter((j: string) => j !== 'kim@example.com'), ['dev-app@appspot.com']);
-  assert.equal(((await connected) as any).transport, 'tcp');
+test(
+  'slixmpp over TCP + STARTTLS: verifies the certificate, signs in, chats with the bot, goes away and unavailable',
+  { skip: process.env.CI ? false : (missing ?? false) },
+  async () => {
+    const cert = (await stack.em.xmppCertificate())!;
+    assert.ok(fs.readFileSync(cert.file, 'utf8').includes('BEGIN CERTIFICATE'));
+    const connected = nextEvent(stack.em, (e) => e.type === 'xmpp.session' && e.state === 'connected' && e.jid.startsWith('kim@'));
+    const c = slixmpp('kim@example.com/desktop', 'any', cert.file);
+    await c.next('tls');
+    const online = await c.next('online');
+    assert.equal(online.jid, 'kim@example.com/desktop');
+    // slixmpp lists the user's own JID in its roster beside what the server sent.
+    assert.deepEqual(
+      online.roster.filter((j: string) => j !== 'kim@example.com'),
+      ['dev-app@appspot.com'],
+    );
+    assert.equal(((await connected) as any).transport, 'tcp');
 
-  const reply = await c.next('message');
-  assert.deepEqual([reply.frm, reply.body, reply.type], ['dev-app@appspot.com/bot', 'Greetings!', 'chat']);
-  // The presence came before the message on the same stream, so the bot's reply means it was handled.
-  const [p] = (await serviceCall(stack.em, 'get_presence', { jid: 'kim@example.com' })).presence;
-  assert.deepEqual([p.available, p.show, p.status], [true, 'away', 'on tcp']);
+    const reply = await c.next('message');
+    assert.deepEqual([reply.frm, reply.body, reply.type], ['dev-app@appspot.com/bot', 'Greetings!', 'chat']);
+    // The presence came before the message on the same stream, so the bot's reply means it was handled.
+    const [p] = (await serviceCall(stack.em, 'get_presence', { jid: 'kim@example.com' })).presence;
+    assert.deepEqual([p.available, p.show, p.status], [true, 'away', 'on tcp']);
 
-  await serviceCall(stack.em, 'send_invite', { jid: 'kim@example.com' });
-  assert.equal((await c.next('subscribe')).frm, 'dev-app@appspot.com');
+    await serviceCall(stack.em, 'send_invite', { jid: 'kim@example.com' });
+    assert.equal((await c.next('subscribe')).frm, 'dev-app@appspot.com');
 
-  const gone = nextEvent(stack.em, (e) => e.type === 'xmpp.session' && e.state === 'disconnected' && e.jid.startsWith('kim@'));
-  await serviceCall(stack.em, 'send_message', { jids: 'kim@example.com', body: 'bye' });
-  await gone;
-  assert.equal(await c.exited, 0);
-  const [after] = (await serviceCall(stack.em, 'get_presence', { jid: 'kim@example.com' })).presence;
-  assert.equal(after.available, false);
-});
+    const gone = nextEvent(stack.em, (e) => e.type === 'xmpp.session' && e.state === 'disconnected' && e.jid.startsWith('kim@'));
+    await serviceCall(stack.em, 'send_message', { jids: 'kim@example.com', body: 'bye' });
+    await gone;
+    assert.equal(await c.exited, 0);
+    const [after] = (await serviceCall(stack.em, 'get_presence', { jid: 'kim@example.com' })).presence;
+    assert.equal(after.available, false);
+  },
+);

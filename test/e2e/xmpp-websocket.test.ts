@@ -21,15 +21,19 @@ test('@xmpp/client signs in as alice@example.com, chats with the bot and gets it
   const alice = await xmppjs(stack.em, { username: 'Alice', resource: 'laptop' });
   const address = await alice.raw.start();
   assert.equal(address.toString(), 'alice@example.com/laptop');
-  assert.deepEqual(
-    (({ state, jid, transport }) => ({ state, jid, transport }))((await connected) as any),
-    { state: 'connected', jid: 'alice@example.com/laptop', transport: 'websocket' },
-  );
+  assert.deepEqual((({ state, jid, transport }) => ({ state, jid, transport }))((await connected) as any), {
+    state: 'connected',
+    jid: 'alice@example.com/laptop',
+    transport: 'websocket',
+  });
   // The control API (and so `xmpp-emu presence list` and the REPL's .who) shows who is connected.
   await alice.raw.send(alice.xml('presence', {}, alice.xml('show', {}, 'chat'), alice.xml('status', {}, 'hi')));
   await alice.stanza((s) => s.is('presence') && s.attrs.from === 'alice@example.com/laptop');
   const listing = (await (await fetch(`${stack.em.url}/v1/presence`)).json()) as { connected: unknown[] };
-  assert.deepEqual(listing.connected.filter((c: any) => c.jid.startsWith('alice@')), [{ jid: 'alice@example.com/laptop', transport: 'websocket', show: 'chat', status: 'hi' }]);
+  assert.deepEqual(
+    listing.connected.filter((c: any) => c.jid.startsWith('alice@')),
+    [{ jid: 'alice@example.com/laptop', transport: 'websocket', show: 'chat', status: 'hi' }],
+  );
   const delivered = nextEvent(stack.em, (e) => e.type === 'delivered' && e.result.kind === 'message' && e.result.from.startsWith('alice@'));
   await alice.raw.send(alice.xml('message', { to: APP, type: 'chat' }, alice.xml('body', {}, 'hello there')));
   const reply = await alice.stanza((s) => s.is('message') && bodyOf(s) === 'Greetings!');
@@ -48,7 +52,11 @@ test("the app's unsolicited message, raw XML and invitation arrive; the client c
   const m = await bob.stanza((s) => s.is('message') && bodyOf(s)?.startsWith('Build 42'));
   assert.equal(bodyOf(m), 'Build 42 passed <ok> & "done" ]]> 🎉');
   assert.equal(m.attrs.type, 'chat');
-  await serviceCall(stack.em, 'send_message', { jids: 'bob@gmail.com', body: '<html xmlns="http://jabber.org/protocol/xhtml-im"><body xmlns="http://www.w3.org/1999/xhtml"><b>bold</b></body></html>', raw_xml: true });
+  await serviceCall(stack.em, 'send_message', {
+    jids: 'bob@gmail.com',
+    body: '<html xmlns="http://jabber.org/protocol/xhtml-im"><body xmlns="http://www.w3.org/1999/xhtml"><b>bold</b></body></html>',
+    raw_xml: true,
+  });
   const raw = await bob.stanza((s) => s.is('message') && s.getChild('html'));
   assert.equal(raw.getChild('html').getChild('body').getChildText('b'), 'bold');
 
@@ -72,7 +80,10 @@ test('presence drives get_presence and the presence POSTs; a dropped connection 
   assert.ok(stack.bot.received.some((r) => r.kind === 'presence' && r.from.startsWith('carol@example.com/') && r.type === 'available'));
 
   // Drop the socket without a goodbye: the server must make carol unavailable itself.
-  const gone = nextEvent(stack.em, (e) => e.type === 'delivered' && e.result.kind === 'presence' && e.result.type === 'unavailable' && e.result.from.startsWith('carol@'));
+  const gone = nextEvent(
+    stack.em,
+    (e) => e.type === 'delivered' && e.result.kind === 'presence' && e.result.type === 'unavailable' && e.result.from.startsWith('carol@'),
+  );
   carol.raw.reconnect.stop();
   carol.raw.socket.socket.close();
   await gone;
@@ -142,11 +153,14 @@ test('a client ping is answered; an iq the emulator does not serve gets service-
   await heidi.raw.start();
   const { iqCaller, xml } = { iqCaller: heidi.raw.iqCaller, xml: heidi.xml };
   await iqCaller.request(xml('iq', { type: 'get' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
-  await assert.rejects(iqCaller.request(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:version' }))), (e: any) => e.condition === 'service-unavailable');
+  await assert.rejects(
+    iqCaller.request(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:version' }))),
+    (e: any) => e.condition === 'service-unavailable',
+  );
   await heidi.raw.stop();
 });
 
-test('stanza: signs in, reads a roster holding the app, and gets the bot\'s /echo reply', async () => {
+test("stanza: signs in, reads a roster holding the app, and gets the bot's /echo reply", async () => {
   const client = createClient({
     jid: 'ivan@example.com',
     password: 'any',
@@ -157,7 +171,10 @@ test('stanza: signs in, reads a roster holding the app, and gets the bot\'s /ech
   client.connect();
   await started;
   const roster = await client.getRoster();
-  assert.deepEqual(roster.items.map((i) => i.jid), [APP]);
+  assert.deepEqual(
+    roster.items.map((i) => i.jid),
+    [APP],
+  );
   const echoed = new Promise<string>((resolve) => client.on('chat', (m) => m.body === 'from stanza' && resolve(m.from)));
   client.sendMessage({ to: APP, type: 'chat', body: '/echo from stanza' });
   assert.equal(await echoed, `${APP}/bot`);
@@ -197,7 +214,9 @@ test("the app receives the client's own stanza (sender stamped, extensions kept)
     const kate = await xmppjs(em, { username: 'kate', resource: 'web' });
     await kate.raw.start();
     const posted = app.next();
-    await kate.raw.send(kate.xml('message', { to: APP, type: 'chat', id: 'k1' }, kate.xml('body', {}, 'hi & bye'), kate.xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id: 'o1' })));
+    await kate.raw.send(
+      kate.xml('message', { to: APP, type: 'chat', id: 'k1' }, kate.xml('body', {}, 'hi & bye'), kate.xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id: 'o1' })),
+    );
     const m = await posted;
     assert.equal(m.path, '/_ah/xmpp/message/chat/');
     assert.deepEqual([m.fields.from, m.fields.to, m.fields.body], ['kate@example.com/web', APP, 'hi & bye']);
@@ -210,7 +229,10 @@ test("the app receives the client's own stanza (sender stamped, extensions kept)
     const p = await presence;
     assert.equal(p.path, '/_ah/xmpp/presence/available/');
     assert.deepEqual([p.fields.from, p.fields.show], ['kate@example.com/web', 'away']);
-    assert.match(p.fields.stanza!, /^<presence xmlns="jabber:client" from="kate@example\.com\/web" to="dev-app@appspot\.com"><show>away<\/show><priority>3<\/priority><\/presence>$/);
+    assert.match(
+      p.fields.stanza!,
+      /^<presence xmlns="jabber:client" from="kate@example\.com\/web" to="dev-app@appspot\.com"><show>away<\/show><priority>3<\/priority><\/presence>$/,
+    );
     await kate.raw.stop();
   } finally {
     await close();

@@ -30,19 +30,34 @@ function nextRejected(): Promise<Extract<EmulatorEvent, { type: 'rejected' }>> {
 test('SendMessage on /rpc_http: every field reaches the outbox, linked to the delivery whose ticket it carries', async () => {
   const d = await em.injectMessage({ from: 'alice@example.com/desktop', body: 'hello' });
   const since = await em.lastOutboxId();
-  const a = await rpc(em.url, '/rpc_http', 'xmpp', 'SendMessage', {
-    jid: ['alice@example.com/desktop', 'not a jid', 'bob@example.com'],
-    body: '<b>hi</b>',
-    raw_xml: true,
-    type: 'headline',
-    from_jid: 'news@my-app.appspotchat.com',
-  }, d.id);
+  const a = await rpc(
+    em.url,
+    '/rpc_http',
+    'xmpp',
+    'SendMessage',
+    {
+      jid: ['alice@example.com/desktop', 'not a jid', 'bob@example.com'],
+      body: '<b>hi</b>',
+      raw_xml: true,
+      type: 'headline',
+      from_jid: 'news@my-app.appspotchat.com',
+    },
+    d.id,
+  );
   assert.equal(a.status, 200);
   assert.deepEqual(decodeAnswer('SendMessage', a), { status: [0, 1, 0] });
   const e = await em.waitFor({ since });
   assert.deepEqual(
     { to: e.to, body: e.body, raw_xml: e.raw_xml, type: e.type, from: e.from, protocol: e.protocol, in_reply_to: e.in_reply_to },
-    { to: ['alice@example.com/desktop', 'not a jid', 'bob@example.com'], body: '<b>hi</b>', raw_xml: true, type: 'headline', from: 'news@my-app.appspotchat.com/bot', protocol: 'rpc_http', in_reply_to: d.id },
+    {
+      to: ['alice@example.com/desktop', 'not a jid', 'bob@example.com'],
+      body: '<b>hi</b>',
+      raw_xml: true,
+      type: 'headline',
+      from: 'news@my-app.appspotchat.com/bot',
+      protocol: 'rpc_http',
+      in_reply_to: d.id,
+    },
   );
 });
 
@@ -68,7 +83,11 @@ test('GetPresence and BulkGetPresence answer is_available, presence (the SHOW en
   assert.deepEqual(await single('off@example.com'), { is_available: false, valid: true }, 'no presence when unavailable');
   const bulk = await rpc(em.url, '/rpc_http', 'xmpp', 'BulkGetPresence', { jid: ['dnd@example.com', 'bad jid', 'off@example.com'] });
   assert.deepEqual(decodeAnswer('BulkGetPresence', bulk), {
-    presence_response: [{ is_available: true, presence: 2, valid: true }, { is_available: false, valid: false }, { is_available: false, valid: true }],
+    presence_response: [
+      { is_available: true, presence: 2, valid: true },
+      { is_available: false, valid: false },
+      { is_available: false, valid: true },
+    ],
   });
 });
 
@@ -80,10 +99,13 @@ test('SendInvite and SendPresence: fields and the empty answer', async () => {
   const pres = await rpc(em.url, '/rpc_http', 'xmpp', 'SendPresence', { jid: 'dora@example.com', type: 'unavailable', show: 'away', status: 'gone fishing' });
   assert.equal(pres.application_error, undefined);
   const entries = await em.outbox({ since });
-  assert.deepEqual(entries.map((e) => [e.kind, e.to, e.type, e.show, e.status, e.protocol]), [
-    ['invite', ['dora@example.com'], undefined, undefined, undefined, 'rpc_http'],
-    ['presence', ['dora@example.com'], 'unavailable', 'away', 'gone fishing', 'rpc_http'],
-  ]);
+  assert.deepEqual(
+    entries.map((e) => [e.kind, e.to, e.type, e.show, e.status, e.protocol]),
+    [
+      ['invite', ['dora@example.com'], undefined, undefined, undefined, 'rpc_http'],
+      ['presence', ['dora@example.com'], 'unavailable', 'away', 'gone fishing', 'rpc_http'],
+    ],
+  );
 });
 
 test('logservice.Flush (sent after every request) is an empty success', async () => {
@@ -182,7 +204,11 @@ test('web pages cannot call it: a request with an Origin, or not application/oct
 });
 
 test('POST / without X-appcfg-api-version is not the API server', async () => {
-  const res = await fetch(`${em.url}/`, { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: Buffer.from(envelope('logservice', 'Flush', new Uint8Array(0))) });
+  const res = await fetch(`${em.url}/`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/octet-stream' },
+    body: Buffer.from(envelope('logservice', 'Flush', new Uint8Array(0))),
+  });
   assert.notEqual(res.status, 200);
   assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'NOT_FOUND');
 });
@@ -193,8 +219,7 @@ const str = (field: number, s: string | Buffer) => {
   const b = Buffer.isBuffer(s) ? s : Buffer.from(s);
   return Buffer.concat([Buffer.from([(field << 3) | 2, b.length]), b]);
 };
-const py2Call = (method: string, request: Buffer, requestId: string) =>
-  Buffer.concat([str(2, 'xmpp'), str(3, method), str(4, request), str(5, requestId)]);
+const py2Call = (method: string, request: Buffer, requestId: string) => Buffer.concat([str(2, 'xmpp'), str(3, method), str(4, request), str(5, requestId)]);
 
 test('Python 2 byte shapes on /: BulkGetPresence for one JID, SendMessage with type "", answers as the SDK parses them', async () => {
   await em.setPresence('py@example.com', 'available');
@@ -203,7 +228,11 @@ test('Python 2 byte shapes on /: BulkGetPresence for one JID, SendMessage with t
   // Response{response: BulkPresenceResponse{presence_response: {is_available: true, presence: NORMAL, valid: true}}}
   assert.equal(presence.raw.toString('hex'), '0a080a06080110001801');
   const since = await em.lastOutboxId();
-  const send = await post(em.url, '/', py2Call('SendMessage', Buffer.concat([str(1, 'py@example.com'), str(2, 'pong'), Buffer.from([0x18, 0x00]), str(4, '')]), d.id));
+  const send = await post(
+    em.url,
+    '/',
+    py2Call('SendMessage', Buffer.concat([str(1, 'py@example.com'), str(2, 'pong'), Buffer.from([0x18, 0x00]), str(4, '')]), d.id),
+  );
   // Response{response: XmppMessageResponse{status: [NO_ERROR]}}, unpacked as proto2 writes it
   assert.equal(send.raw.toString('hex'), '0a020800');
   const e = await em.waitFor({ since });

@@ -50,7 +50,11 @@ test('each delivery carries one fresh id in both ticket headers, and reports it 
 
 test('an outbox entry names the protocol and the delivery it answers (only a ticket the emulator issued links)', async () => {
   const d = await em.injectMessage({ from: 'bob@example.com/desktop', body: 'hi' });
-  const cases: Array<[string | undefined, string | null]> = [[d.id, d.id], ['not-a-ticket', null], [undefined, null]];
+  const cases: Array<[string | undefined, string | null]> = [
+    [d.id, d.id],
+    ['not-a-ticket', null],
+    [undefined, null],
+  ];
   for (const [ticket, expected] of cases) {
     const since = await em.lastOutboxId();
     const headers: Record<string, string> = ticket ? { 'X-AppEngine-API-Ticket': ticket } : {};
@@ -63,7 +67,13 @@ test('an outbox entry names the protocol and the delivery it answers (only a tic
   await postJson(em.url, '/v1/xmpp/send_invite', { jid: 'bob@example.com' }, { 'X-AppEngine-API-Ticket': d.id });
   await postJson(em.url, '/v1/xmpp/send_presence', { jid: 'bob@example.com' }, { 'X-AppEngine-API-Ticket': d.id });
   const entries = await em.outbox({ since });
-  assert.deepEqual(entries.map((e) => [e.kind, e.protocol, e.in_reply_to]), [['invite', 'json', d.id], ['presence', 'json', d.id]]);
+  assert.deepEqual(
+    entries.map((e) => [e.kind, e.protocol, e.in_reply_to]),
+    [
+      ['invite', 'json', d.id],
+      ['presence', 'json', d.id],
+    ],
+  );
 });
 
 // Every refusal of the JSON service API, unknown endpoints included, becomes one `rejected` event.
@@ -107,7 +117,12 @@ test('rejected events reach the --json console and the transcript', async () => 
   const e = await seen;
   // The console writes once per turn of the event loop: wait for the chunk that holds this event.
   while (!consoleText.includes(`"seq":${e.seq},`)) await new Promise((r) => consoleOut.once('data', r));
-  const line = (text: string): unknown => text.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((x) => x.seq === e.seq);
+  const line = (text: string): unknown =>
+    text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .find((x) => x.seq === e.seq);
   assert.deepEqual(line(consoleText), e);
   assert.deepEqual(line(fs.readFileSync(transcript, 'utf8')), e);
 });

@@ -49,7 +49,7 @@ test('a user mistake exits 2 with one line, wherever it is found', async () => {
   }
 });
 
-test('a failure that is not the user\'s exits 1', async () => {
+test("a failure that is not the user's exits 1", async () => {
   const port = await closedPort();
   const r = await cli(['send', '--emulator', `127.0.0.1:${port}`, '--from', 'a@example.com', 'hi']);
   assert.equal(r.code, 1, r.stderr);

@@ -23,7 +23,12 @@ before(async () => {
   // An app that answers each message with "pong: BODY", sending back the ticket of the delivery it handles.
   const web = express().post('/_ah/xmpp/message/chat/', multer().none(), async (req, res) => {
     const text = (req.body as { body: string }).body;
-    await postJson(`http://${host}`, '/v1/xmpp/send_message', { jids: 'alice@example.com', body: `pong: ${text}` }, { 'X-AppEngine-API-Ticket': String(req.headers['x-appengine-api-ticket']) });
+    await postJson(
+      `http://${host}`,
+      '/v1/xmpp/send_message',
+      { jids: 'alice@example.com', body: `pong: ${text}` },
+      { 'X-AppEngine-API-Ticket': String(req.headers['x-appengine-api-ticket']) },
+    );
     res.end();
   });
   app = web.listen(0, '127.0.0.1');
@@ -48,10 +53,16 @@ function assertMistake(r: { code: number | null; stderr: string }, pattern: RegE
 
 test('user mistakes exit 2 with one line: empty body, a mistyped --to (did you mean), a missing presence file, commander errors', async () => {
   assertMistake(await cli(['send', '--emulator', host, '--from', 'alice@example.com', '']), /the message body is empty/);
-  assertMistake(await cli(['send', '--emulator', host, '--from', 'alice@example.com', '--to', 'cli-ap@appspot.com', 'hi']), /did you mean cli-app@appspot\.com\?/);
+  assertMistake(
+    await cli(['send', '--emulator', host, '--from', 'alice@example.com', '--to', 'cli-ap@appspot.com', 'hi']),
+    /did you mean cli-app@appspot\.com\?/,
+  );
   assertMistake(await cli(['start', '--port', '0', '--presence', path.join(tmp, 'no-such-presence.json')]), /no-such-presence\.json/);
   assertMistake(await cli(['send', '--emulator', host, 'hi']), /--from/);
-  assertMistake(await cli(['presence', 'set', '--emulator', host, 'a@example.com', 'away', '--subscribed', '--unsubscribed']), /subscribed.*unsubscribed|unsubscribed.*subscribed/);
+  assertMistake(
+    await cli(['presence', 'set', '--emulator', host, 'a@example.com', 'away', '--subscribed', '--unsubscribed']),
+    /subscribed.*unsubscribed|unsubscribed.*subscribed/,
+  );
   assertMistake(await cli(['rewind', '--help']), /unknown command 'rewind'/);
   assertMistake(await cli(['strat']), /did you mean start\?/);
   assertMistake(await cli(['env', '--port', '0'], { XMPP_EMULATOR_HOST: undefined }), /port 0/);
@@ -88,7 +99,10 @@ test("send prints the app's replies indented under the delivery; --json carries 
   assert.match(lines[0]!, /user → app  message\s+alice@example\.com → cli-app@appspot\.com  200 .* "ping"$/);
   assert.match(lines[1]!, /↳ app → user .* "pong: ping"$/);
   const j = await cli(['send', '--json', '--emulator', host, '--from', 'alice@example.com', 'again']);
-  assert.deepEqual(JSON.parse(j.stdout).replies.map((e: { body: string }) => e.body), ['pong: again']);
+  assert.deepEqual(
+    JSON.parse(j.stdout).replies.map((e: { body: string }) => e.body),
+    ['pong: again'],
+  );
 });
 
 test('messages --follow: the filter applies live too, backlog and live lines share one JSON shape, Ctrl-C ends quietly', async () => {
@@ -100,9 +114,20 @@ test('messages --follow: the filter applies live too, backlog and live lines sha
   await f.waitFor(/"live"/);
   f.child.kill('SIGINT');
   assert.equal(await f.exited, 0);
-  const lines = f.stdout().trim().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(lines.map((l) => l.entry.body).filter((b) => b === 'before' || b === 'live' || b === 'not for carol'), ['before', 'live']);
-  assert.deepEqual(lines.map((l) => Object.keys(l).sort().join()), lines.map(() => 'entry,seq,time,type'), 'one shape for backlog and live');
+  const lines = f
+    .stdout()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    lines.map((l) => l.entry.body).filter((b) => b === 'before' || b === 'live' || b === 'not for carol'),
+    ['before', 'live'],
+  );
+  assert.deepEqual(
+    lines.map((l) => Object.keys(l).sort().join()),
+    lines.map(() => 'entry,seq,time,type'),
+    'one shape for backlog and live',
+  );
   assert.equal(f.stderr().trim().split('\n').length, 1, `only the "following" line on stderr: ${f.stderr()}`);
 });
 

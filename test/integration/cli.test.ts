@@ -44,11 +44,19 @@ test('start --json: the first line is the ready event; SIGTERM exits 0 with ever
   await c.waitFor(/burst 19/);
   c.child.kill('SIGTERM');
   assert.equal(await c.exited, 0);
-  const events = fs.readFileSync(record, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const events = fs
+    .readFileSync(record, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const recorded = events.filter((e) => e.type === 'sent').map((e) => e.entry.body);
   assert.deepEqual(recorded, ok);
   // --json prints each event as one JSON line after the ready line.
-  const lines = c.stdout().trim().split('\n').map((l) => JSON.parse(l));
+  const lines = c
+    .stdout()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(lines.filter((l) => l.type === 'sent').length, 20);
 });
 
@@ -135,7 +143,10 @@ test('messages lists the outbox; --follow streams new events live', async () => 
 
 test('env prints the export lines: the JSON API, and API_HOST/API_PORT for unchanged App Engine apps', async () => {
   assert.equal((await cli(['env', '--port', '9999'])).stdout, 'export XMPP_EMULATOR_HOST=127.0.0.1:9999\nexport API_HOST=127.0.0.1\nexport API_PORT=9999\n');
-  assert.equal((await cli(['env'], { XMPP_EMULATOR_HOST: 'example:1' })).stdout, 'export XMPP_EMULATOR_HOST=example:1\nexport API_HOST=example\nexport API_PORT=1\n');
+  assert.equal(
+    (await cli(['env'], { XMPP_EMULATOR_HOST: 'example:1' })).stdout,
+    'export XMPP_EMULATOR_HOST=example:1\nexport API_HOST=example\nexport API_PORT=1\n',
+  );
 });
 
 test('exec runs CMD against a fresh emulator on a free port and exits with its code', async () => {
@@ -151,7 +162,13 @@ test('exec runs CMD against a fresh emulator on a free port and exits with its c
 });
 
 test('run plays conversation files: the shipped examples pass against the sample bot; a wrong expectation fails', async () => {
-  const good = await cli(['run', '--emulator', host, path.join(FIXTURES, 'conversations/greeting.json'), path.join(FIXTURES, 'conversations/presence-and-invites.json')]);
+  const good = await cli([
+    'run',
+    '--emulator',
+    host,
+    path.join(FIXTURES, 'conversations/greeting.json'),
+    path.join(FIXTURES, 'conversations/presence-and-invites.json'),
+  ]);
   assert.equal(good.code, 0, good.stdout + good.stderr);
   assert.match(good.stdout, /conversations: 2 passed, 0 failed/);
   // The bad day changes the clock and adds faults: in a namespace of its own, where the bot's replies follow it.
@@ -160,11 +177,17 @@ test('run plays conversation files: the shipped examples pass against the sample
   assert.match(badDay.stdout, /send "lost in the network" .*\(not to be delivered\)\n.*fault f1: dropped/);
   assert.match(badDay.stdout, /expect in order: .*\n.*got "Greetings!", then "Greetings!"/);
   const bad = path.join(tmp, 'bad.json');
-  fs.writeFileSync(bad, JSON.stringify({ from: 'alice@example.com', steps: [{ send: 'hello' }, { expect: { body: 'Howdy!', timeout_ms: 300 } }, { send: 'never sent' }] }));
+  fs.writeFileSync(
+    bad,
+    JSON.stringify({ from: 'alice@example.com', steps: [{ send: 'hello' }, { expect: { body: 'Howdy!', timeout_ms: 300 } }, { send: 'never sent' }] }),
+  );
   const r = await cli(['run', '--emulator', host, bad]);
   assert.equal(r.code, 1);
   assert.match(r.stdout, /✓ 1\. send "hello"/);
-  assert.match(r.stdout, /✗ 2\. expect message to alice@example.com with body "Howdy!".*\n.*nothing matched within 300 ms; the app sent instead: .*"Greetings!"/);
+  assert.match(
+    r.stdout,
+    /✗ 2\. expect message to alice@example.com with body "Howdy!".*\n.*nothing matched within 300 ms; the app sent instead: .*"Greetings!"/,
+  );
   assert.match(r.stdout, /- 3\. send "never sent"/);
   const broken = path.join(tmp, 'broken.json');
   fs.writeFileSync(broken, '{"steps": [{"shout": "x"}]}');

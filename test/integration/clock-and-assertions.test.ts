@@ -48,7 +48,10 @@ test('expectNone passes when nothing matching comes, and fails with ASSERTION_FA
   const since = await em.lastOutboxId();
   await send('hello bob', 'bob@example.com');
   await remote.expectNone({ to: 'alice@example.com', since, timeoutMs: 50 });
-  await assert.rejects(remote.expectNone({ to: 'bob@example.com', since, timeoutMs: 50 }), (e: Error & { code: string }) => e.code === 'ASSERTION_FAILED' && /"hello bob"/.test(e.message));
+  await assert.rejects(
+    remote.expectNone({ to: 'bob@example.com', since, timeoutMs: 50 }),
+    (e: Error & { code: string }) => e.code === 'ASSERTION_FAILED' && /"hello bob"/.test(e.message),
+  );
   const later = assert.rejects(em.expectNone({ to: 'carol@example.com', timeoutMs: 5_000 }), /expected nothing matching/);
   await send('surprise', 'carol@example.com');
   await later;
@@ -60,8 +63,16 @@ test('expectSequence: in order within one conversation; a swapped order names th
   await send('step one', 'dave@example.com');
   await send('noise', 'erin@example.com');
   await send('step two', 'dave@example.com/phone');
-  const got = await remote.expectSequence({ conversation: 'dave@example.com', since, steps: [{ contains: 'one' }, { matches: /^step two$/ }], timeoutMs: 1000 });
-  assert.deepEqual(got.map((e) => e.body), ['step one', 'step two']);
+  const got = await remote.expectSequence({
+    conversation: 'dave@example.com',
+    since,
+    steps: [{ contains: 'one' }, { matches: /^step two$/ }],
+    timeoutMs: 1000,
+  });
+  assert.deepEqual(
+    got.map((e) => e.body),
+    ['step one', 'step two'],
+  );
   await assert.rejects(
     em.expectSequence({ conversation: 'dave@example.com', since, steps: [{ contains: 'two' }, { contains: 'one' }], timeoutMs: 100 }),
     (e: Error) => e instanceof TimeoutError && /step 2 of 2 \(\{contains="one"\}\)/.test(e.message),

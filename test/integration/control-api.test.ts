@@ -26,13 +26,25 @@ test('GET /v1/outbox lists oldest first with filters; the cap holds and drops ar
   for (let i = 1; i <= 7; i++) await send(i % 2 ? 'odd@example.com/r' : 'even@example.com', `n${i}`);
   await postJson(em.url, '/v1/xmpp/send_invite', { jid: 'odd@example.com' });
   const all = await getJson(em.url, '/v1/outbox');
-  assert.deepEqual(all.body.entries.map((e: { body?: string; kind: string }) => e.body ?? e.kind), ['n4', 'n5', 'n6', 'n7', 'invite']);
+  assert.deepEqual(
+    all.body.entries.map((e: { body?: string; kind: string }) => e.body ?? e.kind),
+    ['n4', 'n5', 'n6', 'n7', 'invite'],
+  );
   assert.equal(all.body.stats.cap, 5);
   assert.ok(all.body.stats.dropped >= 3);
   const odd = await getJson(em.url, '/v1/outbox?to=odd@example.com&kind=message');
-  assert.deepEqual(odd.body.entries.map((e: { body: string }) => e.body), ['n5', 'n7']);
-  assert.deepEqual((await getJson(em.url, '/v1/outbox?contains=6')).body.entries.map((e: { body: string }) => e.body), ['n6']);
-  assert.deepEqual((await getJson(em.url, `/v1/outbox?matches=${encodeURIComponent('^n[45]$')}`)).body.entries.map((e: { body: string }) => e.body), ['n4', 'n5']);
+  assert.deepEqual(
+    odd.body.entries.map((e: { body: string }) => e.body),
+    ['n5', 'n7'],
+  );
+  assert.deepEqual(
+    (await getJson(em.url, '/v1/outbox?contains=6')).body.entries.map((e: { body: string }) => e.body),
+    ['n6'],
+  );
+  assert.deepEqual(
+    (await getJson(em.url, `/v1/outbox?matches=${encodeURIComponent('^n[45]$')}`)).body.entries.map((e: { body: string }) => e.body),
+    ['n4', 'n5'],
+  );
   const since = all.body.entries[2].id;
   assert.equal((await getJson(em.url, `/v1/outbox?since=${since}`)).body.entries.length, 2);
   const bad = await getJson(em.url, '/v1/outbox?kind=letter');
@@ -55,7 +67,10 @@ test('GET /v1/outbox/wait long-polls until a matching entry exists, and answers 
   assert.equal(t.status, 408);
   assert.equal(t.body.error.code, 'TIMEOUT');
   assert.ok(Date.now() - started >= 140);
-  await assert.rejects(em.waitFor({ contains: 'never-sent', timeoutMs: 50 }), (e: Error & { code?: string }) => e.code === 'TIMEOUT' && /within 50 ms/.test(e.message));
+  await assert.rejects(
+    em.waitFor({ contains: 'never-sent', timeoutMs: 50 }),
+    (e: Error & { code?: string }) => e.code === 'TIMEOUT' && /within 50 ms/.test(e.message),
+  );
 });
 
 test('WebSocket /v1/events streams sent, delivered, presence and config events as JSON', async () => {
@@ -116,7 +131,17 @@ test('the control API and the feed refuse foreign Origins and non-loopback Hosts
   const svc = await rawRequest(port, '/v1/outbox', { Host: `host.docker.internal:${port}` });
   assert.equal(svc.status, 403);
   const ok = await new Promise<number>((resolve) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/v1/xmpp/send_message', method: 'POST', headers: { Host: `host.docker.internal:${port}`, 'Content-Type': 'application/json' }, setHost: false }, (res) => resolve(res.statusCode!));
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/v1/xmpp/send_message',
+        method: 'POST',
+        headers: { Host: `host.docker.internal:${port}`, 'Content-Type': 'application/json' },
+        setHost: false,
+      },
+      (res) => resolve(res.statusCode!),
+    );
     req.end(JSON.stringify({ jids: 'a@b.c', body: 'from a container' }));
   });
   assert.equal(ok, 200);
@@ -130,7 +155,8 @@ test('the control API and the feed refuse foreign Origins and non-loopback Hosts
 });
 
 test('PUT /v1/presence/:jid sets what get_presence answers; bad input is a coded 400', async () => {
-  const put = (jid: string, body: unknown) => fetch(`${em.url}/v1/presence/${encodeURIComponent(jid)}`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const put = (jid: string, body: unknown) =>
+    fetch(`${em.url}/v1/presence/${encodeURIComponent(jid)}`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
   let r = await put('pat@example.com', { available: true, show: 'xa', status: 'far', subscribed: true });
   assert.equal(r.status, 200);
   assert.deepEqual(await r.json(), { jid: 'pat@example.com', available: true, show: 'xa', status: 'far', subscribed: true });
@@ -149,16 +175,17 @@ test('a watched presence file applies edits without a restart; a broken edit kee
   const file = path.join(dir, 'presence.json');
   fs.writeFileSync(file, JSON.stringify({ subscribed: ['sam@example.com'], jids: { 'sam@example.com': 'away', 'tia@example.com': 'unavailable' } }));
   const pem = await startEmulator({ port: 0, presenceFile: file, appYaml: null });
-  const nextConfig = () => new Promise<EmulatorEvent>((resolve) => {
-    const stop = pem.onEvent((e) => e.type === 'config' && (stop(), resolve(e)));
-  });
+  const nextConfig = () =>
+    new Promise<EmulatorEvent>((resolve) => {
+      const stop = pem.onEvent((e) => e.type === 'config' && (stop(), resolve(e)));
+    });
   try {
     const ask = async (jid: string) => (await postJson(pem.url, '/v1/xmpp/get_presence', { jid })).body.presence[0];
     assert.deepEqual([(await ask('sam@example.com')).available, (await ask('sam@example.com')).show], [true, 'away']);
     assert.equal((await ask('uma@example.com')).available, false, 'strict: not subscribed reads unavailable');
     let changed = nextConfig();
     fs.writeFileSync(file, JSON.stringify({ subscribed: ['sam@example.com', 'uma@example.com'], jids: { 'sam@example.com': 'dnd' } }));
-    assert.equal((await changed as { ok: boolean }).ok, true);
+    assert.equal(((await changed) as { ok: boolean }).ok, true);
     assert.equal((await ask('sam@example.com')).show, 'dnd');
     assert.equal((await ask('uma@example.com')).available, true);
     changed = nextConfig();

@@ -15,7 +15,11 @@ after(async () => {
 });
 
 test('every control route is under a guarded path', () => {
-  for (const r of CONTROL_ROUTES) assert.ok(CONTROL_PATHS.some((p) => r.path === p || r.path.startsWith(`${p}/`)), r.path);
+  for (const r of CONTROL_ROUTES)
+    assert.ok(
+      CONTROL_PATHS.some((p) => r.path === p || r.path.startsWith(`${p}/`)),
+      r.path,
+    );
 });
 
 test('every control route refuses a cross-site page with 403 before its handler runs', async () => {

@@ -22,7 +22,9 @@ async function occupy(): Promise<number> {
 
 test('the demo takes free ports when its own are busy, says which, and the bot still answers', async () => {
   const [app, emulator] = [await occupy(), await occupy()];
-  const demo = runProcess(process.execPath, [DEMO, '--no-repl'], { env: { ...process.env, FORCE_COLOR: '0', PORT: String(app), XMPP_EMU_PORT: String(emulator), XMPP_EMU_XMPP_PORT: '0' } });
+  const demo = runProcess(process.execPath, [DEMO, '--no-repl'], {
+    env: { ...process.env, FORCE_COLOR: '0', PORT: String(app), XMPP_EMU_PORT: String(emulator), XMPP_EMU_XMPP_PORT: '0' },
+  });
   const out = await demo.waitFor(/export XMPP_EMULATOR_HOST=\S+\n/);
   assert.match(out, new RegExp(`port ${app} is busy, so the sample bot listens on \\d+ instead`));
   assert.match(out, new RegExp(`port ${emulator} is busy \\(another emulator\\?\\), so this one listens on \\d+`));

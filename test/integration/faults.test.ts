@@ -35,7 +35,13 @@ test('service-call faults over the control API: a per-JID status, a coded error 
   assert.match(refused.body.error.message, /^fault f2: send_invite fails with OVER_QUOTA/);
   assert.equal((await postJson(em.url, '/v1/xmpp/send_invite', { jid: 'carol@example.com' })).status, 200, 'times: 1 is spent');
   const listed = await remote.listFaults();
-  assert.deepEqual(listed.map((f) => [f.id, f.fired]), [['f1', 1], ['f2', 1]]);
+  assert.deepEqual(
+    listed.map((f) => [f.id, f.fired]),
+    [
+      ['f1', 1],
+      ['f2', 1],
+    ],
+  );
   await remote.removeFault('f1');
   assert.deepEqual((await send('bob@example.com')).body, { statuses: [0] });
   assert.equal(await remote.clearFaults(), 1);
@@ -104,7 +110,11 @@ test('every fault that fires is an event on the console and in the transcript', 
   const { body } = await getJson(em.url, '/v1/faults');
   assert.equal(body.faults[0].fired, 1);
   await em.clearFaults();
-  const lines = fs.readFileSync(transcript, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EmulatorEvent);
+  const lines = fs
+    .readFileSync(transcript, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as EmulatorEvent);
   const faults = lines.filter((e) => e.type === 'fault');
   assert.ok(faults.length >= 9, `${faults.length} fault events in the transcript`);
   assert.ok(faults.some((e) => e.type === 'fault' && e.name === 'erin gone' && e.jids[0] === 'erin@example.com' && e.effect === 'status INVALID_JID'));

@@ -26,7 +26,9 @@ test('a feed client that never reads is cut off; the others get every event and 
   const reader = await openFeed();
   const port = new URL(em.url).port;
   const stuck = net.connect(Number(port), '127.0.0.1');
-  stuck.write(`GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  stuck.write(
+    `GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
   const [head] = (await once(stuck, 'data')) as [Buffer];
   assert.match(head.toString(), /^HTTP\/1\.1 101/);
   stuck.pause();

@@ -53,17 +53,33 @@ test('rule 1: presence is reported for subscribed JIDs only; a user who writes t
   }
 });
 
-test('rule 2: NONDEFAULT_MODULE when the call names a non-default module (JSON header; the Go SDK\'s own ticket)', async () => {
+test("rule 2: NONDEFAULT_MODULE when the call names a non-default module (JSON header; the Go SDK's own ticket)", async () => {
   const cases: Array<[string, () => Promise<string | undefined>, string | undefined]> = [
-    ['JSON, module worker', async () => (await postJson(em.url, '/v1/xmpp/send_message', { jids: 'a@example.com', body: 'x' }, { 'X-AppEngine-Module': 'worker' })).body.error?.code, 'NONDEFAULT_MODULE'],
-    ['JSON, module default', async () => (await postJson(em.url, '/v1/xmpp/send_invite', { jid: 'a@example.com' }, { 'X-AppEngine-Module': 'default' })).body.error?.code, undefined],
-    ['rpc_http, ticket of module worker', async () => String((await rpc(em.url, '/rpc_http', 'xmpp', 'GetPresence', { jid: 'a@example.com' }, 'my-app/worker.v1.0')).application_error?.code), '9'],
-    ['rpc_http, ticket of module default', async () => (await rpc(em.url, '/rpc_http', 'xmpp', 'GetPresence', { jid: 'a@example.com' }, 'my-app/default.v1.0')).application_error?.detail, undefined],
+    [
+      'JSON, module worker',
+      async () => (await postJson(em.url, '/v1/xmpp/send_message', { jids: 'a@example.com', body: 'x' }, { 'X-AppEngine-Module': 'worker' })).body.error?.code,
+      'NONDEFAULT_MODULE',
+    ],
+    [
+      'JSON, module default',
+      async () => (await postJson(em.url, '/v1/xmpp/send_invite', { jid: 'a@example.com' }, { 'X-AppEngine-Module': 'default' })).body.error?.code,
+      undefined,
+    ],
+    [
+      'rpc_http, ticket of module worker',
+      async () => String((await rpc(em.url, '/rpc_http', 'xmpp', 'GetPresence', { jid: 'a@example.com' }, 'my-app/worker.v1.0')).application_error?.code),
+      '9',
+    ],
+    [
+      'rpc_http, ticket of module default',
+      async () => (await rpc(em.url, '/rpc_http', 'xmpp', 'GetPresence', { jid: 'a@example.com' }, 'my-app/default.v1.0')).application_error?.detail,
+      undefined,
+    ],
   ];
   for (const [name, call, expected] of cases) assert.equal(await call(), expected, name);
 });
 
-test('rule 3: a probe is answered with the user\'s current presence, POSTed to /_ah/xmpp/presence/...; not for unsubscribed users', async () => {
+test("rule 3: a probe is answered with the user's current presence, POSTed to /_ah/xmpp/presence/...; not for unsubscribed users", async () => {
   await em.setPresence('probed@example.com', { available: true, show: 'chat', status: 'around', subscribed: true });
   const answered = nextDelivery(em, (r) => r.from === 'probed@example.com');
   await postJson(em.url, '/v1/xmpp/send_presence', { jid: 'probed@example.com', presence_type: 'probe' });

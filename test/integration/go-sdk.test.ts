@@ -22,7 +22,8 @@ function missing(): string | null {
   return probe ? null : 'no `go` on PATH';
 }
 const why = missing();
-if (why && process.env.CI === 'true') throw new Error(`the Go SDK test must run in CI, but ${why} (.ci/run installs golang-go and golang-google-appengine-dev)`);
+if (why && process.env.CI === 'true')
+  throw new Error(`the Go SDK test must run in CI, but ${why} (.ci/run installs golang-go and golang-google-appengine-dev)`);
 const skip = why ? `${why}; install them with: apt-get install golang-go golang-google-appengine-dev (CI=true makes this test required)` : false;
 
 let em: RunningEmulator;
@@ -36,16 +37,29 @@ before(async () => {
   const pkg = path.join(work, 'src/gobot');
   fs.mkdirSync(pkg, { recursive: true });
   fs.copyFileSync(BOT, path.join(pkg, 'main.go'));
-  const goEnv = { ...process.env, GO111MODULE: 'off', GOPATH: `${work}${path.delimiter}${GOCODE}`, GOPROXY: 'off', GOFLAGS: '', GOCACHE: path.join(work, 'cache') };
+  const goEnv = {
+    ...process.env,
+    GO111MODULE: 'off',
+    GOPATH: `${work}${path.delimiter}${GOCODE}`,
+    GOPROXY: 'off',
+    GOFLAGS: '',
+    GOCACHE: path.join(work, 'cache'),
+  };
   await promisify(execFile)('go', ['build', '-o', path.join(work, 'bot'), '.'], { cwd: pkg, env: goEnv });
 
   const botPort = await closedPort();
   em = await startEmulator({ port: 0, appId: 'go-app', appUrl: `http://127.0.0.1:${botPort}`, appYaml: null });
   // The environment the SDK reads: where appengine.Main() listens, where the API server is; dev mode binds 127.0.0.1.
-  bot = spawn(path.join(work, 'bot'), [], { env: { PATH: process.env.PATH, PORT: String(botPort), API_HOST: em.env.API_HOST, API_PORT: em.env.API_PORT, RUN_WITH_DEVAPPSERVER: '1' }, stdio: 'inherit' });
+  bot = spawn(path.join(work, 'bot'), [], {
+    env: { PATH: process.env.PATH, PORT: String(botPort), API_HOST: em.env.API_HOST, API_PORT: em.env.API_PORT, RUN_WITH_DEVAPPSERVER: '1' },
+    stdio: 'inherit',
+  });
   // Ready when its health check answers (connection refused until it listens).
   for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${botPort}/_ah/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${botPort}/_ah/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (bot.exitCode !== null) throw new Error(`the Go bot exited with ${bot.exitCode}`);
     await new Promise((r) => setImmediate(r));
@@ -78,7 +92,13 @@ test('a multi-recipient send with an invalid JID gives the SDK a MultiError; the
   const since = await em.lastOutboxId();
   assert.equal(await ask('tell bob@example.com not-a-jid'), 'tell: appengine.MultiError INVALID_JID');
   const sent = (await em.outbox({ since, kind: 'message' })).find((e) => e.body === 'news from alice@example.com/desktop')!;
-  assert.deepEqual([sent.to, sent.statuses], [['bob@example.com', 'not-a-jid'], [0, 1]]);
+  assert.deepEqual(
+    [sent.to, sent.statuses],
+    [
+      ['bob@example.com', 'not-a-jid'],
+      [0, 1],
+    ],
+  );
 });
 
 test('an invalid call gives the SDK its error for that code (INVALID_SHOW = 6), and a rejected event', { skip }, async () => {
@@ -87,7 +107,9 @@ test('an invalid call gives the SDK its error for that code (INVALID_SHOW = 6), 
   });
   assert.match(await ask('show busy'), /^show: \*internal\.APIError API error 6 \(xmpp: INVALID_SHOW\): presence_show "busy"/);
   assert.deepEqual((({ call, protocol, code }) => ({ call, protocol, code }))((await rejected) as Extract<EmulatorEvent, { type: 'rejected' }>), {
-    call: 'xmpp.SendPresence', protocol: 'rpc_http', code: 'INVALID_SHOW',
+    call: 'xmpp.SendPresence',
+    protocol: 'rpc_http',
+    code: 'INVALID_SHOW',
   });
   assert.equal(await ask('show away'), 'show: <nil> <nil>');
 });

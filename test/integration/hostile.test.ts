@@ -31,24 +31,68 @@ interface Endpoint {
 }
 
 const ENDPOINTS: Endpoint[] = [
-  { method: 'POST', path: '/v1/xmpp/send_message', base: { jids: 'a@example.com', body: 'hi' }, jidFields: ['jids', 'from_jid'], textFields: ['body'], typeField: 'message_type' },
+  {
+    method: 'POST',
+    path: '/v1/xmpp/send_message',
+    base: { jids: 'a@example.com', body: 'hi' },
+    jidFields: ['jids', 'from_jid'],
+    textFields: ['body'],
+    typeField: 'message_type',
+  },
   { method: 'POST', path: '/v1/xmpp/send_invite', base: { jid: 'a@example.com' }, jidFields: ['jid', 'from_jid'], textFields: [] },
   { method: 'POST', path: '/v1/xmpp/get_presence', base: { jid: 'a@example.com' }, jidFields: ['jid', 'from_jid'], textFields: [] },
-  { method: 'POST', path: '/v1/xmpp/send_presence', base: { jid: 'a@example.com' }, jidFields: ['jid', 'from_jid'], textFields: ['status'], typeField: 'presence_type' },
-  { method: 'POST', path: '/v1/inbound/message', base: { from: 'a@example.com', body: 'hi' }, jidFields: ['from', 'to'], textFields: ['body'], typeField: 'type' },
+  {
+    method: 'POST',
+    path: '/v1/xmpp/send_presence',
+    base: { jid: 'a@example.com' },
+    jidFields: ['jid', 'from_jid'],
+    textFields: ['status'],
+    typeField: 'presence_type',
+  },
+  {
+    method: 'POST',
+    path: '/v1/inbound/message',
+    base: { from: 'a@example.com', body: 'hi' },
+    jidFields: ['from', 'to'],
+    textFields: ['body'],
+    typeField: 'type',
+  },
   { method: 'POST', path: '/v1/inbound/presence', base: { from: 'a@example.com' }, jidFields: ['from', 'to'], textFields: ['status'], typeField: 'type' },
-  { method: 'POST', path: '/v1/inbound/subscription', base: { from: 'a@example.com', type: 'subscribe' }, jidFields: ['from', 'to'], textFields: [], typeField: 'type' },
+  {
+    method: 'POST',
+    path: '/v1/inbound/subscription',
+    base: { from: 'a@example.com', type: 'subscribe' },
+    jidFields: ['from', 'to'],
+    textFields: [],
+    typeField: 'type',
+  },
   { method: 'POST', path: '/v1/inbound/error', base: { from: 'a@example.com' }, jidFields: ['from', 'to'], textFields: ['stanza'] },
   { method: 'PUT', path: '/v1/presence/a%40example.com', base: { available: true }, jidFields: [], textFields: ['status'] },
 ];
 
 const LONG_JID = `${'n'.repeat(5000)}@example.com`;
-const BAD_JIDS: unknown[] = ['', 'no-at-sign', '<script>@example.com', 'a@<b>.com', 'nul\u0000@example.com', 'bell@example.com/\u0007', LONG_JID, ['a@example.com', 7], { jid: 'a@example.com' }, 42, true];
+const BAD_JIDS: unknown[] = [
+  '',
+  'no-at-sign',
+  '<script>@example.com',
+  'a@<b>.com',
+  'nul\u0000@example.com',
+  'bell@example.com/\u0007',
+  LONG_JID,
+  ['a@example.com', 7],
+  { jid: 'a@example.com' },
+  42,
+  true,
+];
 const BAD_TEXT: unknown[] = ['control \u0001 char', '\uFFFE', '\ud800 lone surrogate', ['an', 'array'], { an: 'object' }, 12];
 const BAD_TYPES: unknown[] = ['shout', 'CHAT ', '<chat>', 5, ['chat']];
 
 function send(e: Endpoint, body: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-  return fetch(`${em.url}${e.path}`, { method: e.method, headers: { "Content-Type": "application/json", ...headers }, body: typeof body === "string" ? body : new Uint8Array(body) }).then(async (r) => ({ status: r.status, body: await r.json().catch(() => null) }));
+  return fetch(`${em.url}${e.path}`, {
+    method: e.method,
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : new Uint8Array(body),
+  }).then(async (r) => ({ status: r.status, body: await r.json().catch(() => null) }));
 }
 
 test('every endpoint answers hostile input with a 4xx and a coded error; the process lives and the outbox is intact', async () => {
@@ -71,11 +115,15 @@ test('every endpoint answers hostile input with a 4xx and a coded error; the pro
     check(name('unknown field'), await send(e, JSON.stringify({ ...e.base, surprise: 1 })));
     if (e.method === 'POST') check(name('missing fields'), await send(e, '{}'));
     // An empty from_jid is the default sender, as the service read it: not hostile.
-    for (const f of e.jidFields) for (const v of BAD_JIDS.filter((j) => !(f === 'from_jid' && j === ''))) check(name(`${f}=${JSON.stringify(v).slice(0, 40)}`), await send(e, JSON.stringify({ ...e.base, [f]: v })));
+    for (const f of e.jidFields)
+      for (const v of BAD_JIDS.filter((j) => !(f === 'from_jid' && j === '')))
+        check(name(`${f}=${JSON.stringify(v).slice(0, 40)}`), await send(e, JSON.stringify({ ...e.base, [f]: v })));
     for (const f of e.textFields) for (const v of BAD_TEXT) check(name(`${f}=${JSON.stringify(v)}`), await send(e, JSON.stringify({ ...e.base, [f]: v })));
-    if (e.typeField) for (const v of BAD_TYPES) check(name(`${e.typeField}=${JSON.stringify(v)}`), await send(e, JSON.stringify({ ...e.base, [e.typeField]: v })));
+    if (e.typeField)
+      for (const v of BAD_TYPES) check(name(`${e.typeField}=${JSON.stringify(v)}`), await send(e, JSON.stringify({ ...e.base, [e.typeField]: v })));
   }
-  for (const q of ['kind=letters', 'since=-1', 'since=abc', 'matches=(', 'limit=0', 'to=a&to=b']) check(`GET /v1/outbox?${q}`, await getJson(em.url, `/v1/outbox?${q}`));
+  for (const q of ['kind=letters', 'since=-1', 'since=abc', 'matches=(', 'limit=0', 'to=a&to=b'])
+    check(`GET /v1/outbox?${q}`, await getJson(em.url, `/v1/outbox?${q}`));
   for (const q of ['timeout_ms=-5', 'timeout_ms=99999999', 'timeout_ms=soon']) check(`GET /v1/outbox/wait?${q}`, await getJson(em.url, `/v1/outbox/wait?${q}`));
   assert.ok(cases > 250, `${cases} cases`);
   assert.equal((await getJson(em.url, '/healthz')).status, 200);
@@ -104,7 +152,9 @@ test('a slow or dead app never blocks the service API: calls answer while delive
     let settled = 0;
     const twenty = Array.from({ length: 20 }, (_, i) => slow.injectMessage({ from: 'a@example.com', body: `hang ${i}` }).then((r) => (settled++, r)));
     while (hanging.received.length < 20) await hanging.next();
-    const calls = await Promise.all(Array.from({ length: 50 }, (_, i) => postJson(slow.url, '/v1/xmpp/send_message', { jids: 'a@example.com', body: `meanwhile ${i}` })));
+    const calls = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => postJson(slow.url, '/v1/xmpp/send_message', { jids: 'a@example.com', body: `meanwhile ${i}` })),
+    );
     assert.ok(calls.every((c) => c.status === 200));
     assert.equal(settled, 0, 'every service call answered while all 20 deliveries were still pending');
     await hanging.close();
@@ -144,7 +194,15 @@ test('SIGTERM during a burst of sends: every call that got a 200 is in the trans
   assert.equal(await c.exited, 0);
   agent.destroy();
   assert.ok(ok.length >= 300);
-  const recorded = new Set(fs.readFileSync(record, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.type === 'sent').map((e) => e.entry.body));
+  const recorded = new Set(
+    fs
+      .readFileSync(record, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.type === 'sent')
+      .map((e) => e.entry.body),
+  );
   const missing = ok.filter((b) => !recorded.has(b));
   assert.deepEqual(missing, [], `${ok.length} answered 200; all must be recorded`);
 });

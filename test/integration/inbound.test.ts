@@ -49,7 +49,12 @@ test('a chat message arrives as multipart/form-data with from, to, body, stanza,
   assert.equal(got.headers['x-appengine-fake-is-admin'], '1');
   assert.equal(got.headers['x-appengine-fake-logged-in'], '1');
   assert.match(String(got.headers['content-type']), /^multipart\/form-data; boundary=/);
-  assert.deepEqual(parts(got.raw), { from: 'text/plain; charset="UTF-8"', to: 'text/plain; charset="UTF-8"', body: 'text/plain; charset="UTF-8"', stanza: 'text/xml; charset="UTF-8"' });
+  assert.deepEqual(parts(got.raw), {
+    from: 'text/plain; charset="UTF-8"',
+    to: 'text/plain; charset="UTF-8"',
+    body: 'text/plain; charset="UTF-8"',
+    stanza: 'text/xml; charset="UTF-8"',
+  });
   assert.ok(!got.raw.toString().includes('filename='), 'fields, not files');
 
   const errors: string[] = [];
@@ -72,12 +77,15 @@ test('a chat message arrives as multipart/form-data with from, to, body, stanza,
   assert.equal(files.stanza![0]!.mimetype, 'text/xml; charset="UTF-8"');
 });
 
-test('a parser outside Node (Python\'s email package) reads every part with its charset', { skip: spawnSync('python3', ['--version']).status !== 0 && 'python3 not installed' }, async () => {
-  await em.injectMessage({ from: 'py@example.com', body: TRICKY });
-  const got = app.received.at(-1)!;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xmpp-emu-py-'));
-  fs.writeFileSync(path.join(dir, 'body'), got.raw);
-  const script = `
+test(
+  "a parser outside Node (Python's email package) reads every part with its charset",
+  { skip: spawnSync('python3', ['--version']).status !== 0 && 'python3 not installed' },
+  async () => {
+    await em.injectMessage({ from: 'py@example.com', body: TRICKY });
+    const got = app.received.at(-1)!;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xmpp-emu-py-'));
+    fs.writeFileSync(path.join(dir, 'body'), got.raw);
+    const script = `
 import email, email.policy, json, sys
 raw = open(sys.argv[1], 'rb').read()
 msg = email.message_from_bytes(b'Content-Type: ' + sys.argv[2].encode() + b'\\r\\n\\r\\n' + raw, policy=email.policy.HTTP)
@@ -87,13 +95,14 @@ for part in msg.iter_parts():
     out[name] = {'type': part.get_content_type(), 'charset': part.get_content_charset(), 'value': part.get_payload(decode=True).decode(part.get_content_charset())}
 print(json.dumps(out))
 `;
-  const parsed = JSON.parse(execFileSync('python3', ['-c', script, path.join(dir, 'body'), String(got.headers['content-type'])]).toString());
-  assert.deepEqual(Object.keys(parsed).sort(), ['body', 'from', 'stanza', 'to']);
-  assert.equal(parsed.body.value, TRICKY);
-  assert.equal(parsed.body.charset, 'utf-8');
-  assert.equal(parsed.stanza.type, 'text/xml');
-  assert.equal(parsed.from.type, 'text/plain');
-});
+    const parsed = JSON.parse(execFileSync('python3', ['-c', script, path.join(dir, 'body'), String(got.headers['content-type'])]).toString());
+    assert.deepEqual(Object.keys(parsed).sort(), ['body', 'from', 'stanza', 'to']);
+    assert.equal(parsed.body.value, TRICKY);
+    assert.equal(parsed.body.charset, 'utf-8');
+    assert.equal(parsed.stanza.type, 'text/xml');
+    assert.equal(parsed.from.type, 'text/plain');
+  },
+);
 
 test('normal and untyped messages reach the chat path; error goes to the error path; groupchat and headline are not delivered', async () => {
   for (const type of ['normal', '']) {
@@ -133,8 +142,14 @@ test('presence notifications: path per type, show and status fields, and get_pre
   assert.equal(r.path, '/_ah/xmpp/presence/available/');
   let got = app.received.at(-1)!;
   assert.equal(got.path, '/_ah/xmpp/presence/available/');
-  assert.deepEqual([got.fields.from, got.fields.to, got.fields.show, got.fields.status], ['bob@example.com/desk', 'my-app@appspot.com', 'away', 'out to <lunch>']);
-  assert.match(got.fields.stanza!, /^<presence xmlns="jabber:client" from="bob@example.com\/desk" to="my-app@appspot.com"><show>away<\/show><status>out to &lt;lunch&gt;<\/status><\/presence>$/);
+  assert.deepEqual(
+    [got.fields.from, got.fields.to, got.fields.show, got.fields.status],
+    ['bob@example.com/desk', 'my-app@appspot.com', 'away', 'out to <lunch>'],
+  );
+  assert.match(
+    got.fields.stanza!,
+    /^<presence xmlns="jabber:client" from="bob@example.com\/desk" to="my-app@appspot.com"><show>away<\/show><status>out to &lt;lunch&gt;<\/status><\/presence>$/,
+  );
   let p = await postJson(em.url, '/v1/xmpp/get_presence', { jid: 'bob@example.com' });
   assert.deepEqual(p.body.presence[0], { jid: 'bob@example.com', valid: true, available: true, show: 'away', status: 'out to <lunch>' });
 
@@ -171,7 +186,8 @@ test('error stanzas: /_ah/xmpp/error/ with from and stanza; a given stanza must 
   assert.equal(got.path, '/_ah/xmpp/error/');
   assert.deepEqual(Object.keys(got.fields).sort(), ['from', 'stanza']);
   assert.match(got.fields.stanza!, /type="error".*service-unavailable/);
-  const custom = '<message xmlns="jabber:client" type="error" from="gone@example.com"><error type="cancel"><item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>';
+  const custom =
+    '<message xmlns="jabber:client" type="error" from="gone@example.com"><error type="cancel"><item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>';
   r = await em.injectError({ from: 'gone@example.com', stanza: custom });
   got = app.received.at(-1)!;
   assert.equal(got.fields.stanza, custom);

@@ -22,7 +22,14 @@ const prefix = path.join(tmp, 'prefix');
 const elsewhere = path.join(tmp, 'elsewhere');
 const bin = path.join(prefix, 'bin', 'xmpp-emu');
 // npm reads its settings from the environment: -g goes to the temporary prefix, from the cache when it can.
-const npmEnv = { ...process.env, npm_config_prefix: prefix, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+const npmEnv = {
+  ...process.env,
+  npm_config_prefix: prefix,
+  npm_config_prefer_offline: 'true',
+  npm_config_audit: 'false',
+  npm_config_fund: 'false',
+  npm_config_update_notifier: 'false',
+};
 
 const servers: Server[] = [];
 after(async () => {
@@ -38,11 +45,17 @@ before(async () => {
   fs.mkdirSync(elsewhere);
   const block = readmeBlocks(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')).find((b) => b.marker?.install);
   assert.ok(block, 'the README has a block marked <!-- test: install -->');
-  const lines = block.text.split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+  const lines = block.text
+    .split('\n')
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter(Boolean);
   assert.match(lines.join('\n'), /\bnpm pack\b/);
   const installs = lines.filter((l) => l.startsWith('npm install -g '));
   assert.ok(installs.length > 0, 'the README says npm install -g');
-  assert.ok(installs.every((l) => l.includes(`xmpp-emu-${version}.tgz`)), `the README installs the tarball npm pack makes: xmpp-emu-${version}.tgz`);
+  assert.ok(
+    installs.every((l) => l.includes(`xmpp-emu-${version}.tgz`)),
+    `the README installs the tarball npm pack makes: xmpp-emu-${version}.tgz`,
+  );
   // `npm ci` (and its build) already ran for this suite; pack what it built, without building again under the tests.
   await run('npm', ['pack', '--ignore-scripts', '--pack-destination', tmp], { cwd: ROOT, env: npmEnv });
   assert.ok(fs.existsSync(path.join(tmp, `xmpp-emu-${version}.tgz`)));
@@ -71,7 +84,10 @@ test('a round trip outside the clone: installed SDK in the app, installed CLI to
   await new Promise((r) => server.once('listening', r));
   const appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const start = runProcess(bin, ['start', '--json', '--no-repl', '--port', '0', '--app-url', appUrl], { cwd: elsewhere, env: { ...process.env, FORCE_COLOR: '0' } });
+  const start = runProcess(bin, ['start', '--json', '--no-repl', '--port', '0', '--app-url', appUrl], {
+    cwd: elsewhere,
+    env: { ...process.env, FORCE_COLOR: '0' },
+  });
   const ready = JSON.parse((await start.waitFor(/\n/)).split('\n')[0]!) as { env: { XMPP_EMULATOR_HOST: string } };
   client.host = ready.env.XMPP_EMULATOR_HOST;
   const send = await run(bin, ['send', '--from', 'alice@example.com', '--emulator', client.host, 'hello'], { cwd: elsewhere });

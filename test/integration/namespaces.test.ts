@@ -32,7 +32,11 @@ test(`${WORKERS} parallel workers, one namespace each: none sees another's entri
   const runs = Array.from({ length: WORKERS }, (_, i) => promisify(execFile)(process.execPath, [WORKER, em.url, `worker-${i}`, String(i)]));
   const reports = (await Promise.all(runs)).map((r) => JSON.parse(r.stdout) as Record<string, unknown>);
   for (const [i, r] of reports.entries()) {
-    assert.deepEqual(r, { name: `worker-${i}`, count: 12, foreign: 0, years: [String(2030 + i)], statuses: [i % 2 === 1 ? 2 : 0], faults: i % 2 }, `worker ${i}`);
+    assert.deepEqual(
+      r,
+      { name: `worker-${i}`, count: 12, foreign: 0, years: [String(2030 + i)], statuses: [i % 2 === 1 ? 2 : 0], faults: i % 2 },
+      `worker ${i}`,
+    );
   }
   assert.deepEqual(await em.outbox(), [], 'the default namespace saw nothing');
   const { body } = await getJson(em.url, '/v1/namespaces');
@@ -44,7 +48,10 @@ test('a namespace by path prefix or header; reset and delete one at a time; the 
   assert.equal(a.url, `${em.url}/ns/team-a`);
   await postJson(em.url, '/ns/team-a/v1/xmpp/send_message', { jids: 'x@example.com', body: 'by prefix' });
   await postJson(em.url, '/v1/xmpp/send_message', { jids: 'x@example.com', body: 'by header' }, { 'X-XMPP-Emu-Namespace': 'team-a' });
-  assert.deepEqual((await a.outbox()).map((e) => e.body), ['by prefix', 'by header']);
+  assert.deepEqual(
+    (await a.outbox()).map((e) => e.body),
+    ['by prefix', 'by header'],
+  );
   assert.deepEqual((await getJson(em.url, '/v1/outbox', { headers: { 'X-XMPP-Emu-Namespace': 'team-a' } })).body.entries.length, 2);
   assert.deepEqual((await em.outbox({ to: 'x@example.com' })).length, 0);
   const b = em.namespace();

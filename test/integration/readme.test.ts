@@ -93,7 +93,17 @@ async function startFixture(block: Block, dir: string, env: NodeJS.ProcessEnv): 
   if (!m.emulator && !m.app) return { ports: {}, emulator: null };
   const appPort = m.app ? await closedPort() : (await sampleBot(client)).port;
   const extra = m.emulator && m.emulator !== 'true' ? substitute(m.emulator, { app: appPort }).split(/\s+/) : [];
-  const args = ['start', '--json', '--no-repl', '--port', '0', '--app-url', `http://127.0.0.1:${appPort}`, ...(m['app-id'] ? ['--app-id', m['app-id']] : []), ...extra];
+  const args = [
+    'start',
+    '--json',
+    '--no-repl',
+    '--port',
+    '0',
+    '--app-url',
+    `http://127.0.0.1:${appPort}`,
+    ...(m['app-id'] ? ['--app-id', m['app-id']] : []),
+    ...extra,
+  ];
   const emulator = runCli(args, env, dir);
   const ready = JSON.parse((await emulator.waitFor(/\n/)).split('\n')[0]!) as { port: number; env: { XMPP_EMULATOR_HOST: string } };
   client.host = ready.env.XMPP_EMULATOR_HOST;
@@ -107,7 +117,9 @@ const RUNNERS: Record<string, string> = { sh: 'bash -eo pipefail {file}', js: 'n
 function commandFor(block: Block): string {
   const run = block.marker?.run ?? RUNNERS[block.lang === 'bash' ? 'sh' : block.lang === 'ts' ? 'js' : block.lang];
   if (!run) {
-    throw new Error(`README.md:${block.line}: a \`\`\`${block.lang || '(no language)'} block is not run; say how with <!-- test: run="..." --> or <!-- test: skip="why" --> (README, Development)`);
+    throw new Error(
+      `README.md:${block.line}: a \`\`\`${block.lang || '(no language)'} block is not run; say how with <!-- test: run="..." --> or <!-- test: skip="why" --> (README, Development)`,
+    );
   }
   return run;
 }
@@ -116,7 +128,10 @@ async function runBlock(block: Block): Promise<void> {
   const m = block.marker ?? {};
   const dir = workDir(block);
   const env: NodeJS.ProcessEnv = {
-    ...process.env, PATH: `${shims}:${process.env.PATH}`, HOME: dir, FORCE_COLOR: '0',
+    ...process.env,
+    PATH: `${shims}:${process.env.PATH}`,
+    HOME: dir,
+    FORCE_COLOR: '0',
     // A block that starts an emulator without --port must not take 8095 (or 5222) from whoever runs it.
     XMPP_EMU_PORT: String(await closedPort()),
     XMPP_EMU_XMPP_PORT: '0',
@@ -133,7 +148,8 @@ async function runBlock(block: Block): Promise<void> {
   const command = substitute(commandFor(block), ports).replaceAll('{file}', JSON.stringify(file));
   const p = runProcess('bash', ['-c', command], { cwd: dir, env, detached: true });
   p.child.stdin.end();
-  const output = (): string => `\n--- ${command}\n--- stdout:\n${p.stdout()}\n--- stderr:\n${p.stderr()}${emulator ? `\n--- emulator:\n${emulator.stdout()}${emulator.stderr()}` : ''}`;
+  const output = (): string =>
+    `\n--- ${command}\n--- stdout:\n${p.stdout()}\n--- stderr:\n${p.stderr()}${emulator ? `\n--- emulator:\n${emulator.stdout()}${emulator.stderr()}` : ''}`;
   try {
     if (m.app) {
       // The block is an app: once it listens, a user says hello, and it must take the message and answer.
@@ -176,7 +192,8 @@ async function checkSynopsis(block: Block): Promise<void> {
     }
     const help = await cli([...command, '--help']);
     assert.equal(help.code, 0, `xmpp-emu ${command.join(' ')} --help: ${help.stderr}`);
-    for (const flag of usage.match(/--[a-z][a-z-]*/g) ?? []) assert.ok(help.stdout.includes(flag), `README.md:${block.line}: xmpp-emu ${command.join(' ')} has no ${flag}`);
+    for (const flag of usage.match(/--[a-z][a-z-]*/g) ?? [])
+      assert.ok(help.stdout.includes(flag), `README.md:${block.line}: xmpp-emu ${command.join(' ')} has no ${flag}`);
   }
 }
 
@@ -189,7 +206,13 @@ function checkTree(block: Block): void {
 
 for (const block of BLOCKS) {
   const m = block.marker ?? {};
-  const name = `README.md:${block.line} (${block.lang || 'plain'}${block.marker ? `; ${Object.entries(m).map(([k, v]) => (v === 'true' ? k : `${k}=${v}`)).join(' ')}` : ''})`;
+  const name = `README.md:${block.line} (${block.lang || 'plain'}${
+    block.marker
+      ? `; ${Object.entries(m)
+          .map(([k, v]) => (v === 'true' ? k : `${k}=${v}`))
+          .join(' ')}`
+      : ''
+  })`;
   const elsewhere = Object.keys(ELSEWHERE).find((k) => m[k]);
   if (m.skip) test(name, { skip: m.skip }, () => undefined);
   else if (elsewhere) {
@@ -198,8 +221,7 @@ for (const block of BLOCKS) {
       const other = fs.readFileSync(path.join(ROOT, ELSEWHERE[elsewhere]!), 'utf8');
       assert.match(other, new RegExp(`readmeBlocks[\\s\\S]*marker\\?\\.${elsewhere}\\b`));
     });
-  }
-  else if (m.synopsis) test(name, () => checkSynopsis(block));
+  } else if (m.synopsis) test(name, () => checkSynopsis(block));
   else if (m.tree) test(name, () => checkTree(block));
   else test(name, { timeout: 60_000 }, () => runBlock(block));
 }

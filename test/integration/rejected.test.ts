@@ -26,17 +26,36 @@ test('start --json and --record: each refused call is a "rejected" event with it
   assert.equal((await postJson(ready.url, '/v1/xmpp/send_invite', { jid: 'first@example.com' })).status, 200, 'the one invitation the quota allows');
   for (const [p, body, code] of BAD_CALLS) assert.equal((await postJson(ready.url, p, body)).body.error.code, code);
   await c.waitFor(/"code":"NOT_FOUND"/);
-  const rejected = c.stdout().trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.type === 'rejected');
-  assert.deepEqual(rejected.map((e) => [e.call, e.code]), [
-    ['send_message', 'INVALID_JID'], ['send_message', 'INVALID_TYPE'], ['send_invite', 'OVER_QUOTA'], ['send_mesage', 'NOT_FOUND'],
-  ]);
+  const rejected = c
+    .stdout()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((e) => e.type === 'rejected');
+  assert.deepEqual(
+    rejected.map((e) => [e.call, e.code]),
+    [
+      ['send_message', 'INVALID_JID'],
+      ['send_message', 'INVALID_TYPE'],
+      ['send_invite', 'OVER_QUOTA'],
+      ['send_mesage', 'NOT_FOUND'],
+    ],
+  );
   assert.deepEqual(rejected[0].request, { jids: 'nope', body: 'x' });
   assert.equal(rejected[0].protocol, 'json');
   assert.match(rejected[1].message, /yell/);
   c.child.kill('SIGTERM');
   assert.equal(await c.exited, 0);
-  const recorded = fs.readFileSync(record, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.type === 'rejected');
-  assert.deepEqual(recorded.map((e) => e.code), ['INVALID_JID', 'INVALID_TYPE', 'OVER_QUOTA', 'NOT_FOUND']);
+  const recorded = fs
+    .readFileSync(record, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((e) => e.type === 'rejected');
+  assert.deepEqual(
+    recorded.map((e) => e.code),
+    ['INVALID_JID', 'INVALID_TYPE', 'OVER_QUOTA', 'NOT_FOUND'],
+  );
 });
 
 test('the human console prints a refused call as one line naming the call, the code and the request', async () => {

@@ -88,18 +88,32 @@ test("start's REPL: each result is printed once, .from/.to/.type are checked whe
   await t.type('.who');
   s = await t.waitFor(/default:/);
   assert.equal(count(s, 'cleared'), 1, `.clear is acknowledged once:\n${s}`);
-  assert.equal((s.match(/bob@example\.com: available \(dnd\)/g) ?? []).length + count(s, 'bob@example.com  available (dnd)'), 2, `.presence is acknowledged once (and listed by .who):\n${s}`);
+  assert.equal(
+    (s.match(/bob@example\.com: available \(dnd\)/g) ?? []).length + count(s, 'bob@example.com  available (dnd)'),
+    2,
+    `.presence is acknowledged once (and listed by .who):\n${s}`,
+  );
 
   for (const bad of ['.from alice@@example.com', '.from alice example.com', '.type yell']) {
     await t.type(bad);
     await t.waitFor(new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n.*(not|must|is one of)`));
   }
   s = await t.screen();
-  assert.match(s.split('\n').filter((l) => l.endsWith('> ')).pop()!, /^alice@example\.com\/desktop → tty-app@appspot\.com> $/, 'a refused .from changes nothing');
+  assert.match(
+    s
+      .split('\n')
+      .filter((l) => l.endsWith('> '))
+      .pop()!,
+    /^alice@example\.com\/desktop → tty-app@appspot\.com> $/,
+    'a refused .from changes nothing',
+  );
 
   await t.type('.help');
   s = await t.waitFor(/\.inject\s+\.inject presence \[([^\]]+)\]/);
-  const values = /\.inject presence \[([^\]]+)\]/.exec(s)![1]!.split('|').filter((v) => v !== '…');
+  const values = /\.inject presence \[([^\]]+)\]/
+    .exec(s)![1]!
+    .split('|')
+    .filter((v) => v !== '…');
   assert.ok(values.length >= 6, values.join(','));
   for (const v of values) {
     await t.type(`.inject presence ${v}`);

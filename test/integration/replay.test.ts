@@ -52,7 +52,10 @@ test('replaying it against a changed bot shows the difference and exits 1', asyn
     assert.match(r.stdout, /replay: 5 turns, 1 differ/);
     const json = await cli(['replay', transcript, '--emulator', other.env.XMPP_EMULATOR_HOST, '--json']);
     assert.equal(json.code, 1);
-    assert.deepEqual(JSON.parse(json.stdout).differences.map((d: { index: number }) => d.index), [1]);
+    assert.deepEqual(
+      JSON.parse(json.stdout).differences.map((d: { index: number }) => d.index),
+      [1],
+    );
   } finally {
     client.host = em.env.XMPP_EMULATOR_HOST;
     await other.close();

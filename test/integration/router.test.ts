@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { CommandHandler, xmppApp, type ClientOptions, type Message, type PresenceNotification, type SubscriptionNotification, type ErrorNotification } from '../../src/client/index.js';
+import {
+  CommandHandler,
+  xmppApp,
+  type ClientOptions,
+  type Message,
+  type PresenceNotification,
+  type SubscriptionNotification,
+  type ErrorNotification,
+} from '../../src/client/index.js';
 import { startEmulator, type RunningEmulator } from '../../src/index.js';
 
 class Bot extends CommandHandler {

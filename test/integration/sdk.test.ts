@@ -1,8 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  INVALID_JID, NO_ERROR, InvalidJidError, NondefaultModuleError, InvalidShowError, InvalidXmlError, NoBodyError, InvalidTypeError, InvalidStatusError, ExceededMaxSizeError,
-  getPresence, sendInvite, sendMessage, sendPresence, Message,
+  INVALID_JID,
+  NO_ERROR,
+  InvalidJidError,
+  NondefaultModuleError,
+  InvalidShowError,
+  InvalidXmlError,
+  NoBodyError,
+  InvalidTypeError,
+  InvalidStatusError,
+  ExceededMaxSizeError,
+  getPresence,
+  sendInvite,
+  sendMessage,
+  sendPresence,
+  Message,
 } from '../../src/client/index.js';
 import { startEmulator, type RunningEmulator } from '../../src/index.js';
 import { closedPort } from '../helpers.js';
@@ -53,7 +66,11 @@ test('getPresence: boolean, [available, show] with getShow, triples for a list',
   assert.equal(await getPresence('bob@example.com', { host }), true);
   assert.deepEqual(await getPresence('bob@example.com', { host, getShow: true }), [true, 'dnd']);
   assert.equal(await getPresence('carl@example.com', { host }), false);
-  assert.deepEqual(await getPresence(['bob@example.com', 'bad', 'carl@example.com'], { host }), [[true, 'dnd', true], [false, '', false], [false, '', true]]);
+  assert.deepEqual(await getPresence(['bob@example.com', 'bad', 'carl@example.com'], { host }), [
+    [true, 'dnd', true],
+    [false, '', false],
+    [false, '', true],
+  ]);
   await assert.rejects(getPresence('bad', { host }), InvalidJidError);
 });
 
@@ -75,12 +92,18 @@ test('Message.reply sends to the sender from the address written to, and returns
 
 test('an unreachable emulator is a clear error', async () => {
   const port = await closedPort();
-  await assert.rejects(sendMessage('a@b.c', 'x', { host: `127.0.0.1:${port}` }), new RegExp(`cannot reach the XMPP emulator at http://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`));
+  await assert.rejects(
+    sendMessage('a@b.c', 'x', { host: `127.0.0.1:${port}` }),
+    new RegExp(`cannot reach the XMPP emulator at http://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`),
+  );
   delete process.env.XMPP_EMULATOR_HOST;
   await assert.rejects(sendMessage('a@b.c', 'x'), /XMPP_EMULATOR_HOST is not set/);
 });
 
 test('the SDK names its module from GAE_SERVICE (or { module }): a non-default module is refused, as in production', async () => {
-  await assert.rejects(sendMessage('a@b.c', 'x', { host, module: 'worker' }), (e: Error) => e instanceof NondefaultModuleError && /module "worker"/.test(e.message));
+  await assert.rejects(
+    sendMessage('a@b.c', 'x', { host, module: 'worker' }),
+    (e: Error) => e instanceof NondefaultModuleError && /module "worker"/.test(e.message),
+  );
   assert.equal(await sendMessage('a@b.c', 'x', { host, module: 'default' }), NO_ERROR);
 });

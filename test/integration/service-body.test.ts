@@ -27,7 +27,11 @@ function post(path: string, body: Buffer | string, headers: Record<string, strin
 const message = JSON.stringify({ jids: 'alice@example.com', body: 'compressed hello' });
 
 test('gzip, deflate and br bodies are decoded; the answer is JSON', async () => {
-  for (const [enc, z] of [['gzip', zlib.gzipSync], ['deflate', zlib.deflateSync], ['br', zlib.brotliCompressSync]] as const) {
+  for (const [enc, z] of [
+    ['gzip', zlib.gzipSync],
+    ['deflate', zlib.deflateSync],
+    ['br', zlib.brotliCompressSync],
+  ] as const) {
     const r = await post('/v1/xmpp/send_message', z(message), { 'Content-Encoding': enc });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.deepEqual(r.body, { statuses: [0] });

@@ -23,11 +23,36 @@ const PRESENCE: Array<[string, Step[], string, boolean]> = [
   ['unknown JID, not subscribed: unavailable', [], 'a@example.com', false],
   ['set available but not subscribed: still unavailable', [(b) => b.set('a@example.com', word('available'))], 'a@example.com', false],
   ['wrote to the app: subscribed, reported', [(b) => b.noteContact('a@example.com/desktop')], 'a@example.com', true],
-  ['explicitly unsubscribed, then wrote: stays unsubscribed', [(b) => b.setSubscribed('a@example.com', false), (b) => b.noteContact('a@example.com/desktop')], 'a@example.com', false],
-  ['one resource available, another unavailable: available', [(b) => b.noteContact('a@example.com'), (b) => b.set('a@example.com/phone', word('away')), (b) => b.set('a@example.com/desktop', word('unavailable'))], 'a@example.com', true],
-  ['every resource unavailable: unavailable', [(b) => b.noteContact('a@example.com'), (b) => b.set('a@example.com/phone', word('away')), (b) => b.set('a@example.com/phone', word('unavailable'))], 'a@example.com', false],
-  ['a full JID reads its bare JID: available while any resource is', [(b) => b.noteContact('a@example.com'), (b) => b.set('a@example.com/phone', word('dnd')), (b) => b.set('a@example.com/desktop', word('unavailable'))], 'a@example.com/desktop', true],
-  ['a bare set replaces every resource', [(b) => b.noteContact('a@example.com'), (b) => b.set('a@example.com/phone', word('dnd')), (b) => b.set('a@example.com', word('unavailable'))], 'a@example.com', false],
+  [
+    'explicitly unsubscribed, then wrote: stays unsubscribed',
+    [(b) => b.setSubscribed('a@example.com', false), (b) => b.noteContact('a@example.com/desktop')],
+    'a@example.com',
+    false,
+  ],
+  [
+    'one resource available, another unavailable: available',
+    [(b) => b.noteContact('a@example.com'), (b) => b.set('a@example.com/phone', word('away')), (b) => b.set('a@example.com/desktop', word('unavailable'))],
+    'a@example.com',
+    true,
+  ],
+  [
+    'every resource unavailable: unavailable',
+    [(b) => b.noteContact('a@example.com'), (b) => b.set('a@example.com/phone', word('away')), (b) => b.set('a@example.com/phone', word('unavailable'))],
+    'a@example.com',
+    false,
+  ],
+  [
+    'a full JID reads its bare JID: available while any resource is',
+    [(b) => b.noteContact('a@example.com'), (b) => b.set('a@example.com/phone', word('dnd')), (b) => b.set('a@example.com/desktop', word('unavailable'))],
+    'a@example.com/desktop',
+    true,
+  ],
+  [
+    'a bare set replaces every resource',
+    [(b) => b.noteContact('a@example.com'), (b) => b.set('a@example.com/phone', word('dnd')), (b) => b.set('a@example.com', word('unavailable'))],
+    'a@example.com',
+    false,
+  ],
 ];
 
 test('presence: subscribed JIDs only, contacts subscribe themselves, resources aggregate', () => {
@@ -62,11 +87,14 @@ test('lenient presence in all three spellings; strict is the default', () => {
   ];
   for (const [name, input, lenient] of cases) assert.equal(loadOptions(input).lenientPresence, lenient, name);
   assert.equal(loadOptions({ flags: { appYaml: null }, env: { XMPP_EMU_OFFLINE_ERRORS: '1' }, cwd: dir }).offlineErrors, true);
-  assert.throws(() => loadOptions({ flags: { appYaml: null }, env: { XMPP_EMU_LENIENT_PRESENCE: 'maybe' }, cwd: dir }), /XMPP_EMU_LENIENT_PRESENCE must be 1 or 0/);
+  assert.throws(
+    () => loadOptions({ flags: { appYaml: null }, env: { XMPP_EMU_LENIENT_PRESENCE: 'maybe' }, cwd: dir }),
+    /XMPP_EMU_LENIENT_PRESENCE must be 1 or 0/,
+  );
 });
 
 // Rule 2: the module a call comes from, read from the Go SDK's own ticket.
-test('moduleOfTicket: the SDK ticket APP/MODULE.VERSION.INSTANCE names a module; the emulator\'s tickets do not', () => {
+test("moduleOfTicket: the SDK ticket APP/MODULE.VERSION.INSTANCE names a module; the emulator's tickets do not", () => {
   const cases: Array<[string | undefined, string | null]> = [
     ['my-app/default.20150612t184001.0', 'default'],
     ['s_my-app/worker.v2.abc123', 'worker'],
@@ -86,7 +114,10 @@ test('the 1 MB call limit counts the encoded request, not just recipients plus b
   const jids = Array.from({ length: n }, (_, i) => jid(i));
   assert.ok(jids.join('').length + body.length <= 1024 * 1024, 'the text fits');
   assert.ok(encodedMessageRequestBytes({ jids, body, rawXml: false, messageType: 'chat' }) > 1024 * 1024, 'the encoding does not');
-  assert.throws(() => validateSendMessage({ jids, body }), (e: Error & { code?: string }) => e.code === 'EXCEEDED_MAX_SIZE' && /bytes encoded/.test(e.message));
+  assert.throws(
+    () => validateSendMessage({ jids, body }),
+    (e: Error & { code?: string }) => e.code === 'EXCEEDED_MAX_SIZE' && /bytes encoded/.test(e.message),
+  );
   // At the edge: each recipient costs its text plus a tag and a length byte; the body a tag and 3 length bytes; raw_xml 2.
   const fit = Math.floor((1024 * 1024 - (body.length + 4) - 2) / (jid(0).length + 2));
   assert.doesNotThrow(() => validateSendMessage({ jids: jids.slice(0, fit), body }));
@@ -100,13 +131,21 @@ test('from_jid "" is the default sender; a missing body comes before bad JIDs; a
   assert.equal(resolveSender(undefined, app, null), 'my-app@appspot.com/bot');
   const order: Array<[unknown, string]> = [
     [{ jids: [] }, 'NO_BODY'],
-    [{ jids: '' , body: '' }, 'NO_BODY'],
+    [{ jids: '', body: '' }, 'NO_BODY'],
     [{ body: 'x' }, 'INVALID_JID'],
     [{ jids: [], body: 'x' }, 'INVALID_JID'],
   ];
-  for (const [input, code] of order) assert.throws(() => validateSendMessage(input), (e: Error & { code?: string }) => e.code === code, JSON.stringify(input));
+  for (const [input, code] of order)
+    assert.throws(
+      () => validateSendMessage(input),
+      (e: Error & { code?: string }) => e.code === code,
+      JSON.stringify(input),
+    );
   const plan = planMessage({ from: 'a@example.com/desktop', body: 'oops', type: 'error' }, { app, enabled: null });
-  assert.deepEqual([plan.deliver, plan.delivery.kind, plan.delivery.path, plan.delivery.parts.map((p) => p.name)], [true, 'error', '/_ah/xmpp/error/', ['from', 'stanza']]);
+  assert.deepEqual(
+    [plan.deliver, plan.delivery.kind, plan.delivery.path, plan.delivery.parts.map((p) => p.name)],
+    [true, 'error', '/_ah/xmpp/error/', ['from', 'stanza']],
+  );
 });
 
 test('bodyTextOf: the <body> of raw XML content, which is what comes back when the app writes to itself', () => {
@@ -123,12 +162,20 @@ test('bodyTextOf: the <body> of raw XML content, which is what comes back when t
 
 // Rule 7: inbound_services App Engine did not know are refused; partition prefixes are accepted.
 test('inbound_services: unknown names are refused with the valid list; every name App Engine knew is accepted', () => {
-  assert.throws(() => parseAppYaml('inbound_services:\n- xmpp_presense\n'), /"xmpp_presense" is not an inbound service App Engine knows \(valid: mail, mail_bounce, xmpp_message, xmpp_presence, xmpp_subscribe, xmpp_error, channel_presence, warmup\)/);
+  assert.throws(
+    () => parseAppYaml('inbound_services:\n- xmpp_presense\n'),
+    /"xmpp_presense" is not an inbound service App Engine knows \(valid: mail, mail_bounce, xmpp_message, xmpp_presence, xmpp_subscribe, xmpp_error, channel_presence, warmup\)/,
+  );
   assert.deepEqual(parseAppYaml('inbound_services:\n- mail\n- warmup\n- xmpp_message\n- channel_presence\n').inboundServices, ['xmpp_message']);
 });
 
 test('app ids with a partition prefix are addressed by the part after ~', () => {
-  const cases: Array<[string, string]> = [['s~myapp', 'myapp'], ['e~other-app', 'other-app'], ['plain', 'plain'], ['dev~x', 'x']];
+  const cases: Array<[string, string]> = [
+    ['s~myapp', 'myapp'],
+    ['e~other-app', 'other-app'],
+    ['plain', 'plain'],
+    ['dev~x', 'x'],
+  ];
   for (const [given, id] of cases) assert.equal(appIdOf(given), id);
   assert.equal(resolveOptions({ appId: 's~myapp', appYaml: null }).appId, 'myapp');
   assert.equal(parseAppYaml('application: s~yaml-app\n').application, 'yaml-app');

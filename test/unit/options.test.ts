@@ -10,7 +10,10 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xmpp-emu-options-'));
 test('loadOptions: flag > env > config file > default; the config key "presence" sets presenceFile, relative to the file', () => {
   const dir = path.join(tmp, 'project');
   fs.mkdirSync(dir);
-  fs.writeFileSync(path.join(dir, 'xmpp-emu.config.json'), JSON.stringify({ appId: 'file-app', appUrl: 'http://127.0.0.1:1', presence: 'p.json', outboxCap: 7 }));
+  fs.writeFileSync(
+    path.join(dir, 'xmpp-emu.config.json'),
+    JSON.stringify({ appId: 'file-app', appUrl: 'http://127.0.0.1:1', presence: 'p.json', outboxCap: 7 }),
+  );
   const o = loadOptions({ flags: { appId: 'flag-app', appYaml: null }, env: { XMPP_EMU_APP_ID: 'env-app', XMPP_EMU_APP_URL: 'http://127.0.0.1:2' }, cwd: dir });
   assert.equal(o.appId, 'flag-app');
   assert.equal(o.appUrl, 'http://127.0.0.1:2');
@@ -21,9 +24,15 @@ test('loadOptions: flag > env > config file > default; the config key "presence"
 });
 
 test('loadOptions: a named config file must exist; an unknown key is refused with the known ones', () => {
-  assert.throws(() => loadOptions({ flags: {}, env: {}, configFile: 'nope.json', cwd: tmp }), { code: 'BAD_REQUEST', message: /config file .*nope\.json does not exist/ });
+  assert.throws(() => loadOptions({ flags: {}, env: {}, configFile: 'nope.json', cwd: tmp }), {
+    code: 'BAD_REQUEST',
+    message: /config file .*nope\.json does not exist/,
+  });
   fs.writeFileSync(path.join(tmp, 'bad.json'), '{"repl": false}');
-  assert.throws(() => loadOptions({ flags: {}, env: {}, configFile: 'bad.json', cwd: tmp }), { code: 'BAD_REQUEST', message: /unknown key "repl" \(expected .*presence/ });
+  assert.throws(() => loadOptions({ flags: {}, env: {}, configFile: 'bad.json', cwd: tmp }), {
+    code: 'BAD_REQUEST',
+    message: /unknown key "repl" \(expected .*presence/,
+  });
 });
 
 test('resolving resolved options gives the same options, so startEmulator() takes either', () => {

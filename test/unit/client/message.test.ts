@@ -24,6 +24,9 @@ test('Message needs from, to and body', () => {
   for (const missing of ['from', 'to', 'body']) {
     const fields: Record<string, string> = { from: 'a@b.c', to: 'x@y.z', body: 'b' };
     delete fields[missing];
-    assert.throws(() => new Message(fields), (e: Error) => e instanceof InvalidMessageError && e.message.includes(`"${missing}"`));
+    assert.throws(
+      () => new Message(fields),
+      (e: Error) => e instanceof InvalidMessageError && e.message.includes(`"${missing}"`),
+    );
   }
 });

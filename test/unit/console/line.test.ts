@@ -10,9 +10,39 @@ const time = '2026-11-24T07:00:00.000Z';
 let seq = 0;
 const ev = (body: Record<string, unknown>): EmulatorEvent => ({ ...body, seq: ++seq, time }) as unknown as EmulatorEvent;
 const delivery = (over: Partial<DeliveryResult> = {}): EmulatorEvent =>
-  ev({ type: 'delivered', result: { kind: 'message', type: 'chat', from: 'alice@example.com', to: 'app@appspot.com', path: '/_ah/xmpp/message/chat/', url: 'http://127.0.0.1:1/_ah/xmpp/message/chat/', version: null, delivered: true, status: 200, duration_ms: 3.21, body: 'hello', ...over } });
+  ev({
+    type: 'delivered',
+    result: {
+      kind: 'message',
+      type: 'chat',
+      from: 'alice@example.com',
+      to: 'app@appspot.com',
+      path: '/_ah/xmpp/message/chat/',
+      url: 'http://127.0.0.1:1/_ah/xmpp/message/chat/',
+      version: null,
+      delivered: true,
+      status: 200,
+      duration_ms: 3.21,
+      body: 'hello',
+      ...over,
+    },
+  });
 const sent = (over: Partial<OutboxEntry> = {}): EmulatorEvent =>
-  ev({ type: 'sent', entry: { id: 1, time, kind: 'message', from: 'app@appspot.com/bot', to: ['alice@example.com'], body: 'Greetings!', type: 'chat', statuses: [0], version: null, ...over } });
+  ev({
+    type: 'sent',
+    entry: {
+      id: 1,
+      time,
+      kind: 'message',
+      from: 'app@appspot.com/bot',
+      to: ['alice@example.com'],
+      body: 'Greetings!',
+      type: 'chat',
+      statuses: [0],
+      version: null,
+      ...over,
+    },
+  });
 
 test('a delivery and a reply each read as one line: direction, kind, addresses, status, quoted body', () => {
   const d = formatLine(delivery(), plain, 200);
@@ -20,11 +50,21 @@ test('a delivery and a reply each read as one line: direction, kind, addresses, 
   assert.match(d, /^\d\d:\d\d:\d\d\.\d{3}  user → app  message\s+alice@example\.com → app@appspot\.com  200 3\.2 ms  "hello"$/);
   const r = formatLine(sent(), plain, 200);
   assert.match(r, /app → user  message\s+app@appspot\.com\/bot → alice@example\.com  sent  "Greetings!"$/);
-  assert.match(formatLine(delivery({ delivered: false, status: 500, reason: 'the app answered HTTP 500' }), plain, 200), /not delivered: the app answered HTTP 500/);
+  assert.match(
+    formatLine(delivery({ delivered: false, status: 500, reason: 'the app answered HTTP 500' }), plain, 200),
+    /not delivered: the app answered HTTP 500/,
+  );
 });
 
 test('a refused call is one red line with its code, message and request', () => {
-  const e = ev({ type: 'rejected', call: 'send_message', protocol: 'json', code: 'INVALID_JID', message: 'jids "nope" is not a valid JID', request: { jids: 'nope', body: 'x' } });
+  const e = ev({
+    type: 'rejected',
+    call: 'send_message',
+    protocol: 'json',
+    code: 'INVALID_JID',
+    message: 'jids "nope" is not a valid JID',
+    request: { jids: 'nope', body: 'x' },
+  });
   assert.match(formatLine(e, plain, 200), /app → ✗ +send_message  INVALID_JID: jids "nope" is not a valid JID  \{"jids":"nope","body":"x"\}$/);
   const red = formatLine(e, chalkFor(true), 200);
   assert.ok(red.startsWith('\u001b[31m'), JSON.stringify(red));
@@ -45,7 +85,10 @@ test('only the body is cut, to the width, and line breaks in it cannot break the
 test('a reply waits for its cause and is printed indented under it; a late reply is indented at once', () => {
   const f = consoleFormatter({ json: false, style: 'lines', color: false, width: 200 });
   assert.equal(f.format(sent({ in_reply_to: 'd1' })), '', 'held until the delivery that caused it is printed');
-  const out = f.format(delivery({ id: 'd1' })).split('\n').filter(Boolean);
+  const out = f
+    .format(delivery({ id: 'd1' }))
+    .split('\n')
+    .filter(Boolean);
   assert.equal(out.length, 2);
   assert.match(out[0]!, /user → app/);
   assert.match(out[1]!, /^\S+ +↳ app → user/);
@@ -72,6 +115,12 @@ test('a long body is cut to the width with an ellipsis, whatever its length or i
 
 test("an invitation is one line (the app's invite), not a presence line besides", () => {
   const f = consoleFormatter({ json: false, style: 'lines', color: false, width: 200 });
-  assert.equal(f.format(ev({ type: 'presence', jid: 'carol@example.com', presence: { available: true, show: '', status: '' }, subscribed: false, source: 'invite' })), '');
-  assert.match(f.format(sent({ kind: 'invite', to: ['carol@example.com'], body: undefined })), /app → user  invite\s+app@appspot\.com\/bot → carol@example\.com  sent\n$/);
+  assert.equal(
+    f.format(ev({ type: 'presence', jid: 'carol@example.com', presence: { available: true, show: '', status: '' }, subscribed: false, source: 'invite' })),
+    '',
+  );
+  assert.match(
+    f.format(sent({ kind: 'invite', to: ['carol@example.com'], body: undefined })),
+    /app → user  invite\s+app@appspot\.com\/bot → carol@example\.com  sent\n$/,
+  );
 });

@@ -16,7 +16,10 @@ test('keeping an event serialises nothing; a replay gives the JSON of what was k
     JSON.stringify = original;
   }
   assert.equal(calls, 0);
-  assert.deepEqual(h.after(7).map((j) => JSON.parse(j).seq), [8, 9, 10]);
+  assert.deepEqual(
+    h.after(7).map((j) => JSON.parse(j).seq),
+    [8, 9, 10],
+  );
   assert.equal(h.firstSeq, 1);
   assert.equal(h.lastSeq, 10);
 });

@@ -3,12 +3,24 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { entryBytes, matchesFilter, Outbox, type OutboxFilter } from '../../../src/core/outbox.js';
 
-const msg = (to: string, body: string) => ({ time: '', kind: 'message' as const, from: 'app@appspot.com/bot', to: [to], body, version: null, protocol: 'json' as const, in_reply_to: null });
+const msg = (to: string, body: string) => ({
+  time: '',
+  kind: 'message' as const,
+  from: 'app@appspot.com/bot',
+  to: [to],
+  body,
+  version: null,
+  protocol: 'json' as const,
+  in_reply_to: null,
+});
 
 test('the cap holds and drops are counted', () => {
   const o = new Outbox(3);
   for (let i = 0; i < 5; i++) o.add(msg('a@b.c', `m${i}`));
-  assert.deepEqual(o.list().map((e) => e.body), ['m2', 'm3', 'm4']);
+  assert.deepEqual(
+    o.list().map((e) => e.body),
+    ['m2', 'm3', 'm4'],
+  );
   assert.deepEqual(o.stats(), { size: 3, cap: 3, bytes: 3 * entryBytes(msg('a@b.c', 'm0')), max_bytes: 0, dropped: 2, total: 5, last_id: 5 });
 });
 
@@ -17,12 +29,30 @@ test('filters: to (bare matches resources), from, kind, contains, matches, since
   o.add(msg('alice@example.com/phone', 'Hello Alice'));
   o.add(msg('bob@example.com', 'Hello Bob'));
   o.add({ time: '', kind: 'invite', from: 'app@appspot.com/bot', to: ['carol@example.com'], version: null, protocol: 'json', in_reply_to: null });
-  assert.deepEqual(o.list({ to: 'alice@example.com' }).map((e) => e.id), [1]);
-  assert.deepEqual(o.list({ to: 'alice@example.com/laptop' }).map((e) => e.id), []);
-  assert.deepEqual(o.list({ kind: 'invite' }).map((e) => e.id), [3]);
-  assert.deepEqual(o.list({ contains: 'Bob' }).map((e) => e.id), [2]);
-  assert.deepEqual(o.list({ matches: /^Hello [AB]/ }).map((e) => e.id), [1, 2]);
-  assert.deepEqual(o.list({ since: 1 }).map((e) => e.id), [2, 3]);
+  assert.deepEqual(
+    o.list({ to: 'alice@example.com' }).map((e) => e.id),
+    [1],
+  );
+  assert.deepEqual(
+    o.list({ to: 'alice@example.com/laptop' }).map((e) => e.id),
+    [],
+  );
+  assert.deepEqual(
+    o.list({ kind: 'invite' }).map((e) => e.id),
+    [3],
+  );
+  assert.deepEqual(
+    o.list({ contains: 'Bob' }).map((e) => e.id),
+    [2],
+  );
+  assert.deepEqual(
+    o.list({ matches: /^Hello [AB]/ }).map((e) => e.id),
+    [1, 2],
+  );
+  assert.deepEqual(
+    o.list({ since: 1 }).map((e) => e.id),
+    [2, 3],
+  );
   assert.deepEqual(o.list({ from: 'app@appspot.com' }).length, 3);
 });
 
@@ -42,11 +72,17 @@ test('wait resolves with an entry that arrives later, or null at the time-out', 
 test('the ring keeps order across many wraps and after a clear', () => {
   const o = new Outbox(4);
   for (let i = 0; i < 1003; i++) o.add(msg('a@b.c', `m${i}`));
-  assert.deepEqual(o.list().map((e) => e.body), ['m999', 'm1000', 'm1001', 'm1002']);
+  assert.deepEqual(
+    o.list().map((e) => e.body),
+    ['m999', 'm1000', 'm1001', 'm1002'],
+  );
   assert.equal(o.stats().dropped, 999);
   assert.equal(o.clear(), 4);
   o.add(msg('a@b.c', 'after'));
-  assert.deepEqual(o.list().map((e) => [e.id, e.body]), [[1004, 'after']]);
+  assert.deepEqual(
+    o.list().map((e) => [e.id, e.body]),
+    [[1004, 'after']],
+  );
 });
 
 test('the byte cap holds too: large entries evict the oldest before the entry cap is reached', () => {
@@ -55,7 +91,10 @@ test('the byte cap holds too: large entries evict the oldest before the entry ca
   for (let i = 0; i < 50; i++) o.add(msg('a@b.c', big + i));
   const s = o.stats();
   assert.ok(s.bytes <= 1024 * 1024, `${s.bytes} bytes kept`);
-  assert.equal(s.bytes, o.list().reduce((n, e) => n + entryBytes(e), 0));
+  assert.equal(
+    s.bytes,
+    o.list().reduce((n, e) => n + entryBytes(e), 0),
+  );
   assert.equal(s.size + s.dropped, 50);
   assert.ok(s.dropped >= 45, `${s.dropped} dropped`);
   assert.equal(o.list().at(-1)!.body, `${big}49`);
@@ -90,7 +129,10 @@ test('since starts where the id points; a scan stops at its deadline and says wh
   for (let i = 0; i < 100_000; i++) o.add(msg(`u${i % 7}@example.com`, `m${i}`));
   let tests = 0;
   const counting = { source: '.', test: () => (tests++, true) };
-  assert.deepEqual(o.list({ since: 99_998, matches: counting }).map((e) => e.id), [99_999, 100_000]);
+  assert.deepEqual(
+    o.list({ since: 99_998, matches: counting }).map((e) => e.id),
+    [99_999, 100_000],
+  );
   assert.equal(tests, 2);
   const p = o.page({ contains: 'never' }, 0, Infinity, o.lastId, performance.now() - 1);
   assert.ok(p.next !== null && p.next < 5000, `stopped at ${p.next}`);
@@ -117,17 +159,29 @@ test('a query over many entries arrives in several batches, yielding to the even
   ticking = false;
   assert.equal(count, 40_000);
   assert.ok(batches > 1 && turns > 1, `${batches} batches, ${turns} loop turns`);
-  assert.deepEqual((await o.collect({ contains: 'm39999' }, 2)).map((e) => e.body), ['m39999', 'm399990']);
+  assert.deepEqual(
+    (await o.collect({ contains: 'm39999' }, 2)).map((e) => e.body),
+    ['m39999', 'm399990'],
+  );
 });
 
 test('indexes agree with a plain scan after any mix of adds, evictions and clears (property)', () => {
   const jids = ['a@x.com', 'a@x.com/r1', 'A@X.com/r2', 'b@x.com', 'not a jid/r', 'b@x.com/r'];
   const op = fc.oneof(
-    fc.record({ to: fc.subarray(jids, { minLength: 1 }), body: fc.constantFrom('hi', 'hello', 'x'.repeat(300)), from: fc.constantFrom('app@appspot.com/bot', 'Other@appspot.com') }),
+    fc.record({
+      to: fc.subarray(jids, { minLength: 1 }),
+      body: fc.constantFrom('hi', 'hello', 'x'.repeat(300)),
+      from: fc.constantFrom('app@appspot.com/bot', 'Other@appspot.com'),
+    }),
     fc.constant('clear' as const),
   );
   const filters = fc.record(
-    { to: fc.constantFrom(...jids, 'a@X.COM', 'c@x.com'), from: fc.constantFrom('app@appspot.com', 'other@appspot.com/x'), contains: fc.constantFrom('h', 'hello'), since: fc.nat(60) },
+    {
+      to: fc.constantFrom(...jids, 'a@X.COM', 'c@x.com'),
+      from: fc.constantFrom('app@appspot.com', 'other@appspot.com/x'),
+      contains: fc.constantFrom('h', 'hello'),
+      since: fc.nat(60),
+    },
     { requiredKeys: [] },
   );
   fc.assert(
@@ -146,7 +200,10 @@ test('indexes agree with a plain scan after any mix of adds, evictions and clear
         assert.ok(s.bytes <= 2000 || s.size === 1);
       }
       for (const f of fs as OutboxFilter[]) {
-        assert.deepEqual(o.list(f).map((e) => e.id), kept.filter((e) => matchesFilter(e, f)).map((e) => e.id));
+        assert.deepEqual(
+          o.list(f).map((e) => e.id),
+          kept.filter((e) => matchesFilter(e, f)).map((e) => e.id),
+        );
       }
     }),
   );

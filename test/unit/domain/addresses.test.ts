@@ -22,9 +22,20 @@ test('the sender: default address, /bot on a bare JID, resources kept', () => {
   for (const [from, version, expected] of table) assert.equal(resolveSender(from, app, version), expected, `${from} ${version}`);
 });
 
-test('a from_jid that is not one of the app\'s addresses is INVALID_JID', () => {
-  for (const from of ['alice@example.com', 'other-app@appspot.com', 'bad node@my-app.appspotchat.com', 'a_b@my-app.appspotchat.com', 'nope', 'x@v2.latest.other.appspotchat.com']) {
-    assert.throws(() => resolveSender(from, app, null), (e: unknown) => e instanceof InvalidJidError && e.code === 'INVALID_JID' && e.message.includes(from), from);
+test("a from_jid that is not one of the app's addresses is INVALID_JID", () => {
+  for (const from of [
+    'alice@example.com',
+    'other-app@appspot.com',
+    'bad node@my-app.appspotchat.com',
+    'a_b@my-app.appspotchat.com',
+    'nope',
+    'x@v2.latest.other.appspotchat.com',
+  ]) {
+    assert.throws(
+      () => resolveSender(from, app, null),
+      (e: unknown) => e instanceof InvalidJidError && e.code === 'INVALID_JID' && e.message.includes(from),
+      from,
+    );
   }
 });
 

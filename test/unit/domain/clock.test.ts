@@ -25,7 +25,22 @@ test('the clock follows the machine until frozen, then moves only when advanced 
 test('clock changes are read strictly', () => {
   assert.deepEqual(readClockChange({ advance_ms: 5 }), { advance_ms: 5 });
   assert.deepEqual(readClockChange({ set: '2026-03-08T07:59:00Z' }), { set: '2026-03-08T07:59:00Z' });
-  for (const bad of [null, [], {}, { freeze: 1 }, { advance_ms: -1 }, { advance_ms: 1.5 }, { set: 'tomorrow' }, { set: '2026-13-45T00:00:00Z' }, { freeze: true, resume: true }, { jump: 1 }]) {
-    assert.throws(() => readClockChange(bad), (e: { code: string }) => e.code === 'BAD_REQUEST', JSON.stringify(bad));
+  for (const bad of [
+    null,
+    [],
+    {},
+    { freeze: 1 },
+    { advance_ms: -1 },
+    { advance_ms: 1.5 },
+    { set: 'tomorrow' },
+    { set: '2026-13-45T00:00:00Z' },
+    { freeze: true, resume: true },
+    { jump: 1 },
+  ]) {
+    assert.throws(
+      () => readClockChange(bad),
+      (e: { code: string }) => e.code === 'BAD_REQUEST',
+      JSON.stringify(bad),
+    );
   }
 });

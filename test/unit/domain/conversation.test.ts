@@ -8,7 +8,14 @@ test('a conversation file parses into steps with defaults applied', () => {
       name: 'greets',
       from: 'alice@example.com',
       timeout_ms: 1500,
-      steps: [{ send: 'hello' }, { expect: 'Greetings!' }, { send: '/echo x', from: 'bob@example.com' }, { expect: { matches: '^x$', flags: 'i' } }, { presence: 'away', status: 'lunch' }, { subscription: 'subscribe' }],
+      steps: [
+        { send: 'hello' },
+        { expect: 'Greetings!' },
+        { send: '/echo x', from: 'bob@example.com' },
+        { expect: { matches: '^x$', flags: 'i' } },
+        { presence: 'away', status: 'lunch' },
+        { subscription: 'subscribe' },
+      ],
     }),
     'f.json',
   );
@@ -18,7 +25,7 @@ test('a conversation file parses into steps with defaults applied', () => {
   // An expect goes to the last sender by default.
   assert.equal((c.steps[3] as { to: string }).to, 'bob@example.com');
   assert.deepEqual(c.steps[4], { kind: 'presence', from: 'alice@example.com', type: 'available', show: 'away', status: 'lunch' });
-  const f = expectFilter(c.steps[1] as Extract<typeof c.steps[number], { kind: 'expect' }>);
+  const f = expectFilter(c.steps[1] as Extract<(typeof c.steps)[number], { kind: 'expect' }>);
   assert.ok(f.matches!.test('Greetings!'));
   assert.ok(!f.matches!.test('Greetings!!'));
 });
@@ -52,13 +59,22 @@ test('a conversation file can declare faults, step the clock, and assert nothing
     }),
     'c.json',
   );
-  assert.deepEqual(c.steps.map((s) => s.kind), ['fault', 'clock', 'fault', 'send', 'expect_none', 'expect_sequence']);
+  assert.deepEqual(
+    c.steps.map((s) => s.kind),
+    ['fault', 'clock', 'fault', 'send', 'expect_none', 'expect_sequence'],
+  );
   assert.deepEqual(c.steps[0], { kind: 'fault', rules: [{ delivery: 'drop', times: 1 }] });
   assert.deepEqual(c.steps[1], { kind: 'clock', change: { advance_ms: 60000 } });
   assert.equal((c.steps[3] as { delivered?: boolean }).delivered, false);
   const seq = c.steps[5] as Extract<(typeof c.steps)[number], { kind: 'expect_sequence' }>;
   assert.equal(seq.timeoutMs, 500);
-  assert.deepEqual(seq.steps.map((e) => [e.to, e.body, e.contains, e.timeoutMs]), [['alice@example.com', 'one', undefined, 500], ['alice@example.com', undefined, 'two', 500]]);
+  assert.deepEqual(
+    seq.steps.map((e) => [e.to, e.body, e.contains, e.timeoutMs]),
+    [
+      ['alice@example.com', 'one', undefined, 500],
+      ['alice@example.com', undefined, 'two', 500],
+    ],
+  );
   const table: Array<[unknown, RegExp]> = [
     [{ from: 'a@b.c', faults: [{ colour: 'red' }], steps: [{ send: 'x' }] }, /faults: unknown key "colour"/],
     [{ from: 'a@b.c', steps: [{ clock: { jump: 1 } }] }, /step 1 clock must have exactly one of/],

@@ -22,7 +22,11 @@ test('each rule kind with a seed fires on the same calls twice; another seed dra
     ['per-JID status', { status: 'OTHER_ERROR', jid: 'bob@*', probability: 0.5 }, message],
     ['service error', { call: ['send_message', 'send_invite'], error: 'OVER_QUOTA', probability: 0.3 }, message],
     ['latency', { call: 'send_message', latency_ms: 20, body: '[02468]$', probability: 0.6 }, message],
-    ...(['drop', 'duplicate', 'reorder', 'timeout'] as const).map((d): [string, unknown, (i: number) => FaultTarget] => [`delivery ${d}`, { delivery: d, probability: 0.4 }, delivery]),
+    ...(['drop', 'duplicate', 'reorder', 'timeout'] as const).map((d): [string, unknown, (i: number) => FaultTarget] => [
+      `delivery ${d}`,
+      { delivery: d, probability: 0.4 },
+      delivery,
+    ]),
     ['delivery delay', { delivery: 'delay', delay_ms: 5, probability: 0.4 }, delivery],
   ];
   for (const [what, rule, target] of rules) {
@@ -39,7 +43,10 @@ test('scopes: the next N matches, a time window on the emulator clock, a body pa
   assert.deepEqual(firings({ status: 'OTHER_ERROR', jid: 'bob@example.com', times: 2 }, 1, message), [1, 3]);
   // a window from call 10 to call 20, with the clock a minute per call
   const minute = (i: number): number => T0 + i * 60_000;
-  assert.deepEqual(firings({ error: 'OVER_QUOTA', from: '2026-01-01T00:10:00Z', for_ms: 600_000 }, 1, message, minute), [10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+  assert.deepEqual(
+    firings({ error: 'OVER_QUOTA', from: '2026-01-01T00:10:00Z', for_ms: 600_000 }, 1, message, minute),
+    [10, 11, 12, 13, 14, 15, 16, 17, 18, 19],
+  );
   assert.deepEqual(firings({ latency_ms: 1, body: '^msg 3' }, 1, message), [3, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39]);
   assert.deepEqual(firings({ delivery: 'drop' }, 1, message), [], 'a delivery rule never fires on a service call');
   const book = new FaultBook(seededRandom(1));
@@ -58,7 +65,10 @@ test('one delivery fault decides a delivery; latency combines with it', () => {
   book.add({ delivery: 'duplicate' }, T0);
   book.add({ call: 'delivery', latency_ms: 5 }, T0);
   const fired = book.fire(delivery(0), T0);
-  assert.deepEqual(fired.map((f) => f.rule.id), ['f1', 'f3']);
+  assert.deepEqual(
+    fired.map((f) => f.rule.id),
+    ['f1', 'f3'],
+  );
 });
 
 test('JID patterns', () => {
@@ -94,7 +104,12 @@ test('a bad rule is refused with a reason', () => {
     [{ latency_ms: 1, call: 'send_presents' }, /"call" must be one of/],
     [{ latency_ms: 1, colour: 'red' }, /unknown key "colour"/],
   ];
-  for (const [input, why] of bad) assert.throws(() => parseFaultRule(input, 'f1', T0), (e: Error & { code: string }) => e.code === 'BAD_REQUEST' && why.test(e.message), JSON.stringify(input));
+  for (const [input, why] of bad)
+    assert.throws(
+      () => parseFaultRule(input, 'f1', T0),
+      (e: Error & { code: string }) => e.code === 'BAD_REQUEST' && why.test(e.message),
+      JSON.stringify(input),
+    );
 });
 
 test('derived seeds differ per stream and repeat per seed', () => {

@@ -13,11 +13,13 @@ test('default presence words', () => {
 test('a presence fixture sets JIDs, default and subscriptions; resources share the bare JID', () => {
   const book = new PresenceBook(presenceFromWord('available')!, false);
   book.applyFixture(
-    parsePresenceFixture(JSON.stringify({
-      default: 'unavailable',
-      subscribed: ['alice@example.com'],
-      jids: { 'alice@example.com': 'away', 'bob@example.com': { available: true, show: 'dnd', status: 'busy' } },
-    })),
+    parsePresenceFixture(
+      JSON.stringify({
+        default: 'unavailable',
+        subscribed: ['alice@example.com'],
+        jids: { 'alice@example.com': 'away', 'bob@example.com': { available: true, show: 'dnd', status: 'busy' } },
+      }),
+    ),
   );
   assert.deepEqual(book.lookup('alice@example.com/phone'), { available: true, show: 'away', status: '' });
   assert.deepEqual(book.lookup('Bob@Example.com'), { available: true, show: 'dnd', status: 'busy' });
@@ -34,7 +36,10 @@ test('strict mode reports only subscribed JIDs', () => {
   assert.equal(book.lookup('alice@example.com').available, false, 'an invitation alone does not subscribe');
   book.setSubscribed('alice@example.com', true);
   assert.equal(book.lookup('alice@example.com').available, true);
-  assert.deepEqual(book.list().jids.map((j) => [j.jid, j.subscribed, j.invited]), [['alice@example.com', true, true]]);
+  assert.deepEqual(
+    book.list().jids.map((j) => [j.jid, j.subscribed, j.invited]),
+    [['alice@example.com', true, true]],
+  );
 });
 
 test('broken fixtures are refused with the reason', () => {

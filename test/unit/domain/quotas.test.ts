@@ -12,7 +12,10 @@ test('messages are metered per recipient; limits fail with OVER_QUOTA and reset 
   assert.equal(q.total.data_sent_bytes, 300);
   q.chargeInvite(10);
   q.chargeInvite(10);
-  assert.throws(() => q.chargeInvite(10), (e: { code: string; message: string }) => e.code === 'OVER_QUOTA' && /Invitations Sent \(2 used of 2/.test(e.message));
+  assert.throws(
+    () => q.chargeInvite(10),
+    (e: { code: string; message: string }) => e.code === 'OVER_QUOTA' && /Invitations Sent \(2 used of 2/.test(e.message),
+  );
   now = new Date('2026-01-02T08:00:01Z');
   q.chargeCall();
   q.chargeInvite(10);

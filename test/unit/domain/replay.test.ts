@@ -4,7 +4,12 @@ import { diffTurn, formatDifference, injectionOf, readTranscript } from '../../.
 
 const line = (o: unknown): string => JSON.stringify(o);
 const inbound = (body: string) => ({ kind: 'message', type: 'chat', from: 'alice@example.com', to: 'dev-app@appspot.com', body });
-const sent = (id: number, body: string) => ({ type: 'sent', seq: id, time: `2026-01-01T00:00:0${id}Z`, entry: { id, time: 'x', kind: 'message', from: 'dev-app@appspot.com/bot', to: ['alice@example.com'], body, version: null } });
+const sent = (id: number, body: string) => ({
+  type: 'sent',
+  seq: id,
+  time: `2026-01-01T00:00:0${id}Z`,
+  entry: { id, time: 'x', kind: 'message', from: 'dev-app@appspot.com/bot', to: ['alice@example.com'], body, version: null },
+});
 
 const transcript = [
   line({ type: 'presence', seq: 1 }),
@@ -22,7 +27,10 @@ test('a transcript splits into turns: each delivery and what the app sent for it
   const turns = readTranscript(transcript);
   assert.equal(turns.length, 2);
   assert.deepEqual(turns[0]!.sent, [{ body: 'Greetings!', from: 'dev-app@appspot.com/bot', kind: 'message', to: ['alice@example.com'], version: null }]);
-  assert.deepEqual(turns[1]!.sent.map((e) => e.body), ['to myself', 'hi']);
+  assert.deepEqual(
+    turns[1]!.sent.map((e) => e.body),
+    ['to myself', 'hi'],
+  );
   assert.deepEqual(injectionOf(turns[1]!.inbound), { from: 'alice@example.com', to: 'dev-app@appspot.com', body: '/echo hi', type: 'chat' });
   assert.equal(readTranscript(transcript, 'other').length, 0);
 });

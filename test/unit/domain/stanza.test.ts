@@ -26,7 +26,14 @@ test('the message stanza matches the documented example', () => {
 });
 
 test('a stanza reads back, in the jabber:client namespace, to the same body, for markup and non-ASCII text', () => {
-  for (const body of [`< > & " '`, 'ünïcödé ✓ 日本語 🎉', 'next\u0085line\u2028sep \ufffd \ufeff', ']]> <![CDATA[ x', 'line1\r\nline2\ttab', '&amp; already escaped']) {
+  for (const body of [
+    `< > & " '`,
+    'ünïcödé ✓ 日本語 🎉',
+    'next\u0085line\u2028sep \ufffd \ufeff',
+    ']]> <![CDATA[ x',
+    'line1\r\nline2\ttab',
+    '&amp; already escaped',
+  ]) {
     const el = parse(messageStanza({ from: 'a@b.c/r', to: 'app@appspot.com', type: 'chat', body }));
     assert.equal(el.namespaceURI, 'jabber:client');
     assert.equal(el.localName, 'message');
@@ -78,7 +85,17 @@ test('property: any JID is refused with a reason or accepted, and any body is re
 
 test('property: raw_xml bodies are accepted only when a real parser reads them', () => {
   const fragments = fc.oneof(
-    fc.constantFrom('<body>hi</body>', '<x xmlns="urn:y"><y/></x>', '<a>', '</message><message>', '<a></b>', '&bogus;', '<!DOCTYPE x>', 'plain', '<?xml version="1.0"?><a/>'),
+    fc.constantFrom(
+      '<body>hi</body>',
+      '<x xmlns="urn:y"><y/></x>',
+      '<a>',
+      '</message><message>',
+      '<a></b>',
+      '&bogus;',
+      '<!DOCTYPE x>',
+      'plain',
+      '<?xml version="1.0"?><a/>',
+    ),
     fc.string({ maxLength: 40 }),
   );
   fc.assert(
@@ -100,11 +117,17 @@ test('messageStanzaBytes counts exactly the bytes of the stanza it does not buil
   const unit = fc.constantFrom('a', 'Z', ' ', '&', '<', '>', '"', "'", '\r', '\n', '\t', '\u0085', '\u2028', 'é', '€', '😀', '\ud800');
   const text = fc.oneof(fc.string({ unit, maxLength: 40 }), fc.string({ unit, minLength: 3000, maxLength: 5000 }));
   fc.assert(
-    fc.property(text, fc.constantFrom('a@b.c', 'bob@example.com/ré&s', 'x@y.z/"q"'), fc.constantFrom('', 'chat', 'normal'), fc.boolean(), (body, to, type, rawXml) => {
-      const m = { from: 'dev-app@appspot.com/bot', to, type, body, rawXml };
-      assert.equal(messageStanzaBytes(m), Buffer.byteLength(messageStanza(m), 'utf8'));
-      assert.equal(messageStanzaBytes(m, Buffer.byteLength(body, 'utf8')), Buffer.byteLength(messageStanza(m), 'utf8'));
-    }),
+    fc.property(
+      text,
+      fc.constantFrom('a@b.c', 'bob@example.com/ré&s', 'x@y.z/"q"'),
+      fc.constantFrom('', 'chat', 'normal'),
+      fc.boolean(),
+      (body, to, type, rawXml) => {
+        const m = { from: 'dev-app@appspot.com/bot', to, type, body, rawXml };
+        assert.equal(messageStanzaBytes(m), Buffer.byteLength(messageStanza(m), 'utf8'));
+        assert.equal(messageStanzaBytes(m, Buffer.byteLength(body, 'utf8')), Buffer.byteLength(messageStanza(m), 'utf8'));
+      },
+    ),
     { numRuns: 300 },
   );
 });

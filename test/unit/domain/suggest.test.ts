@@ -3,7 +3,14 @@ import { test } from 'node:test';
 import { closest, editDistance } from '../../../src/domain/suggest.js';
 
 test('edit distance counts insertions, deletions and substitutions', () => {
-  for (const [a, b, d] of [['', '', 0], ['abc', 'abc', 0], ['abc', 'ab', 1], ['ab', 'abc', 1], ['abc', 'axc', 1], ['kitten', 'sitting', 3]] as const) {
+  for (const [a, b, d] of [
+    ['', '', 0],
+    ['abc', 'abc', 0],
+    ['abc', 'ab', 1],
+    ['ab', 'abc', 1],
+    ['abc', 'axc', 1],
+    ['kitten', 'sitting', 3],
+  ] as const) {
     assert.equal(editDistance(a, b), d, `${a} → ${b}`);
   }
 });

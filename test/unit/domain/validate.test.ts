@@ -19,11 +19,21 @@ const CASES: Case[] = [
   ['send_message: body empty', () => validateSendMessage({ jids: 'a@b.c', body: '' }), 'NO_BODY', /body is empty/],
   ['send_message: body a list', () => validateSendMessage({ jids: 'a@b.c', body: ['x'] }), 'BAD_REQUEST', /body must be a string, not a list/],
   ['send_message: unknown type', () => validateSendMessage({ jids: 'a@b.c', body: 'x', message_type: 'shout' }), 'INVALID_TYPE', /message_type "shout"/],
-  ['send_message: raw_xml not boolean', () => validateSendMessage({ jids: 'a@b.c', body: 'x', raw_xml: 'yes' }), 'BAD_REQUEST', /raw_xml must be true or false/],
+  [
+    'send_message: raw_xml not boolean',
+    () => validateSendMessage({ jids: 'a@b.c', body: 'x', raw_xml: 'yes' }),
+    'BAD_REQUEST',
+    /raw_xml must be true or false/,
+  ],
   ['send_message: raw xml not well-formed', () => validateSendMessage({ jids: 'a@b.c', body: '<a><b></a>', raw_xml: true }), 'INVALID_XML', /not well-formed/],
   ['send_message: control character', () => validateSendMessage({ jids: 'a@b.c', body: 'a\u0001b' }), 'INVALID_XML', /U\+0001/],
   ['send_message: over 100 KB', () => validateSendMessage({ jids: 'a@b.c', body: big }), 'EXCEEDED_MAX_SIZE', /102401 bytes; a message may be at most 102400/],
-  ['send_message: call over 1 MB', () => validateSendMessage({ jids: Array.from({ length: 12 }, (_, i) => `${'u'.repeat(90_000)}${i}@b.c`), body: 'x' }), 'EXCEEDED_MAX_SIZE', /at most 1048576 bytes/],
+  [
+    'send_message: call over 1 MB',
+    () => validateSendMessage({ jids: Array.from({ length: 12 }, (_, i) => `${'u'.repeat(90_000)}${i}@b.c`), body: 'x' }),
+    'EXCEEDED_MAX_SIZE',
+    /at most 1048576 bytes/,
+  ],
   ['send_invite: jid missing', () => validateSendInvite({}), 'INVALID_JID', /jid is missing/],
   ['send_invite: jid invalid', () => validateSendInvite({ jid: 'nobody' }), 'INVALID_JID', /jid "nobody" is not a valid JID/],
   ['send_invite: jid a list', () => validateSendInvite({ jid: ['a@b.c'] }), 'BAD_REQUEST', /jid must be a JID string/],
@@ -35,16 +45,28 @@ const CASES: Case[] = [
 
 test('each bad request gets its code and a message naming the field', () => {
   for (const [name, call, code, message] of CASES) {
-    assert.throws(call, (e: { code?: string; message: string }) => {
-      assert.equal(e.code, code, name);
-      assert.match(e.message, message, name);
-      return true;
-    }, name);
+    assert.throws(
+      call,
+      (e: { code?: string; message: string }) => {
+        assert.equal(e.code, code, name);
+        assert.match(e.message, message, name);
+        return true;
+      },
+      name,
+    );
   }
 });
 
 test('good requests are normalised with the original defaults', () => {
-  assert.deepEqual(validateSendMessage({ jids: 'a@b.c', body: 'hi' }), { jids: ['a@b.c'], single: true, body: 'hi', fromJid: undefined, messageType: 'chat', rawXml: false, bodyBytes: 2 });
+  assert.deepEqual(validateSendMessage({ jids: 'a@b.c', body: 'hi' }), {
+    jids: ['a@b.c'],
+    single: true,
+    body: 'hi',
+    fromJid: undefined,
+    messageType: 'chat',
+    rawXml: false,
+    bodyBytes: 2,
+  });
   const list = validateSendMessage({ jids: ['a@b.c', 'bad'], body: '<x/>', raw_xml: true, message_type: '' });
   assert.equal(list.single, false);
   assert.equal(list.messageType, '');

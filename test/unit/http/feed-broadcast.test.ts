@@ -6,7 +6,15 @@ import { FeedBroadcast, type FeedClient } from '../../../src/http/feed-broadcast
 
 /** A client whose socket never drains: everything written stays counted as unread. */
 function stuckClient(): FeedClient & { writes: Buffer[]; cut: boolean } {
-  const socket = { writable: true, writableLength: 0, write(b: Buffer) { this.writableLength += b.length; c.writes.push(b); return true; } };
+  const socket = {
+    writable: true,
+    writableLength: 0,
+    write(b: Buffer) {
+      this.writableLength += b.length;
+      c.writes.push(b);
+      return true;
+    },
+  };
   const c = { socket: socket as unknown as Socket, writes: [] as Buffer[], cut: false, terminate: () => void (c.cut = true) };
   return c;
 }
@@ -16,7 +24,7 @@ const event = (seq: number, body = 'hi'): EmulatorEvent => ({ type: 'config', so
 /** The payloads of the text frames in `b`. */
 function frames(b: Buffer): string[] {
   const out: string[] = [];
-  for (let i = 0; i < b.length; ) {
+  for (let i = 0; i < b.length;) {
     assert.equal(b[i], 0x81);
     let len = b[i + 1]!;
     let at = i + 2;
@@ -46,7 +54,10 @@ test('each event is serialised once and every client gets the same frames, in or
   for (const c of clients) {
     assert.equal(c.writes.length, 1);
     assert.equal(c.writes[0], clients[0]!.writes[0], 'one buffer shared by all');
-    assert.deepEqual(frames(c.writes[0]!).map((f) => JSON.parse(f).seq), [1, 2, 3, 4]);
+    assert.deepEqual(
+      frames(c.writes[0]!).map((f) => JSON.parse(f).seq),
+      [1, 2, 3, 4],
+    );
   }
   b.close();
 });

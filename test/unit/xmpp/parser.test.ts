@@ -19,8 +19,14 @@ test('RFC 7395 frames: one standalone element each, or a stream error condition'
   const cases: Array<[string, string]> = [
     ['<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="example.com" version="1.0"/>', 'open to=example.com'],
     ['<close xmlns="urn:ietf:params:xml:ns:xmpp-framing"/>', 'close'],
-    ['<message xmlns="jabber:client" to="a@b.c"><body>x &amp; y</body></message>', '<message xmlns="jabber:client" to="a@b.c"><body>x &amp; y</body></message>'],
-    ['<iq xmlns="jabber:client" type="get" id="1"><ping xmlns="urn:xmpp:ping"/></iq>', '<iq xmlns="jabber:client" type="get" id="1"><ping xmlns="urn:xmpp:ping"/></iq>'],
+    [
+      '<message xmlns="jabber:client" to="a@b.c"><body>x &amp; y</body></message>',
+      '<message xmlns="jabber:client" to="a@b.c"><body>x &amp; y</body></message>',
+    ],
+    [
+      '<iq xmlns="jabber:client" type="get" id="1"><ping xmlns="urn:xmpp:ping"/></iq>',
+      '<iq xmlns="jabber:client" type="get" id="1"><ping xmlns="urn:xmpp:ping"/></iq>',
+    ],
     [' <message xmlns="jabber:client"/>', 'error not-well-formed'],
     ['', 'error not-well-formed'],
     ['<a/><b/>', 'error not-well-formed'],
@@ -42,11 +48,17 @@ test('RFC 7395 frames: one standalone element each, or a stream error condition'
 test('a TCP stream: header, stanzas (whitespace keepalives ignored), footer; chunks split anywhere, even inside a character', () => {
   const r = recorder();
   const reader = new StreamReader(r, 1024);
-  const text = `<?xml version='1.0'?><stream:stream xmlns="jabber:client" xmlns:stream="http://etherx.jabber.org/streams" to="example.com" version="1.0">` +
+  const text =
+    `<?xml version='1.0'?><stream:stream xmlns="jabber:client" xmlns:stream="http://etherx.jabber.org/streams" to="example.com" version="1.0">` +
     ` <message to="a@b.c"><body>héllo 🎉</body></message>\n <presence/></stream:stream>`;
   const bytes = Buffer.from(text);
   for (let i = 0; i < bytes.length; i += 7) reader.write(bytes.subarray(i, i + 7));
-  assert.deepEqual(r.seen, ['open to=example.com', '<message xmlns="jabber:client" to="a@b.c"><body>héllo 🎉</body></message>', '<presence xmlns="jabber:client"/>', 'close']);
+  assert.deepEqual(r.seen, [
+    'open to=example.com',
+    '<message xmlns="jabber:client" to="a@b.c"><body>héllo 🎉</body></message>',
+    '<presence xmlns="jabber:client"/>',
+    'close',
+  ]);
 });
 
 test('a TCP stream: a stanza over the limit, text between stanzas and a foreign root are refused once', () => {
@@ -73,11 +85,18 @@ test('restart: a new stream header is read after STARTTLS or SASL success', () =
   reader.write(Buffer.from(`${header}<starttls xmlns="urn:ietf:params:xml:ns:xmpp-tls"/>`));
   reader.restart();
   reader.write(Buffer.from(`<?xml version='1.0'?>${header}<presence/>`));
-  assert.deepEqual(r.seen, ['open to=example.com', '<starttls xmlns="urn:ietf:params:xml:ns:xmpp-tls"/>', 'open to=example.com', '<presence xmlns="jabber:client"/>']);
+  assert.deepEqual(r.seen, [
+    'open to=example.com',
+    '<starttls xmlns="urn:ietf:params:xml:ns:xmpp-tls"/>',
+    'open to=example.com',
+    '<presence xmlns="jabber:client"/>',
+  ]);
 });
 
 test('serialize keeps unknown children and declares namespaces where they change', () => {
   const r = recorder();
   readFrame('<message xmlns="jabber:client" xmlns:x="urn:x" x:a="1" xml:lang="en"><body>hi</body><origin-id xmlns="urn:xmpp:sid:0" id="o1"/></message>', r);
-  assert.deepEqual(r.seen, ['<message xmlns="jabber:client" xmlns:x="urn:x" x:a="1" xml:lang="en"><body>hi</body><origin-id xmlns="urn:xmpp:sid:0" id="o1"/></message>']);
+  assert.deepEqual(r.seen, [
+    '<message xmlns="jabber:client" xmlns:x="urn:x" x:a="1" xml:lang="en"><body>hi</body><origin-id xmlns="urn:xmpp:sid:0" id="o1"/></message>',
+  ]);
 });

@@ -28,7 +28,15 @@ function session(users: Record<string, string> | null = null) {
     handshakeTimeoutMs: 60_000,
   };
   const s = new Session(transport, host);
-  return { s, out, stanzas, send: (...frames: string[]) => frames.forEach((f) => readFrame(f, s)), get closed() { return closed; } };
+  return {
+    s,
+    out,
+    stanzas,
+    send: (...frames: string[]) => frames.forEach((f) => readFrame(f, s)),
+    get closed() {
+      return closed;
+    },
+  };
 }
 
 test('sign-in: PLAIN with the localpart (any case) or the bare JID, then bind', () => {
@@ -88,7 +96,11 @@ test('stream errors: version, domain, order, forged from', () => {
 test('bound: stanzas reach the host with the sender stamped; the legacy session iq is answered; frames after close are ignored', () => {
   const c = session();
   c.send(OPEN, plain('\0alice\0pw'), OPEN, BIND);
-  c.send('<message xmlns="jabber:client" to="x@y.z"/>', '<presence xmlns="jabber:client" from="alice@example.com"/>', '<iq xmlns="jabber:client" type="set" id="s"><session xmlns="urn:ietf:params:xml:ns:xmpp-session"/></iq>');
+  c.send(
+    '<message xmlns="jabber:client" to="x@y.z"/>',
+    '<presence xmlns="jabber:client" from="alice@example.com"/>',
+    '<iq xmlns="jabber:client" type="set" id="s"><session xmlns="urn:ietf:params:xml:ns:xmpp-session"/></iq>',
+  );
   assert.deepEqual(c.stanzas, ['message from=alice@example.com/r', 'presence from=alice@example.com/r']);
   assert.match(c.out.at(-1)!, /^<iq xmlns="jabber:client" type="result" id="s"\/>$/);
   c.send('<close xmlns="urn:ietf:params:xml:ns:xmpp-framing"/>');
