@@ -1,6 +1,7 @@
 // The service's error enum as values: one class per code, each carrying its wire code and HTTP status.
 
-export const ERROR_CODES = [
+/** The service's own error enum (what the real service could raise); the emulator's own codes follow below. */
+export const SERVICE_ERROR_CODES = [
   'INVALID_JID',
   'NO_BODY',
   'INVALID_XML',
@@ -12,13 +13,9 @@ export const ERROR_CODES = [
   'APPID_ALIAS_REQUIRED',
   'NONDEFAULT_MODULE',
   'UNSPECIFIED_ERROR',
-  'BAD_REQUEST',
-  'NOT_FOUND',
-  'FORBIDDEN',
-  'TIMEOUT',
-  'UNSUPPORTED_MEDIA_TYPE',
-  'ASSERTION_FAILED',
 ] as const;
+
+export const ERROR_CODES = [...SERVICE_ERROR_CODES, 'BAD_REQUEST', 'NOT_FOUND', 'FORBIDDEN', 'TIMEOUT', 'UNSUPPORTED_MEDIA_TYPE', 'ASSERTION_FAILED'] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

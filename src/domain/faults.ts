@@ -1,6 +1,6 @@
 // Fault rules: which calls fail and how (a status, an error code, a latency, a delivery fault), for how long.
 // Pure: the caller passes the time and a seeded random source, so a run with the same seed fires the same faults.
-import { BadRequestError, type ErrorCode } from './errors.js';
+import { BadRequestError, SERVICE_ERROR_CODES, type ErrorCode } from './errors.js';
 import { compilePattern, wildcardPattern, type Pattern } from './pattern.js';
 import type { Random } from './random.js';
 
@@ -24,19 +24,7 @@ export const FAULT_STATUSES = { INVALID_JID: 1, OTHER_ERROR: 2 } as const;
 export type FaultStatus = keyof typeof FAULT_STATUSES;
 
 /** The service errors a rule may raise: the service's own codes, not the emulator's control-API ones. */
-export const FAULT_ERRORS: readonly ErrorCode[] = [
-  'INVALID_JID',
-  'NO_BODY',
-  'INVALID_XML',
-  'INVALID_TYPE',
-  'INVALID_SHOW',
-  'INVALID_STATUS',
-  'EXCEEDED_MAX_SIZE',
-  'OVER_QUOTA',
-  'APPID_ALIAS_REQUIRED',
-  'NONDEFAULT_MODULE',
-  'UNSPECIFIED_ERROR',
-];
+export const FAULT_ERRORS: readonly ErrorCode[] = SERVICE_ERROR_CODES;
 
 /** A rule as the wire and config files give it (snake_case). */
 export interface FaultRuleInput {
