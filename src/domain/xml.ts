@@ -13,20 +13,22 @@ const TEXT_ESCAPES: Record<string, string> = {
   '"': '&quot;',
   "'": '&apos;',
   '\r': '&#xD;',
-  // XML 1.1-minded parsers fold NEL and LINE SEPARATOR into \n; references survive every parser.
+  // XML 1.1-minded parsers fold NEL, LINE SEPARATOR (and xmldom PARAGRAPH SEPARATOR) into \n; references survive
+  // every parser.
   '\u0085': '&#x85;',
   '\u2028': '&#x2028;',
+  '\u2029': '&#x2029;',
 };
 const ATTR_ESCAPES: Record<string, string> = { ...TEXT_ESCAPES, '\t': '&#x9;', '\n': '&#xA;' };
 
 /** Escape character data; line-end characters are written as references so parsers do not fold them into \n. */
 export function escapeText(s: string): string {
-  return s.replace(/[&<>"'\r\u0085\u2028]/g, (c) => TEXT_ESCAPES[c]!);
+  return s.replace(/[&<>"'\r\u0085\u2028\u2029]/g, (c) => TEXT_ESCAPES[c]!);
 }
 
 /** Escape an attribute value; whitespace is referenced so attribute normalisation keeps it. */
 export function escapeAttr(s: string): string {
-  return s.replace(/[&<>"'\r\n\t\u0085\u2028]/g, (c) => ATTR_ESCAPES[c]!);
+  return s.replace(/[&<>"'\r\n\t\u0085\u2028\u2029]/g, (c) => ATTR_ESCAPES[c]!);
 }
 
 /** What escaping each character adds to the UTF-8 byte count of character data. */
