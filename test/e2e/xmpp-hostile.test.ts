@@ -47,7 +47,14 @@ async function signIn(c: Awaited<ReturnType<typeof rawWs>>, user: string): Promi
   await c.frame();
   assert.match(await c.frame(), /<bind /);
   c.ws.send('<iq xmlns="jabber:client" type="set" id="b1"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>');
-  return /<jid>([^<]+)<\/jid>/.exec(await c.frame())![1]!;
+  for (;;) {
+    const f = await c.frame();
+    // Under load another stanza (a presence, a ping) can come before the bind result: skip what is not an iq.
+    if (!f.startsWith('<iq')) continue;
+    const m = /<jid>([^<]+)<\/jid>/.exec(f);
+    assert.ok(m, `bind answered ${f}`);
+    return m[1]!;
+  }
 }
 
 async function healthy(): Promise<void> {
