@@ -196,15 +196,20 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number | undefine
   });
   const em = await startEmulator({ ...options, stdout: out, color });
   let stopping = false;
-  const stop = async (): Promise<void> => {
+  const stop = (): void => {
     if (stopping) return;
     stopping = true;
-    await em.close();
-    process.exit(0);
+    em.close().then(
+      () => process.exit(0),
+      (e: Error) => {
+        io.stderr.write(`xmpp-emu: the emulator did not close cleanly: ${e.message}\n`);
+        process.exit(1);
+      },
+    );
   };
   // Handlers go in before the ready line: whoever reads it may signal at once.
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   // The banner names the default get_presence really answers: a presence file's "default" wins over the option.
   const fileDefault = (await em.listPresence()).default;
   const info = { ...em.info(), default_presence: fileDefault.available ? fileDefault.show || 'available' : 'unavailable' } as ReturnType<typeof em.info>;
@@ -227,7 +232,7 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number | undefine
       color,
       terminal: true,
     });
-    void repl.closed.then(stop);
+    repl.closed.then(stop, stop);
   }
   return undefined;
 }
@@ -491,21 +496,25 @@ function runChild(cmd: string[], em: RunningEmulator, io: CliIO): Promise<number
     const onTerm = forward('SIGTERM');
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
-    const finish = async (code: number, message?: string): Promise<void> => {
+    const finish = (code: number, message?: string): void => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
       if (message) io.stderr.write(`xmpp-emu: ${message}\n`);
-      await em.close();
-      resolve(code);
+      // The child's code is the answer even when the emulator does not close cleanly (said, then given).
+      em.close().then(
+        () => resolve(code),
+        (e: Error) => {
+          io.stderr.write(`xmpp-emu: the emulator did not close cleanly: ${e.message}\n`);
+          resolve(code);
+        },
+      );
     };
-    child.once(
-      'error',
-      (e: NodeJS.ErrnoException) =>
-        void finish(e.code === 'ENOENT' ? 127 : 126, `cannot run ${cmd[0]}: ${e.code === 'ENOENT' ? 'command not found' : e.message}`),
+    child.once('error', (e: NodeJS.ErrnoException) =>
+      finish(e.code === 'ENOENT' ? 127 : 126, `cannot run ${cmd[0]}: ${e.code === 'ENOENT' ? 'command not found' : e.message}`),
     );
     child.once('exit', (code, signal) => {
       const n = signal ? 128 + (os.constants.signals[signal] ?? 0) : (code ?? 1);
-      void finish(n);
+      finish(n);
     });
   });
 }

@@ -37,11 +37,15 @@ export function watchApp(url: string, say: (line: string, answers: boolean) => v
       return;
     }
     if (first) say(`app ${url} does not answer yet (${why}); deliveries to it fail until it does; you will see when it answers`, false);
-    timer = setTimeout(() => void attempt(false), RETRY_MS);
+    timer = setTimeout(() => run(false), RETRY_MS);
     // Asking must not keep a stopping emulator alive.
     timer.unref();
   };
-  void attempt(true);
+  // A URL the request cannot even be built for is said once, not left as an unhandled rejection.
+  const run = (first: boolean): void => {
+    attempt(first).catch((e: Error) => say(`app ${url} cannot be asked: ${e.message}`, false));
+  };
+  run(true);
   return () => {
     stopped = true;
     clearTimeout(timer);

@@ -142,16 +142,17 @@ export class Engine implements ControlPort {
 
   // ---- the ControlPort: what the developer drives, in-process (the control API and tests call these) ---------
 
-  injectMessage(m: InboundMessage): Promise<DeliveryResult> {
+  // async: a refusal (bad input, a transcript that cannot be written) is a rejection, as a ControlPort promises.
+  async injectMessage(m: InboundMessage): Promise<DeliveryResult> {
     return this.inject('message', m);
   }
-  injectPresence(p: InboundPresence): Promise<DeliveryResult> {
+  async injectPresence(p: InboundPresence): Promise<DeliveryResult> {
     return this.inject('presence', p);
   }
-  injectSubscription(s: InboundSubscription): Promise<DeliveryResult> {
+  async injectSubscription(s: InboundSubscription): Promise<DeliveryResult> {
     return this.inject('subscription', s);
   }
-  injectError(e: InboundError): Promise<DeliveryResult> {
+  async injectError(e: InboundError): Promise<DeliveryResult> {
     return this.inject('error', e);
   }
 
@@ -264,6 +265,7 @@ export class Engine implements ControlPort {
   /** PUT /v1/presence/:jid: a word (available, away, ...) or {available, show?, status?, subscribed?}. */
   async setPresence(jid: string, input: PresenceInput): Promise<PresenceState & { subscribed: boolean }> {
     const valid = readSingleJid({ jid }, 'jid');
+    this.space.journal?.ready(`the presence of ${valid}`);
     let subscribed: boolean | undefined;
     let entry = input;
     if (input !== null && typeof input === 'object' && !Array.isArray(input) && 'subscribed' in input) {
@@ -312,9 +314,16 @@ export class Engine implements ControlPort {
     }
   }
 
-  /** What every outbox entry records about the call that made it. */
-  private origin(ctx: CallContext): { protocol: OutboxEntry['protocol']; in_reply_to: string | null } {
-    return { protocol: ctx.protocol, in_reply_to: this.space.tickets.deliveryOf(ctx.ticket) };
+  /** A call's outbox entry before it commits: the id it will get, and what every entry records about the call that made it. */
+  private draft(fields: Pick<OutboxEntry, 'kind' | 'from' | 'to'> & Partial<OutboxEntry>, version: string | null, ctx: CallContext): OutboxEntry {
+    return {
+      id: this.outboxStore.nextEntryId,
+      time: this.clock.iso(),
+      ...fields,
+      version,
+      protocol: ctx.protocol,
+      in_reply_to: this.space.tickets.deliveryOf(ctx.ticket),
+    };
   }
 
   /**
@@ -333,6 +342,23 @@ export class Engine implements ControlPort {
     const ms = this.latencyMs;
     if (ms > 0) setTimeout(() => done(error, value), ms);
     else done(error, value);
+  }
+
+  /**
+   * A service call takes effect: with --record its transcript line is written first, and when it cannot be the call
+   * is refused with UNSPECIFIED_ERROR, its call charge taken back, nothing added, charged or heard (namespaces.ts).
+   * Then `charge` meters it, the entry joins the outbox (waking waiters) and the stream hears `sent`.
+   */
+  private commit(entry: OutboxEntry, charge: () => void): void {
+    try {
+      this.space.commit({ type: 'sent', entry }, this.namespace, this.clock.iso(), () => {
+        charge();
+        this.outboxStore.insert(entry);
+      });
+    } catch (e) {
+      this.quotas.refundCall();
+      throw e;
+    }
   }
 
   /** The fault rules that fire for a service call, each reported; an error rule throws its coded error. */
@@ -376,23 +402,12 @@ export class Engine implements ControlPort {
       if (rule.status) req.jids.forEach((j, i) => jids.includes(j) && statuses[i] === NO_ERROR && (statuses[i] = FAULT_STATUSES[rule.status!]));
     }
     const valid = req.jids.filter((_, i) => statuses[i] === NO_ERROR);
-    if (valid.length > 0) {
-      const bytes = messageStanzaBytes({ from, to: valid[0]!, type: req.messageType, body: req.body, rawXml: req.rawXml }, req.bodyBytes);
-      this.quotas.chargeMessage(valid.length, bytes);
-    }
-    const entry = this.outboxStore.add({
-      time: this.clock.iso(),
-      kind: 'message',
-      from,
-      to: req.jids,
-      body: req.body,
-      type: req.messageType,
-      raw_xml: req.rawXml,
-      statuses,
-      version,
-      ...this.origin(ctx),
+    const bytes = valid.length > 0 ? messageStanzaBytes({ from, to: valid[0]!, type: req.messageType, body: req.body, rawXml: req.rawXml }, req.bodyBytes) : 0;
+    if (valid.length > 0) this.quotas.checkMessage(valid.length, bytes);
+    const entry = this.draft({ kind: 'message', from, to: req.jids, body: req.body, type: req.messageType, raw_xml: req.rawXml, statuses }, version, ctx);
+    this.commit(entry, () => {
+      if (valid.length > 0) this.quotas.chargeMessage(valid.length, bytes);
     });
-    this.emit({ type: 'sent', entry });
     this.loopBack(entry, valid);
     if (this.options.offlineErrors) this.bounceOffline(entry, valid);
     return { statuses, entry };
@@ -417,10 +432,10 @@ export class Engine implements ControlPort {
       if (depth > this.options.maxLoopDepth) {
         const plan = planMessage(input, { app: this.app, enabled: this.space.enabled });
         const reason = `loop-back not delivered: reply chain ${depth} deep, past --max-loop-depth ${this.options.maxLoopDepth} (the app answers its own messages)`;
-        this.track(this.deliver({ ...plan, deliver: false, reason } as Plan, depth));
+        this.background(`the loop-back to ${to}`, () => this.track(this.deliver({ ...plan, deliver: false, reason } as Plan, depth)));
         continue;
       }
-      void this.inject('message', input, depth);
+      this.background(`the loop-back to ${to}`, () => this.inject('message', input, depth));
     }
   }
 
@@ -429,7 +444,18 @@ export class Engine implements ControlPort {
     if (entry.type === 'error') return;
     for (const to of recipients) {
       if (isAppAddress(to, this.app.appId) || this.presenceBook.lookup(to).available) continue;
-      void this.inject('error', { from: to, to: entry.from }, 0, undefined, false);
+      this.background(`the offline bounce from ${to}`, () => this.inject('error', { from: to, to: entry.from }, 0, undefined, false));
+    }
+  }
+
+  /** A delivery the service makes by itself (a loop-back, a bounce, a probe's answer): nobody awaits it, so whatever
+   * goes wrong is said on stderr, never left as an unhandled rejection that would end the process. */
+  private background(what: string, start: () => Promise<unknown>): void {
+    const report = (e: unknown): void => console.error(`xmpp-emu: ${what} failed: ${(e as Error).message}`);
+    try {
+      start().catch(report);
+    } catch (e) {
+      report(e);
     }
   }
 
@@ -444,7 +470,7 @@ export class Engine implements ControlPort {
       ...(p.show ? { show: p.show } : {}),
       ...(p.status ? { status: p.status } : {}),
     };
-    void this.inject('presence', answer, 0, undefined, false);
+    this.background(`the answer to a probe of ${jid}`, () => this.inject('presence', answer, 0, undefined, false));
   }
 
   sendInvite(input: unknown, ctx: CallContext = JSON_CALL): OutboxEntry {
@@ -452,10 +478,13 @@ export class Engine implements ControlPort {
     const req = validateSendInvite(input);
     const from = resolveSender(req.fromJid, this.app, this.versionOf(ctx));
     this.serviceFaults('send_invite', [req.jid]);
-    this.quotas.chargeInvite(Buffer.byteLength(presenceStanza({ from, to: req.jid, type: 'subscribe' }), 'utf8'));
-    this.presenceBook.markInvited(req.jid);
-    const entry = this.outboxStore.add({ time: this.clock.iso(), kind: 'invite', from, to: [req.jid], version: this.versionOf(ctx), ...this.origin(ctx) });
-    this.emit({ type: 'sent', entry });
+    const bytes = Buffer.byteLength(presenceStanza({ from, to: req.jid, type: 'subscribe' }), 'utf8');
+    this.quotas.checkInvite(bytes);
+    const entry = this.draft({ kind: 'invite', from, to: [req.jid] }, this.versionOf(ctx), ctx);
+    this.commit(entry, () => {
+      this.quotas.chargeInvite(bytes);
+      this.presenceBook.markInvited(req.jid);
+    });
     this.emitPresence(req.jid, 'invite');
     return entry;
   }
@@ -484,18 +513,8 @@ export class Engine implements ControlPort {
     const version = this.versionOf(ctx);
     const from = resolveSender(req.fromJid, this.app, version);
     this.serviceFaults('send_presence', [req.jid]);
-    const entry = this.outboxStore.add({
-      time: this.clock.iso(),
-      kind: 'presence',
-      from,
-      to: [req.jid],
-      type: req.presenceType,
-      show: req.presenceShow,
-      status: req.status ?? '',
-      version,
-      ...this.origin(ctx),
-    });
-    this.emit({ type: 'sent', entry });
+    const entry = this.draft({ kind: 'presence', from, to: [req.jid], type: req.presenceType, show: req.presenceShow, status: req.status ?? '' }, version, ctx);
+    this.commit(entry, () => {});
     if (req.presenceType === 'probe') this.answerProbe(req.jid, from);
     return entry;
   }
@@ -528,6 +547,8 @@ export class Engine implements ControlPort {
    * service's own answer (a probe's, a bounce), which changes no state.
    */
   inject(kind: InboundKind, input: unknown, loopDepth = 0, clientStanza?: string, applyState = true): Promise<DeliveryResult> {
+    // Its delivered line is written once the app answers; while lines cannot be written, nothing is sent at all.
+    this.space.journal?.ready(`the inbound ${kind}`);
     const ctx = { app: this.app, enabled: this.space.enabled };
     const built: Plan =
       kind === 'message'
@@ -674,7 +695,7 @@ export class Engine implements ControlPort {
       released = true;
       clearTimeout(timer);
       this.held = this.held.filter((h) => h !== release);
-      this.track(this.post(plan, base, url, undefined, 0));
+      this.background(`the held-back delivery to ${plan.delivery.to}`, () => this.track(this.post(plan, base, url, undefined, 0)));
     };
     const timer = setTimeout(release, fault.delay_ms ?? 1000);
     this.held.push(release);
@@ -720,7 +741,9 @@ export class Engine implements ControlPort {
 
   private track<T>(task: Promise<T>): Promise<T> {
     this.inflight.add(task);
-    void task.finally(() => this.inflight.delete(task));
+    // Both outcomes end it; the caller handles a rejection (a derived .finally() promise would reject unhandled).
+    const done = (): void => void this.inflight.delete(task);
+    task.then(done, done);
     return task;
   }
 

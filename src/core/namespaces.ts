@@ -13,6 +13,7 @@ import type { Options } from '../options.js';
 import type { Engine } from './engine.js';
 import type { EmulatorEvent, EventBody } from './events.js';
 import { TicketBook } from './tickets.js';
+import type { Transcript } from './transcript.js';
 import pLimit from 'p-limit';
 
 export const DEFAULT_NAMESPACE = 'default';
@@ -45,6 +46,8 @@ export class Namespaces {
   enabled: XmppService[] | null = null;
   /** the presence file's last good state, applied to every namespace (and to each new one) */
   fixture: PresenceFixture | null = null;
+  /** --record's transcript, written before each event is heard (transcript.ts) */
+  journal: Transcript | null = null;
   private seq = 0;
   private readonly engines = new Map<string, Engine>();
 
@@ -102,9 +105,29 @@ export class Namespaces {
     for (const e of this.engines.values()) e.presenceBook.applyFixture(f);
   }
 
-  /** One stream for every namespace: events name theirs, except the default's (as before namespaces). */
+  /** One stream for every namespace: events name theirs, except the default's (as before namespaces). With --record,
+   * the event's transcript line is written before any subscriber hears it. */
   emit(body: EventBody, namespace: string, time: string): EmulatorEvent {
-    const event = { ...body, ...(namespace === DEFAULT_NAMESPACE ? {} : { namespace }), seq: ++this.seq, time } as EmulatorEvent;
+    const event = this.stamp(body, namespace, time);
+    this.journal?.note(event);
+    return this.publish(event);
+  }
+
+  /** A service call's event. With --record its line is written first; when it cannot be, the coded error is thrown
+   * before `apply` runs, so the call leaves no trace. Then `apply` makes the call take effect, and the stream hears it. */
+  commit(body: EventBody, namespace: string, time: string, apply: () => void): EmulatorEvent {
+    const event = this.stamp(body, namespace, time);
+    this.journal?.commit(event);
+    apply();
+    return this.publish(event);
+  }
+
+  private stamp(body: EventBody, namespace: string, time: string): EmulatorEvent {
+    return { ...body, ...(namespace === DEFAULT_NAMESPACE ? {} : { namespace }), seq: this.seq + 1, time } as EmulatorEvent;
+  }
+
+  private publish(event: EmulatorEvent): EmulatorEvent {
+    this.seq = event.seq;
     this.bus.emit('event', event);
     return event;
   }

@@ -186,8 +186,18 @@ export class Outbox {
   }
 
   add(entry: Omit<OutboxEntry, 'id'>): OutboxEntry {
-    const stored = { id: this.nextId, ...entry } as OutboxEntry;
-    const bytes = entryBytes(entry);
+    return this.insert({ id: this.nextId, ...entry } as OutboxEntry);
+  }
+
+  /** The id the next entry gets: a service call builds its entry (and writes its transcript line) before adding it. */
+  get nextEntryId(): number {
+    return this.nextId;
+  }
+
+  /** Add an entry built with nextEntryId. */
+  insert(stored: OutboxEntry): OutboxEntry {
+    if (stored.id !== this.nextId) throw new Error(`outbox entry #${stored.id} added out of turn (next is #${this.nextId})`);
+    const bytes = entryBytes(stored);
     while (this.size > 0 && (this.size === this.cap || this.bytes + bytes > this.maxBytes)) this.evictOldest();
     const pos = (this.head + this.size) % this.cap;
     this.ring[pos] = stored;
@@ -344,7 +354,12 @@ export class Outbox {
       signal?.addEventListener('abort', onAbort, { once: true });
       // Registered before the rest of the scan, so nothing added while it yields is missed.
       this.register(w);
-      if (w.scanning) void this.finishScan(w, filter, first.next!, upto);
+      // A scan that fails (a bug) answers the wait as nothing found, said on stderr, rather than leave it hanging.
+      if (w.scanning)
+        this.finishScan(w, filter, first.next!, upto).catch((e: Error) => {
+          console.error(`xmpp-emu: an outbox wait's scan failed: ${e.stack ?? e.message}`);
+          w.settle(null);
+        });
     });
   }
 

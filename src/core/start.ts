@@ -10,7 +10,7 @@ import { appYamlFile, loadConfigFile, presenceFile, watchConfigFile } from './co
 import { Engine, type EngineStats } from './engine.js';
 import { DEFAULT_NAMESPACE } from './namespaces.js';
 import type { AppInfo, Endpoints } from './info.js';
-import { recordTranscript } from './transcript.js';
+import { Transcript } from './transcript.js';
 
 /** One namespace of a running emulator: its own outbox, presence, quotas, faults and clock. */
 export interface NamespacedEmulator extends ControlPort {
@@ -66,7 +66,14 @@ export async function startEmulator(input: StartOptions = {}): Promise<RunningEm
   ];
   for (const c of configFiles) loadConfigFile(c);
   const cleanups: Array<() => void> = [];
-  if (options.record) cleanups.push(recordTranscript(engine, options.record));
+  if (options.record) {
+    const journal = new Transcript(options.record, (body) => engine.emit(body));
+    engine.space.journal = journal;
+    cleanups.push(() => {
+      engine.space.journal = null;
+      journal.close();
+    });
+  }
   if (options.console) {
     const useColor = color ?? ((stdout as NodeJS.WriteStream).isTTY === true && (stdout as NodeJS.WriteStream).hasColors?.() === true);
     const width = (stdout as NodeJS.WriteStream).columns ?? CONSOLE_WIDTH;

@@ -138,18 +138,32 @@ export class QuotaMeter {
     this.add('api_calls', 1);
   }
 
-  /** A message is metered once per recipient. */
-  chargeMessage(recipients: number, bytes: number): void {
+  /** A call refused after it was charged, because it could not be recorded (--record): it never happened. */
+  refundCall(): void {
+    this.add('api_calls', -1);
+  }
+
+  /** OVER_QUOTA when a message would pass a limit; charges nothing (a call checks before its transcript line is written). */
+  checkMessage(recipients: number, bytes: number): void {
     this.ensure('recipients_messaged', this.limits.recipientsMessaged, recipients, 'XMPP Recipients Messaged');
     this.ensure('data_sent_bytes', this.limits.dataSentBytes, recipients * bytes, 'XMPP Data Sent');
+  }
+
+  /** A message is metered once per recipient. */
+  chargeMessage(recipients: number, bytes: number): void {
+    this.checkMessage(recipients, bytes);
     this.add('recipients_messaged', recipients);
     this.add('data_sent_bytes', recipients * bytes);
     this.add('outgoing_bandwidth_bytes', recipients * bytes);
   }
 
-  chargeInvite(bytes: number): void {
+  checkInvite(bytes: number): void {
     this.ensure('invitations_sent', this.limits.invitationsSent, 1, 'XMPP Invitations Sent');
     this.ensure('data_sent_bytes', this.limits.dataSentBytes, bytes, 'XMPP Data Sent');
+  }
+
+  chargeInvite(bytes: number): void {
+    this.checkInvite(bytes);
     this.add('invitations_sent', 1);
     this.add('data_sent_bytes', bytes);
     this.add('outgoing_bandwidth_bytes', bytes);

@@ -9,7 +9,7 @@ import type { Engine } from '../core/engine.js';
 import type { Protocol } from '../core/events.js';
 import { rejection } from '../core/rejections.js';
 import { EMPTY_SUCCESS, Envelope, moduleOfTicket, RPC_ERROR, XMPP_ERROR, XMPP_METHODS, encodeResponse, type RpcErrorName } from '../domain/xmpp-rpc.js';
-import { toXmppError } from './errors.js';
+import { sayIfUnexpected, toXmppError } from './errors.js';
 import { checkRequest } from './guard.js';
 
 export type ApiProtocol = Extract<Protocol, 'rpc_http' | 'remote_api'>;
@@ -91,7 +91,7 @@ export function answerCall(engine: Engine, protocol: ApiProtocol, body: Uint8Arr
     return encodeResponse({ response: method.response.encode(method.output(answer)).finish() });
   } catch (e) {
     const x = toXmppError(e);
-    if (x.code === 'UNSPECIFIED_ERROR') console.error(e);
+    sayIfUnexpected(e, x);
     if (x.code === 'OVER_QUOTA') return failure(engine, protocol, call, 'OVER_QUOTA', x.message, input);
     engine.emit(rejection(call, protocol, x, input));
     return encodeResponse({ application_error: { code: XMPP_ERROR[x.code] ?? XMPP_ERROR.UNSPECIFIED_ERROR, detail: x.message } });

@@ -23,9 +23,15 @@ export function toXmppError(err: unknown): XmppError {
   return new UnspecifiedError(`internal error: ${e?.message ?? String(err)}`);
 }
 
+/** An error nobody coded (a bug) has its stack said on stderr; a coded one, even UNSPECIFIED_ERROR (a fault rule's,
+ * a call refused because it cannot be recorded), is only answered. */
+export function sayIfUnexpected(err: unknown, x: XmppError): void {
+  if (x.code === 'UNSPECIFIED_ERROR' && x !== err) console.error(err);
+}
+
 export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
   const x = toXmppError(err);
-  if (x.code === 'UNSPECIFIED_ERROR') console.error(err);
+  sayIfUnexpected(err, x);
   if (res.headersSent) {
     res.end();
     return;

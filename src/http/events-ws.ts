@@ -56,10 +56,13 @@ export function attachEventsFeed(server: http.Server, engine: Engine, listenHost
       return refuse(socket, 400, 'Bad Request', `since must be a whole number (an event seq), not "${sinceText}"`, 'BAD_REQUEST');
     }
     if (broadcast.full) return refuse(socket, 503, 'Service Unavailable', `the feed already has ${broadcast.limits.maxClients} clients; close one first`);
-    void feed().then((w) => {
-      if (closed) return refuse(socket, 503, 'Service Unavailable', 'the emulator is shutting down');
-      w.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket as Socket, since));
-    });
+    feed().then(
+      (w) => {
+        if (closed) return refuse(socket, 503, 'Service Unavailable', 'the emulator is shutting down');
+        w.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket as Socket, since));
+      },
+      (e: Error) => refuse(socket, 500, 'Internal Server Error', `the feed cannot start: ${e.message}`, 'UNSPECIFIED_ERROR'),
+    );
   });
   function onConnection(ws: WebSocket, socket: Socket, since: number | null): void {
     ws.on('error', () => ws.terminate());

@@ -6,7 +6,7 @@ import type { Engine } from '../core/engine.js';
 import { rejection } from '../core/rejections.js';
 import { NotFoundError } from '../domain/errors.js';
 import type { EngineCall } from '../domain/xmpp-rpc.js';
-import { toXmppError } from './errors.js';
+import { sayIfUnexpected, toXmppError } from './errors.js';
 import { checkRequest } from './guard.js';
 import { readJsonBody } from './json-body.js';
 
@@ -57,7 +57,7 @@ export function serviceApi(root: Engine, listenHost: string): (req: IncomingMess
     const refuse = (err: unknown, body?: unknown): void => {
       const x = toXmppError(err);
       engine.emit(rejection(name || '/', 'json', x, body));
-      if (x.code === 'UNSPECIFIED_ERROR') console.error(err);
+      sayIfUnexpected(err, x);
       answer(res, x.httpStatus, x.toBody());
     };
     const refused = checkRequest(req, 'service', listenHost);

@@ -3,6 +3,7 @@
 // App → user traffic arrives as `sent` events on the engine's one stream.
 import { randomBytes } from 'node:crypto';
 import { classifyAppAddress, defaultAppJid } from '../domain/addresses.js';
+import { isUserMistake } from '../domain/errors.js';
 import { bareJid, parseJid } from '../domain/jid.js';
 import { messageStanza } from '../domain/stanza.js';
 import { MAX_STATUS_LENGTH } from '../domain/validate.js';
@@ -267,12 +268,17 @@ export class XmppHub implements SessionHost {
     return x('presence', { xmlns: NS.client, from, to });
   }
 
-  /** Hand a client's stanza to the engine, as the HTTP injections do; a refusal goes back as a stanza error. */
+  /** Hand a client's stanza to the engine, as the HTTP injections do; a refusal goes back as a stanza error: bad
+   * input as bad-request, anything else (a transcript that cannot be written, a failed delivery) as
+   * internal-server-error, never an unhandled rejection. */
   private inject(s: Session, el: Element | null, kind: InboundKind, input: Record<string, unknown>, stanza?: string): void {
+    const refuse = (e: unknown): void => {
+      if (el) this.stanzaError(s, el, isUserMistake(e) ? 'bad-request' : 'internal-server-error', (e as Error).message);
+    };
     try {
-      void this.engine.inject(kind, input, 0, stanza);
+      this.engine.inject(kind, input, 0, stanza).catch(refuse);
     } catch (e) {
-      if (el) this.stanzaError(s, el, 'bad-request', (e as Error).message);
+      refuse(e);
     }
   }
 
@@ -285,7 +291,7 @@ export class XmppHub implements SessionHost {
         { xmlns: NS.client, type: 'error', id: el.attrs.id, from: el.attrs.to, to: s.jid },
         x(
           'error',
-          { type: condition === 'service-unavailable' ? 'cancel' : 'modify' },
+          { type: condition === 'service-unavailable' || condition === 'internal-server-error' ? 'cancel' : 'modify' },
           x(condition, { xmlns: NS.stanzas }),
           x('text', { xmlns: NS.stanzas }, t(text)),
         ),

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, test } from 'node:test';
 import { killAll, runCli, type Cli } from '../cli-process.js';
+import { rpc } from '../api-server-client.js';
 import { getJson, postJson } from '../helpers.js';
 
 after(killAll);
@@ -119,14 +120,47 @@ test('deep XML nesting is refused with INVALID_XML at once, and the emulator sta
   assert.equal(await c.exited, 0);
 });
 
-test('--record on a device that takes no bytes (/dev/full): no crash; the failure is an event and the service goes on', async (t) => {
+test('--record on a device that takes no bytes (/dev/full): every call is refused with UNSPECIFIED_ERROR on every protocol and leaves no trace; the service goes on', async (t) => {
   if (process.platform !== 'linux') return t.skip('/dev/full is a Linux device');
   const { c, url } = await start(['--record', '/dev/full']);
-  const first = await postJson(url, '/v1/xmpp/send_message', { jids: 'alice@example.com', body: 'one' });
-  assert.equal(first.status, 200);
-  await c.waitFor(/"source":"transcript","ok":false[^\n]*ENOSPC[^\n]*recording stopped/);
-  const second = await postJson(url, '/v1/xmpp/send_message', { jids: 'alice@example.com', body: 'two' });
-  assert.equal(second.status, 200);
+  const before = (await getJson(url, '/v1/stats')).body.quotas.total;
+  const refused = /cannot be written to the transcript \/dev\/full \(ENOSPC\)/;
+  for (const [call, body] of [
+    ['send_message', { jids: 'alice@example.com', body: 'one' }],
+    ['send_message', { jids: 'my-app@appspot.com', body: 'a loop-back would follow' }],
+    ['send_invite', { jid: 'bob@example.com' }],
+    ['send_presence', { jid: 'bob@example.com', presence_type: 'probe' }],
+  ] as const) {
+    const r = await postJson(url, `/v1/xmpp/${call}`, body);
+    assert.equal(r.status, 500, call);
+    assert.equal(r.body.error.code, 'UNSPECIFIED_ERROR', call);
+    assert.match(r.body.error.message, refused, call);
+  }
+  // The API-server protocol (Go, Python 3 on /rpc_http; Python 2 on /) answers the service's own UNSPECIFIED_ERROR (1).
+  for (const path of ['/rpc_http', '/'] as const) {
+    const a = await rpc(url, path, 'xmpp', 'SendMessage', { jid: ['carol@example.com'], body: 'over rpc', raw_xml: false });
+    assert.equal(a.status, 200);
+    assert.equal(a.application_error?.code, 1, path);
+    assert.match(a.application_error.detail, refused);
+  }
+  // An injection is refused before anything reaches the app; so is a presence the developer sets (replay's setup).
+  const injected = await postJson(url, '/v1/inbound/message', { from: 'dave@example.com', to: 'my-app@appspot.com', body: 'hi' });
+  assert.equal(injected.status, 500);
+  assert.equal(injected.body.error.code, 'UNSPECIFIED_ERROR');
+  assert.match(injected.body.error.message, refused);
+  const put = { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ available: true }) };
+  assert.equal((await getJson(url, '/v1/presence/erin@example.com', put)).body.error.code, 'UNSPECIFIED_ERROR');
+  // No trace: nothing in the outbox, no quota charged, no sent or delivered event fed, the presence untouched.
+  assert.deepEqual((await getJson(url, '/v1/outbox')).body.entries, []);
+  assert.deepEqual((await getJson(url, '/v1/stats')).body.quotas.total, before);
+  assert.deepEqual((await getJson(url, '/v1/presence')).body.jids, []);
+  await c.waitFor(/"source":"transcript","ok":false[^\n]*ENOSPC[^\n]*refused until it can be written again/);
+  assert.doesNotMatch(c.stdout(), /"type":"(sent|delivered)"/);
+  assert.match(c.stdout(), /"type":"rejected"[^\n]*"code":"UNSPECIFIED_ERROR"/);
+  assert.equal(c.stderr(), '', 'a refused recording is an answer, not a stack');
+  // The service still answers what needs no line: health, presence reads.
   assert.equal((await getJson(url, '/healthz')).status, 200);
-  assert.equal((await getJson(url, '/v1/outbox')).body.entries.length, 2);
+  assert.equal((await postJson(url, '/v1/xmpp/get_presence', { jid: 'alice@example.com' })).status, 200);
+  c.child.kill('SIGTERM');
+  assert.equal(await c.exited, 0);
 });
