@@ -13,6 +13,7 @@ import { watchApp } from './console/app-probe.js';
 import { startRepl, type Repl } from './console/repl.js';
 import { RemoteControl, DEFAULT_EMULATOR } from './control/remote.js';
 import { runConversation } from './control/conversation-runner.js';
+import { collectReplies, DEFAULT_REPLY_WINDOW_MS } from './control/replies.js';
 import { replayTranscript } from './control/replay-runner.js';
 import { appAddresses, defaultAppJid, routeInbound } from './domain/addresses.js';
 import { closest } from './domain/suggest.js';
@@ -21,7 +22,7 @@ import { formatDifference } from './domain/replay.js';
 import { describeListing, describePresence } from './domain/presence.js';
 import { BadRequestError, isUserMistake } from './domain/errors.js';
 import { OUTBOX_KINDS, PRESENCE_WORDS, presenceFromWord } from './domain/vocabulary.js';
-import type { DeliveryResult, EmulatorEvent, OutboxEntry } from './core/events.js';
+import type { DeliveryResult, EmulatorEvent } from './core/events.js';
 import { startEmulator, type RunningEmulator } from './core/start.js';
 import { CONFIG_FILE, loadOptions, parsePort, parseSeed, type OptionsInput } from './options.js';
 
@@ -89,6 +90,16 @@ function positiveInt(v: string | undefined, flag: string): number | undefined {
   if (!Number.isInteger(n) || n <= 0) throw new BadRequestError(`${flag} must be a positive whole number, not "${v}"`);
   return n;
 }
+
+/** 0 or more, at most `max`. */
+function wholeNumber(v: string, flag: string, max: number): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < 0 || n > max) throw new BadRequestError(`${flag} must be a whole number from 0 to ${max}, not "${v}"`);
+  return n;
+}
+
+/** The longest --wait: the control API's longest wait. */
+const MAX_REPLY_WINDOW_MS = 10 * 60_000;
 
 interface StartFlags {
   host?: string;
@@ -241,13 +252,29 @@ function historyFile(io: CliIO, flag?: string): string {
   return flag ?? io.env.XMPP_EMU_HISTORY ?? path.join(os.homedir(), '.xmpp_emu_history');
 }
 
-/** The delivery, then what the app sent while handling it (its replies), indented under it. */
-function printResult(io: CliIO, r: DeliveryResult, replies: OutboxEntry[], json: boolean): number {
-  if (json) io.stdout.write(`${JSON.stringify({ ...r, replies })}\n`);
-  else {
+interface MessagesFlags {
+  follow?: boolean;
+  json?: boolean;
+  to?: string;
+  from?: string;
+  contains?: string;
+  kind?: 'message';
+  inReplyTo?: string;
+  emulator?: string;
+}
+
+/**
+ * The delivery, then each reply the app sent while handling it, indented under it as it comes (`--json`: one object,
+ * the result with `replies`, once the window has passed). Exit 0 only when the app answered 2xx.
+ */
+async function sendAndListen(io: CliIO, client: RemoteControl, r: DeliveryResult, windowMs: number, json: boolean): Promise<number> {
+  if (json) {
+    const replies = await collectReplies(client, r, windowMs);
+    io.stdout.write(`${JSON.stringify({ ...r, replies })}\n`);
+  } else {
     const f = consoleFormatter(consoleFormat(io.stdout, false));
-    for (const entry of replies) f.format({ type: 'sent', entry, seq: 0, time: entry.time });
     io.stdout.write(f.format({ type: 'delivered', result: r, seq: 0, time: new Date().toISOString() }));
+    await collectReplies(client, r, windowMs, (entry) => io.stdout.write(f.format({ type: 'sent', entry, seq: 0, time: entry.time })));
   }
   return r.delivered ? 0 : 1;
 }
@@ -296,16 +323,19 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
     .requiredOption('--from <jid>', 'the sender')
     .option('--to <jid>', "the app address it is sent to (default the app's APP_ID@appspot.com)")
     .option('--type <type>', 'message type: chat, normal, or another to see it refused', 'chat')
-    .option('--json', 'print the result as JSON')
+    .option('--json', 'print the result as JSON, with the replies')
+    .option(
+      '--wait <ms>',
+      `after the app answers, how long to listen for replies it sends later (default ${DEFAULT_REPLY_WINDOW_MS}; 0: only those sent before)`,
+    )
     .argument('<body>', 'the message text')
-    .action(async (body: string, f: { from: string; to?: string; type: string; emulator?: string; json?: boolean }) => {
+    .action(async (body: string, f: { from: string; to?: string; type: string; emulator?: string; json?: boolean; wait?: string }) => {
       if (body === '') throw new BadRequestError('the message body is empty; give the text to send, e.g. xmpp-emu send --from alice@example.com hello');
+      const windowMs = f.wait === undefined ? DEFAULT_REPLY_WINDOW_MS : wholeNumber(f.wait, '--wait', MAX_REPLY_WINDOW_MS);
       const client = new RemoteControl(emulatorAddress(f.emulator, io));
       if (f.to !== undefined) await checkAppAddress(client, f.to);
-      const since = await client.lastOutboxId();
       const r = await client.injectMessage({ from: f.from, to: f.to, body, type: f.type });
-      const replies = r.id ? (await client.outbox({ since })).filter((e) => e.in_reply_to === r.id) : [];
-      done(printResult(io, r, replies, f.json ?? false));
+      done(await sendAndListen(io, client, r, windowMs, f.json ?? false));
     });
 
   const presence = program.command('presence').description('read and set fake presence');
@@ -341,7 +371,8 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
     .option('--from <jid>')
     .option('--contains <text>')
     .addOption(new Option('--kind <kind>').choices(OUTBOX_KINDS))
-    .action(async (f: { follow?: boolean; json?: boolean; to?: string; from?: string; contains?: string; kind?: 'message'; emulator?: string }) => {
+    .option('--in-reply-to <id>', 'only what the app sent while handling this delivery (the id send --json prints)')
+    .action(async (f: MessagesFlags) => {
       // Ctrl-C is caught before anything is printed, so whoever reads "following" may stop us at once.
       const stopped = new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
@@ -350,7 +381,7 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
       done(
         await showMessages({
           control: new RemoteControl(emulatorAddress(f.emulator, io)),
-          filter: { to: f.to, from: f.from, contains: f.contains, kind: f.kind },
+          filter: { to: f.to, from: f.from, contains: f.contains, kind: f.kind, in_reply_to: f.inReplyTo },
           follow: f.follow === true,
           format: consoleFormat(io.stdout, f.json === true),
           out: io.stdout,

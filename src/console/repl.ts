@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
 import type { ChalkInstance } from 'chalk';
-import type { DeliveryResult, EmulatorEvent } from '../core/events.js';
+import type { DeliveryResult, EmulatorEvent, OutboxEntry } from '../core/events.js';
 import type { ControlPort } from '../control/port.js';
 import { chalkFor } from './printer.js';
 import { formatLine } from './line.js';
@@ -58,6 +58,8 @@ export const REPL_COMMANDS: Record<string, string> = {
 };
 
 const JID_COMMANDS = ['.from', '.to', '.presence'];
+/** Deliveries whose replies are held, and of our own remembered, at most. */
+const MAX_HELD = 1000;
 const HISTORY_KEEP = 500;
 
 /** Tab completion: command names after a dot, known JIDs after a command that takes one. Pure. */
@@ -128,15 +130,26 @@ export function startRepl(o: ReplOptions): Repl {
     prompt();
   };
 
+  // Replies go under the line that caused them: while one of our injections is in flight, what the app sends in
+  // reply to a delivery not yet reported is held until that injection returns (its reply may arrive on the feed
+  // before or after the injection's own answer, and may come after it: an app can reply late).
+  const held = new Map<string, OutboxEntry[]>();
+  const ours = new Set<string>();
+  let inFlight = 0;
+  const showSent = (m: OutboxEntry, under: boolean): void => {
+    const lead = under ? `  ${c.dim('↳')} ` : '';
+    if (m.kind === 'message') print(`${lead}${c.cyan(`${m.from} → ${m.to.join(', ')}:`)} ${m.body}`);
+    else if (m.kind === 'invite') print(`${lead}${c.cyan(`${m.from} invited ${m.to.join(', ')}`)}`);
+    else print(`${lead}${c.cyan(`${m.from} sent presence ${m.type || 'available'}${m.show ? ` (${m.show})` : ''} to ${m.to.join(', ')}`)}`);
+  };
   const offEvents = (o.events ?? ((l) => o.control.onEvent(l)))((e: EmulatorEvent) => {
-    if (e.type === 'sent') {
-      e.entry.to.forEach((j) => known.add(j));
-      if (o.console) return;
-      const m = e.entry;
-      if (m.kind === 'message') print(`${c.cyan(`${m.from} → ${m.to.join(', ')}:`)} ${m.body}`);
-      else if (m.kind === 'invite') print(c.cyan(`${m.from} invited ${m.to.join(', ')}`));
-      else print(c.cyan(`${m.from} sent presence ${m.type || 'available'}${m.show ? ` (${m.show})` : ''} to ${m.to.join(', ')}`));
-    }
+    if (e.type !== 'sent') return;
+    e.entry.to.forEach((j) => known.add(j));
+    if (o.console) return;
+    const cause = e.entry.in_reply_to;
+    if (cause !== null && ours.has(cause)) showSent(e.entry, true);
+    else if (cause !== null && inFlight > 0 && held.size < MAX_HELD) held.set(cause, [...(held.get(cause) ?? []), e.entry]);
+    else showSent(e.entry, false);
   });
 
   /** A delivery's result, unless the console already printed it. */
@@ -145,9 +158,25 @@ export function startRepl(o: ReplOptions): Repl {
     print(formatLine({ type: 'delivered', result: r, seq: 0, time: new Date().toISOString() }, c, Number.MAX_SAFE_INTEGER));
   };
 
-  const say = async (line: string): Promise<void> => {
-    report(await o.control.injectMessage({ from, to, body: line, type }), false);
+  /** Inject, report, then print the replies held for it under it; replies to anyone else's delivery go out as they were. */
+  const injectAndReport = async (inject: () => Promise<DeliveryResult>, always: boolean): Promise<void> => {
+    inFlight++;
+    try {
+      const r = await inject();
+      report(r, always);
+      ours.add(r.id);
+      if (ours.size > MAX_HELD) ours.delete(ours.values().next().value!);
+      for (const m of held.get(r.id) ?? []) showSent(m, true);
+      held.delete(r.id);
+    } finally {
+      if (--inFlight === 0) {
+        for (const group of held.values()) group.forEach((m) => showSent(m, false));
+        held.clear();
+      }
+    }
   };
+
+  const say = (line: string): Promise<void> => injectAndReport(() => o.control.injectMessage({ from, to, body: line, type }), false);
 
   /** One JID, checked when it is typed rather than at the next send. */
   const readJid = (args: string[], what: string): string | null => {
@@ -235,7 +264,7 @@ export function startRepl(o: ReplOptions): Repl {
       }
       case '.inject': {
         const [kind, word, ...more] = args;
-        let r;
+        let inject: () => Promise<DeliveryResult>;
         if (kind === 'presence') {
           const w = word ?? 'available';
           const presence = inboundPresenceFromWord(w);
@@ -243,21 +272,21 @@ export function startRepl(o: ReplOptions): Repl {
             print(c.red(`.inject presence takes ${INBOUND_PRESENCE_WORDS.join(', ')}, not "${w}"`));
             break;
           }
-          r = await o.control.injectPresence({ from, to, ...presence, ...(more.length ? { status: more.join(' ') } : {}) });
+          inject = () => o.control.injectPresence({ from, to, ...presence, ...(more.length ? { status: more.join(' ') } : {}) });
         } else if (kind === 'subscription') {
           if (word !== undefined && !isOneOf(word, SUBSCRIPTION_TYPES)) {
             print(c.red(`.inject subscription takes ${SUBSCRIPTION_TYPES.join(', ')}, not "${word}"`));
             break;
           }
-          r = await o.control.injectSubscription({ from, to, type: (word ?? 'subscribe') as 'subscribe' });
+          inject = () => o.control.injectSubscription({ from, to, type: (word ?? 'subscribe') as 'subscribe' });
         } else if (kind === 'error') {
           const stanza = rest.slice('error'.length).trim();
-          r = await o.control.injectError({ from, to, ...(stanza ? { stanza } : {}) });
+          inject = () => o.control.injectError({ from, to, ...(stanza ? { stanza } : {}) });
         } else {
           print('usage: .inject presence [TYPE|SHOW] [STATUS] | subscription TYPE | error [STANZA]');
           break;
         }
-        report(r, true);
+        await injectAndReport(inject, true);
         break;
       }
       case '.outbox': {

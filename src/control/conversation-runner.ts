@@ -1,6 +1,6 @@
 // Plays a conversation against a running app through any ControlPort and reports each step.
 import { describeClock } from '../domain/clock.js';
-import { describeStep, expectFilter, type Conversation, type Step } from '../domain/conversation.js';
+import { describeStep, expectFilter as filterOf, type Conversation, type Expectation, type Step } from '../domain/conversation.js';
 import { describeEffect } from '../domain/faults.js';
 import { TimeoutError } from '../domain/errors.js';
 import type { ControlPort } from './port.js';
@@ -25,22 +25,26 @@ function deliveryDetail(r: DeliveryResult, expected = true): { ok: boolean; deta
   return { ok: r.delivered === expected, detail: r.delivered === expected || expected ? detail : `delivered, but the step expected it not to be: ${detail}` };
 }
 
-/** What a run carries from step to step: the last matched entry, the fault rules to remove at the end. */
+/** What a run carries from step to step: the last matched entry, the latest injection's delivery id (what a
+ * `reply` expectation names), the fault rules to remove at the end. */
 interface RunState {
   id: number;
+  delivery?: string;
   faults: string[];
 }
 
 async function runStep(step: Step, control: ControlPort, cursor: RunState): Promise<{ ok: boolean; detail: string }> {
+  const injected = (r: DeliveryResult): DeliveryResult => ((cursor.delivery = r.id), r);
+  const expectFilter = (e: Expectation): ReturnType<typeof filterOf> => filterOf(e, cursor.delivery);
   switch (step.kind) {
     case 'send':
-      return deliveryDetail(await control.injectMessage({ from: step.from, to: step.to, body: step.body, type: step.type }), step.delivered ?? true);
+      return deliveryDetail(injected(await control.injectMessage({ from: step.from, to: step.to, body: step.body, type: step.type })), step.delivered ?? true);
     case 'presence':
-      return deliveryDetail(await control.injectPresence({ from: step.from, to: step.to, type: step.type, show: step.show, status: step.status }));
+      return deliveryDetail(injected(await control.injectPresence({ from: step.from, to: step.to, type: step.type, show: step.show, status: step.status })));
     case 'subscription':
-      return deliveryDetail(await control.injectSubscription({ from: step.from, to: step.to, type: step.type }));
+      return deliveryDetail(injected(await control.injectSubscription({ from: step.from, to: step.to, type: step.type })));
     case 'error':
-      return deliveryDetail(await control.injectError({ from: step.from, to: step.to, stanza: step.stanza }));
+      return deliveryDetail(injected(await control.injectError({ from: step.from, to: step.to, stanza: step.stanza })));
     case 'set_presence':
       await control.setPresence(step.jid, step.state as string);
       return { ok: true, detail: 'presence set' };

@@ -34,6 +34,7 @@ export function filterToQuery(f: OutboxFilter & { timeoutMs?: number; limit?: nu
   if (f.contains !== undefined) q.set('contains', f.contains);
   if (f.matches) q.set('matches', f.matches.source);
   if (f.since !== undefined) q.set('since', String(f.since));
+  if (f.in_reply_to !== undefined) q.set('in_reply_to', f.in_reply_to);
   if (f.timeoutMs !== undefined) q.set('timeout_ms', String(f.timeoutMs));
   if (f.limit !== undefined) q.set('limit', String(f.limit));
   const s = q.toString();

@@ -19,6 +19,8 @@ export interface OutboxFilter {
   matches?: Pattern;
   /** only entries with an id greater than this */
   since?: number;
+  /** only what the app sent while handling this delivery (a DeliveryResult's `id`): its replies */
+  in_reply_to?: string;
 }
 
 /** The filter in a line, for a time-out message. */
@@ -63,12 +65,20 @@ function recipientKeys(to: string[]): string[] {
  * storage) plus a fixed overhead for the object, its array and its index slots. An upper bound, cheap to compute.
  */
 export function entryBytes(e: Omit<OutboxEntry, 'id'>): number {
-  let chars = e.from.length + (e.body?.length ?? 0) + (e.status?.length ?? 0) + (e.type?.length ?? 0);
+  let chars = e.from.length + (e.body?.length ?? 0) + (e.status?.length ?? 0) + (e.type?.length ?? 0) + (e.in_reply_to?.length ?? 0);
   for (const t of e.to) chars += t.length + 16;
   return 256 + 2 * chars;
 }
 
 type Test = (e: OutboxEntry) => boolean;
+
+/** Where a waiter waits: under the most selective key its filter names. */
+function waiterBucket(f: OutboxFilter): string {
+  if (f.in_reply_to !== undefined) return `r:${f.in_reply_to}`;
+  if (f.to !== undefined) return `t:${jidKey(f.to)}`;
+  if (f.from !== undefined) return `f:${jidKey(f.from)}`;
+  return '*';
+}
 
 function jidTest(wanted: string): (actual: string) => boolean {
   const w = wanted.toLowerCase();
@@ -84,6 +94,7 @@ export function compileFilter(f: OutboxFilter): Test {
   const tests: Test[] = [];
   if (f.since !== undefined) tests.push((e) => e.id > f.since!);
   if (f.kind !== undefined) tests.push((e) => e.kind === f.kind);
+  if (f.in_reply_to !== undefined) tests.push((e) => e.in_reply_to === f.in_reply_to);
   if (f.to !== undefined) {
     const same = jidTest(f.to);
     tests.push((e) => e.to.some(same));
@@ -101,7 +112,8 @@ export function matchesFilter(e: OutboxEntry, f: OutboxFilter): boolean {
   return compileFilter(f)(e);
 }
 
-/** Ids of the entries sent to one recipient, oldest first; dropped from the front as the outbox evicts. */
+/** Ids of the entries sent to one recipient (or in reply to one delivery), oldest first; dropped from the front as
+ * the outbox evicts. */
 class IdList {
   ids: number[] = [];
   head = 0;
@@ -166,7 +178,10 @@ export class Outbox {
   private nextId = 1;
   private dropped = 0;
   private readonly byRecipient = new Map<string, IdList>();
-  // Waiters by what they wait for: 't:<recipient>', 'f:<sender>' or '*', so a new entry meets only those that might match.
+  /** delivery id → the entries sent while handling it: "the replies to this" without a scan */
+  private readonly byCause = new Map<string, IdList>();
+  // Waiters by what they wait for: 'r:<delivery>', 't:<recipient>', 'f:<sender>' or '*', so a new entry meets only
+  // those that might match.
   private readonly waiters = new Map<string, Set<Waiter>>();
   readonly cap: number;
   readonly maxBytes: number;
@@ -210,6 +225,11 @@ export class Outbox {
       if (!list) this.byRecipient.set(k, (list = new IdList()));
       list.push(stored.id);
     }
+    if (stored.in_reply_to !== null) {
+      let list = this.byCause.get(stored.in_reply_to);
+      if (!list) this.byCause.set(stored.in_reply_to, (list = new IdList()));
+      list.push(stored.id);
+    }
     if (this.waiters.size > 0) this.offer(stored, keys);
     return stored;
   }
@@ -226,11 +246,18 @@ export class Outbox {
       list.shift(e.id);
       if (list.length === 0) this.byRecipient.delete(k);
     }
+    if (e.in_reply_to !== null) {
+      const list = this.byCause.get(e.in_reply_to)!;
+      list.shift(e.id);
+      if (list.length === 0) this.byCause.delete(e.in_reply_to);
+    }
   }
 
-  /** Hand a new entry to the waiters that might want it: those keyed by its recipients, its sender, and the rest. */
+  /** Hand a new entry to the waiters that might want it: those keyed by its cause, its recipients, its sender, and
+   * the rest. */
   private offer(e: OutboxEntry, keys: string[]): void {
     const buckets = [...keys.map((k) => `t:${k}`), `f:${jidKey(e.from)}`, '*'];
+    if (e.in_reply_to !== null) buckets.push(`r:${e.in_reply_to}`);
     for (const b of buckets) {
       const set = this.waiters.get(b);
       if (!set) continue;
@@ -257,18 +284,19 @@ export class Outbox {
 
   /**
    * One synchronous page: matching entries with ids in (after, upto], oldest first, at most `limit` of them,
-   * stopping early once `deadline` (a performance.now() time) has passed. Recipient filters walk the recipient's
-   * index; `since` starts where it points (no scan of what comes before).
+   * stopping early once `deadline` (a performance.now() time) has passed. Filters on a delivery or a recipient walk
+   * that index; `since` starts where it points (no scan of what comes before).
    */
   page(filter: OutboxFilter, after = 0, limit = Infinity, upto = this.lastId, deadline = Infinity, test = compileFilter(filter)): OutboxPage {
     const entries: OutboxEntry[] = [];
     const start = Math.max(after, filter.since ?? 0, this.firstId - 1);
-    // What to walk: the recipient's own ids when the filter names one, else every id from `start` on.
+    // What to walk: the delivery's or the recipient's own ids when the filter names one, else every id from `start` on.
     let ids: ((i: number) => number) | null = null;
     let i = start + 1;
     let end = upto + 1;
-    if (filter.to !== undefined) {
-      const list = this.byRecipient.get(jidKey(filter.to));
+    const indexed = filter.in_reply_to !== undefined || filter.to !== undefined;
+    if (indexed) {
+      const list = filter.in_reply_to !== undefined ? this.byCause.get(filter.in_reply_to) : this.byRecipient.get(jidKey(filter.to!));
       if (!list) return { entries, next: null };
       const all = list.ids;
       ids = (k) => all[k]!;
@@ -336,7 +364,7 @@ export class Outbox {
     return new Promise((resolve) => {
       const w: Waiter = {
         test,
-        bucket: filter.to !== undefined ? `t:${jidKey(filter.to)}` : filter.from !== undefined ? `f:${jidKey(filter.from)}` : '*',
+        bucket: waiterBucket(filter),
         scanning: first.next !== null,
         held: null,
         done: false,
@@ -385,6 +413,7 @@ export class Outbox {
     this.size = 0;
     this.bytes = 0;
     this.byRecipient.clear();
+    this.byCause.clear();
     return n;
   }
 

@@ -35,6 +35,8 @@ export interface Expectation {
   body?: string;
   contains?: string;
   matches?: Pattern;
+  /** only what the app sent while handling the file's latest injection (its delivery id, known when it runs) */
+  reply?: true;
   timeoutMs: number;
 }
 
@@ -46,11 +48,17 @@ export interface Conversation {
 export const DEFAULT_EXPECT_TIMEOUT_MS = 2000;
 const STEP_KINDS = ['send', 'presence', 'subscription', 'error', 'set_presence', 'expect', 'expect_none', 'expect_sequence', 'fault', 'clock'] as const;
 
-/** An expectation: the exact body, or {body, contains, matches (+flags), to, kind, timeout_ms}. */
-function readExpectation(v: unknown, where: string, label: string, lastFrom: string | undefined, defTimeout: number): Expectation {
+/** An expectation: the exact body, or {body, contains, matches (+flags), to, kind, reply, timeout_ms}. `injected`:
+ * whether an injection comes before it in the file (what `reply` refers to). */
+function readExpectation(v: unknown, where: string, label: string, lastFrom: string | undefined, defTimeout: number, injected: boolean): Expectation {
   if (!isJsonObject(v) && typeof v !== 'string') throw new BadRequestError(`${where}: "${label}" must be the exact body or an object`);
   const o: JsonObject = typeof v === 'string' ? { body: v } : v;
-  rejectUnknownKeys(o, ['body', 'contains', 'matches', 'flags', 'to', 'kind', 'timeout_ms'], `${where} ${label}`);
+  rejectUnknownKeys(o, ['body', 'contains', 'matches', 'flags', 'to', 'kind', 'reply', 'timeout_ms'], `${where} ${label}`);
+  if (o.reply !== undefined && o.reply !== true) throw new BadRequestError(`${where}: ${label}.reply must be true (or left out)`);
+  if (o.reply === true && !injected)
+    throw new BadRequestError(
+      `${where}: ${label}.reply waits for the reply to the latest send, presence, subscription or error step, and none comes before it`,
+    );
   const outboxKind = str(o, 'kind', where) ?? 'message';
   if (!isOneOf(outboxKind, OUTBOX_KINDS)) throw new BadRequestError(`${where}: ${label}.kind must be message, invite or presence`);
   const pattern = str(o, 'matches', where);
@@ -66,6 +74,7 @@ function readExpectation(v: unknown, where: string, label: string, lastFrom: str
     ...(body !== undefined ? { body } : {}),
     ...(contains !== undefined ? { contains } : {}),
     ...(matches ? { matches } : {}),
+    ...(o.reply === true ? { reply: true as const } : {}),
   };
 }
 
@@ -96,6 +105,7 @@ export function parseConversation(text: string, file: string): Conversation {
   if (!Number.isInteger(defTimeout) || (defTimeout as number) <= 0) throw new BadRequestError(`${file}: "timeout_ms" must be a positive whole number`);
   if (!Array.isArray(data.steps) || data.steps.length === 0) throw new BadRequestError(`${file}: "steps" must be a non-empty list`);
   let lastFrom = defFrom;
+  let injected = false;
   // The file's own faults apply from its first step (and are removed when it ends).
   const faults: Step[] = data.faults === undefined ? [] : [{ kind: 'fault', rules: readFaults(data.faults, `${file}: faults`) }];
   const steps = data.steps.map((raw, i): Step => {
@@ -106,6 +116,7 @@ export function parseConversation(text: string, file: string): Conversation {
     const kind = kinds[0]!;
     const v = raw[kind];
     const withTo = (o: JsonObject): { to?: string } => (o.to !== undefined || defTo ? { to: jid(o, 'to', where, defTo) } : {});
+    if (kind === 'send' || kind === 'presence' || kind === 'subscription' || kind === 'error') injected = true;
     switch (kind) {
       case 'send': {
         rejectUnknownKeys(raw, ['send', 'from', 'to', 'type', 'delivered'], where);
@@ -146,7 +157,7 @@ export function parseConversation(text: string, file: string): Conversation {
       case 'expect':
       case 'expect_none': {
         rejectUnknownKeys(raw, [kind], where);
-        return { kind, ...readExpectation(v, where, kind, lastFrom, defTimeout as number) };
+        return { kind, ...readExpectation(v, where, kind, lastFrom, defTimeout as number, injected) };
       }
       case 'expect_sequence': {
         rejectUnknownKeys(raw, ['expect_sequence', 'timeout_ms'], where);
@@ -156,7 +167,7 @@ export function parseConversation(text: string, file: string): Conversation {
         return {
           kind,
           timeoutMs: timeoutMs as number,
-          steps: v.map((e, j) => readExpectation(e, where, `expect_sequence[${j}]`, lastFrom, timeoutMs as number)),
+          steps: v.map((e, j) => readExpectation(e, where, `expect_sequence[${j}]`, lastFrom, timeoutMs as number, injected)),
         };
       }
       case 'fault': {
@@ -213,14 +224,15 @@ function describeExpectation(s: Expectation): string {
         : s.matches
           ? `body matching /${s.matches.source}/`
           : 'anything';
-  return `${s.outboxKind} to ${s.to} with ${what}`;
+  return `${s.reply ? 'reply: ' : ''}${s.outboxKind} to ${s.to} with ${what}`;
 }
 
-/** The outbox filter an expect step waits for. */
-export function expectFilter(s: Expectation): { kind: OutboxKind; to: string; contains?: string; matches?: Pattern } {
+/** The outbox filter an expect step waits for; `delivery`: the id of the file's latest injection, for `reply`. */
+export function expectFilter(s: Expectation, delivery?: string): { kind: OutboxKind; to: string; contains?: string; matches?: Pattern; in_reply_to?: string } {
   return {
     kind: s.outboxKind,
     to: s.to,
+    ...(s.reply && delivery !== undefined ? { in_reply_to: delivery } : {}),
     ...(s.contains !== undefined ? { contains: s.contains } : {}),
     ...(s.body !== undefined ? { matches: exactPattern(s.body) } : s.matches ? { matches: s.matches } : {}),
   };

@@ -26,7 +26,7 @@ function queryInt(req: Request, key: string, min: number, max: number): number |
   return n;
 }
 
-/** The outbox filter from ?to=&from=&kind=&contains=&matches=&since= */
+/** The outbox filter from ?to=&from=&kind=&contains=&matches=&since=&in_reply_to= */
 export function filterFromQuery(req: Request): OutboxFilter {
   return readFilter(
     (k) => queryString(req, k),
@@ -41,7 +41,7 @@ export function filterFromJson(o: unknown, where: string): OutboxFilter {
     throw new BadRequestError(`${where} must be an object such as {"to":"alice@example.com","contains":"hi"}`);
   const v = o as Record<string, unknown>;
   for (const k of Object.keys(v))
-    if (!['kind', 'to', 'from', 'contains', 'matches', 'since'].includes(k)) throw new BadRequestError(`${where}: unknown key "${k}"`);
+    if (!['kind', 'to', 'from', 'contains', 'matches', 'since', 'in_reply_to'].includes(k)) throw new BadRequestError(`${where}: unknown key "${k}"`);
   const text = (k: string): string | undefined => {
     if (v[k] === undefined) return undefined;
     if (typeof v[k] !== 'string') throw new BadRequestError(`${where}.${k} must be a string`);
@@ -72,6 +72,9 @@ function readFilter(text: (k: string) => string | undefined, whole: (k: string) 
   }
   const since = whole('since');
   if (since !== undefined) f.since = since;
+  const cause = text('in_reply_to');
+  if (cause === '') throw new BadRequestError(`${where}in_reply_to must be a delivery id (the "id" an injection answered), not empty`);
+  if (cause !== undefined) f.in_reply_to = cause;
   return f;
 }
 

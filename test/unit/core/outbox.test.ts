@@ -124,6 +124,34 @@ test('a new entry is tested only against the waiters that could want it, not eve
   assert.equal((await Promise.all(pending)).filter((e) => e === null).length, 999);
 });
 
+test('in_reply_to: the replies to one delivery, stored or yet to come, found and awaited without a scan of the rest', async () => {
+  const o = new Outbox(100_000);
+  const reply = (cause: string | null, body: string) => ({ ...msg('alice@example.com/desktop', body), in_reply_to: cause });
+  for (let i = 0; i < 50_000; i++) o.add(reply(i % 2 ? `d${i}` : null, `m${i}`));
+  o.add(reply('d-late', 'first'));
+  let tests = 0;
+  const counting = { source: '.', test: () => (tests++, true) };
+  // Stored: only the delivery's own entries are looked at.
+  assert.deepEqual(
+    o.list({ in_reply_to: 'd-late', matches: counting }).map((e) => e.body),
+    ['first'],
+  );
+  assert.equal(tests, 1);
+  assert.deepEqual(o.list({ in_reply_to: 'never-issued' }), []);
+  // Yet to come: 1,000 waiters for other deliveries are not tested against a new entry; the right one settles.
+  tests = 0;
+  const others = Array.from({ length: 1000 }, (_, i) => o.wait({ in_reply_to: `other${i}`, matches: counting }, 60_000));
+  const second = o.wait({ in_reply_to: 'd-late', since: o.lastId }, 60_000);
+  for (let i = 0; i < 100; i++) o.add(reply(`d-busy${i}`, `noise${i}`));
+  o.add(reply('d-late', 'second'));
+  assert.equal(tests, 0, 'no waiter for another delivery was tested');
+  assert.equal((await second)?.body, 'second');
+  // A recipient filter and in_reply_to together: both must hold.
+  assert.equal(o.find({ in_reply_to: 'd-late', to: 'bob@example.com' }), undefined);
+  o.close();
+  assert.equal((await Promise.all(others)).filter((e) => e === null).length, 1000);
+});
+
 test('since starts where the id points; a scan stops at its deadline and says where to go on', () => {
   const o = new Outbox(100_000);
   for (let i = 0; i < 100_000; i++) o.add(msg(`u${i % 7}@example.com`, `m${i}`));
@@ -172,6 +200,7 @@ test('indexes agree with a plain scan after any mix of adds, evictions and clear
       to: fc.subarray(jids, { minLength: 1 }),
       body: fc.constantFrom('hi', 'hello', 'x'.repeat(300)),
       from: fc.constantFrom('app@appspot.com/bot', 'Other@appspot.com'),
+      cause: fc.constantFrom(null, 'd1', 'd2'),
     }),
     fc.constant('clear' as const),
   );
@@ -181,6 +210,7 @@ test('indexes agree with a plain scan after any mix of adds, evictions and clear
       from: fc.constantFrom('app@appspot.com', 'other@appspot.com/x'),
       contains: fc.constantFrom('h', 'hello'),
       since: fc.nat(60),
+      in_reply_to: fc.constantFrom('d1', 'd2', 'd3'),
     },
     { requiredKeys: [] },
   );
@@ -194,7 +224,7 @@ test('indexes agree with a plain scan after any mix of adds, evictions and clear
           kept = [];
           continue;
         }
-        kept.push(o.add({ time: '', kind: 'message', from: x.from, to: x.to, body: x.body, version: null, protocol: 'json', in_reply_to: null }));
+        kept.push(o.add({ time: '', kind: 'message', from: x.from, to: x.to, body: x.body, version: null, protocol: 'json', in_reply_to: x.cause }));
         const s = o.stats();
         kept = kept.slice(kept.length - s.size);
         assert.ok(s.bytes <= 2000 || s.size === 1);

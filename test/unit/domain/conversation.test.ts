@@ -39,6 +39,12 @@ test('broken conversation files name the step and the problem', () => {
     [{ from: 'a@b.c', steps: [{ presence: 'sleepy' }] }, /step 1: "presence" must be/],
     [{ from: 'nope', steps: [{ send: 'x' }] }, /"from" "nope" is not a valid JID/],
     [{ from: 'a@b.c', steps: [{ expect: { body: 'x', within: 3 } }] }, /unknown key "within"/],
+    [
+      { from: 'a@b.c', steps: [{ set_presence: 'away' }, { expect: { body: 'x', reply: true } }] },
+      /step 2: expect.reply waits for the reply to the latest send/,
+    ],
+    [{ from: 'a@b.c', steps: [{ send: 'x' }, { expect_none: { reply: false } }] }, /step 2: expect_none.reply must be true/],
+    [{ from: 'a@b.c', steps: [{ expect_sequence: [{ body: 'x', reply: true }] }] }, /step 1: expect_sequence\[0\].reply waits for/],
   ];
   for (const [data, why] of table) assert.throws(() => parseConversation(JSON.stringify(data), 'c.json'), why);
   assert.throws(() => parseConversation('{', 'c.json'), /c.json: not valid JSON/);
