@@ -177,6 +177,7 @@ export class Engine implements ControlPort {
 
   /** Forget what the app sent, and tell every surface. */
   async clearOutbox(): Promise<number> {
+    this.space.journal?.ready('clearing the outbox');
     const count = this.outboxStore.clear();
     this.emit({ type: 'outbox.cleared', count });
     return count;
@@ -248,6 +249,7 @@ export class Engine implements ControlPort {
   /** Read the clock, or change it: {freeze}, {resume}, {advance_ms}, {set}. */
   async setClock(change?: ClockChange): Promise<ClockState> {
     if (change === undefined) return this.clock.state();
+    this.space.journal?.ready('a clock change');
     const state = this.clock.apply(readClockChange(change));
     this.emit({ type: 'clock', clock: state });
     return state;
@@ -255,6 +257,7 @@ export class Engine implements ControlPort {
 
   /** Back to a fresh start: outbox, presence, quotas, faults (as configured at start) and clock. */
   async reset(): Promise<void> {
+    this.space.journal?.ready('a reset');
     this.outboxStore.close();
     this.clock.reset();
     this.freshState();

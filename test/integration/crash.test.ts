@@ -150,6 +150,12 @@ test('--record on a device that takes no bytes (/dev/full): every call is refuse
   assert.match(injected.body.error.message, refused);
   const put = { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ available: true }) };
   assert.equal((await getJson(url, '/v1/presence/erin@example.com', put)).body.error.code, 'UNSPECIFIED_ERROR');
+  // So is every other control call that writes a line: a clock change, a reset, clearing the outbox.
+  const clock = (await getJson(url, '/v1/clock')).body;
+  assert.equal((await postJson(url, '/v1/clock', { freeze: true })).body.error.code, 'UNSPECIFIED_ERROR');
+  assert.deepEqual((await getJson(url, '/v1/clock')).body.frozen, clock.frozen);
+  assert.equal((await postJson(url, '/v1/reset', {})).body.error.code, 'UNSPECIFIED_ERROR');
+  assert.equal((await getJson(url, '/v1/outbox', { method: 'DELETE' })).body.error.code, 'UNSPECIFIED_ERROR');
   // No trace: nothing in the outbox, no quota charged, no sent or delivered event fed, the presence untouched.
   assert.deepEqual((await getJson(url, '/v1/outbox')).body.entries, []);
   assert.deepEqual((await getJson(url, '/v1/stats')).body.quotas.total, before);
