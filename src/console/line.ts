@@ -10,6 +10,7 @@ const USER_TO_APP = 'user → app';
 const APP_TO_USER = 'app → user';
 const REFUSED = 'app → ✗   ';
 const EMULATOR = 'emulator  ';
+const APP_CALL = 'app → emu ';
 
 /** HH:MM:SS.mmm in local time: a console is read beside other local logs. */
 export function clock(iso: string): string {
@@ -105,6 +106,16 @@ function partsOf(event: EmulatorEvent, c: ChalkInstance): Parts {
         status: `${event.code}: ${event.message}`,
         body: event.request === null ? '' : typeof event.request === 'string' ? event.request : JSON.stringify(event.request),
         tone: c.red,
+      };
+    case 'call':
+      return {
+        time,
+        direction: APP_CALL,
+        kind: event.call,
+        addresses: '',
+        status: 'answered',
+        body: JSON.stringify(event.answer),
+        tone: c.dim,
       };
     case 'presence':
       return {

@@ -66,6 +66,8 @@ export function formatEvent(event: EmulatorEvent, c: ChalkInstance): string {
       return (event.ok ? c.green : c.red)(`${event.source}: ${event.message}`);
     case 'outbox.cleared':
       return c.dim(`outbox cleared (${event.count} entries)`);
+    case 'call':
+      return c.dim(`${event.call} (${event.protocol}) answered ${JSON.stringify(event.answer)}`);
     case 'rejected':
       return c.red(`✗ refused ${event.call} (${event.protocol}): ${event.code} ${event.message}`);
     case 'xmpp.session':
@@ -110,7 +112,8 @@ export interface ConsoleFormatter {
 export function consoleFormatter(f: ConsoleFormat): ConsoleFormatter {
   const c = chalkFor(f.color);
   if (f.json) return { format: (event) => `${JSON.stringify(event)}\n`, drain: () => '' };
-  if (f.style === 'devserver') return { format: (event) => `${formatEvent(event, c)}\n`, drain: () => '' };
+  // The human styles leave `call` out: a send's own line already says it, and the dev server printed no reads.
+  if (f.style === 'devserver') return { format: (event) => (event.type === 'call' ? '' : `${formatEvent(event, c)}\n`), drain: () => '' };
   const held = new Map<string, EmulatorEvent[]>();
   // Deliveries already printed, newest last: a late reply to one of them is printed at once.
   const printed = new Set<string>();
@@ -131,6 +134,7 @@ export function consoleFormatter(f: ConsoleFormat): ConsoleFormatter {
     return text;
   };
   const format = (event: EmulatorEvent): string => {
+    if (event.type === 'call') return '';
     // Counted on arrival: a reply held for its cause still shows that the app called.
     if (event.type === 'sent' || event.type === 'rejected') appCalled = true;
     // An invitation's presence change is what its own `invite` line already says.

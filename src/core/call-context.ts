@@ -9,6 +9,8 @@ export interface CallContext {
   version?: string | null;
   /** the module (service) the call comes from, when the call says; production refused non-default modules */
   module?: string | null;
+  /** the API-server protocols: the method called and its decoded protobuf request, for the `call` event */
+  wire?: { method: string; request: unknown };
 }
 
 export const JSON_CALL: Readonly<CallContext> = Object.freeze({ protocol: 'json' });

@@ -522,20 +522,41 @@ export class Engine implements ControlPort {
     return entry;
   }
 
-  /** One of the four service calls by its JSON API name, for the protocols that dispatch by name. */
+  /** One of the four service calls by its JSON API name, for every protocol; each answered call is one `call` event. */
   call(name: EngineCall, input: unknown, ctx: CallContext): EngineAnswer {
+    let answer: EngineAnswer;
+    let entry: OutboxEntry | undefined;
     switch (name) {
-      case 'send_message':
-        return { statuses: this.sendMessage(input, ctx).statuses };
+      case 'send_message': {
+        const sent = this.sendMessage(input, ctx);
+        entry = sent.entry;
+        answer = { statuses: sent.statuses };
+        break;
+      }
       case 'get_presence':
-        return { presence: this.getPresence(input, ctx).presence };
+        answer = { presence: this.getPresence(input, ctx).presence };
+        break;
       case 'send_invite':
-        this.sendInvite(input, ctx);
-        return {};
+        entry = this.sendInvite(input, ctx);
+        answer = {};
+        break;
       case 'send_presence':
-        this.sendPresence(input, ctx);
-        return {};
+        entry = this.sendPresence(input, ctx);
+        answer = {};
+        break;
     }
+    // References only: the request and answer are serialised by whoever reads the event (the feed, a transcript).
+    this.emit({
+      type: 'call',
+      call: name,
+      protocol: ctx.protocol,
+      ...(ctx.wire ? { method: ctx.wire.method } : {}),
+      request: ctx.wire ? ctx.wire.request : input,
+      answer,
+      in_reply_to: entry ? entry.in_reply_to : this.space.tickets.deliveryOf(ctx.ticket),
+      ...(entry ? { entry: entry.id } : {}),
+    });
+    return answer;
   }
 
   private emitPresence(jid: string, source: 'api' | 'inbound' | 'invite'): void {

@@ -5,6 +5,7 @@ import type { Delivery } from '../domain/inbound.js';
 import type { ConnectedClient } from '../domain/presence.js';
 import type { RecordedInbound } from '../domain/replay.js';
 import type { OutboxKind, PresenceState } from '../domain/vocabulary.js';
+import type { EngineAnswer, EngineCall } from '../domain/xmpp-rpc.js';
 
 /** How a call reached the emulator: the JSON service API, App Engine's API-server protocol (Go/Python 3 on
  * /rpc_http, the Python 2 remote_api stub on /), or a connected XMPP client. */
@@ -91,12 +92,32 @@ export type EventBody =
   | FaultEvent
   | { type: 'clock'; clock: ClockState }
   | { type: 'reset' }
+  | CallEvent
   | Rejection;
 
 /** A real XMPP client connected, changed its presence (show null: unavailable or none yet), or went away. */
 export interface XmppSessionEvent extends ConnectedClient {
   type: 'xmpp.session';
   state: 'connected' | 'presence' | 'disconnected';
+}
+
+/**
+ * A call the app made and the emulator answered (refusals are `rejected`): the request as the protocol carried it
+ * (the JSON body, or the decoded protobuf) and the answer, in the JSON API's shape. Built from references the call
+ * already holds, never copied or serialised on the call's path; a send's outbox entry (`entry`) is its own `sent` event.
+ */
+export interface CallEvent {
+  type: 'call';
+  call: EngineCall;
+  protocol: Protocol;
+  /** the API-server method (xmpp.GetPresence, xmpp.BulkGetPresence, ...), for the protobuf protocols */
+  method?: string;
+  request: unknown;
+  answer: EngineAnswer;
+  /** the delivery whose handler made the call (its ticket), or null */
+  in_reply_to: string | null;
+  /** the outbox entry the call left (send_message, send_invite, send_presence) */
+  entry?: number;
 }
 
 /** A call the emulator refused: what was called, how, the coded error it answered, and the request (bounded). */

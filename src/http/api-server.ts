@@ -82,7 +82,12 @@ export function answerCall(engine: Engine, protocol: ApiProtocol, body: Uint8Arr
       bytes: envelope.request,
     });
   }
-  const ctx: CallContext = { protocol, ticket: envelope.request_id ?? null, module: moduleOfTicket(envelope.request_id) };
+  const ctx: CallContext = {
+    protocol,
+    ticket: envelope.request_id ?? null,
+    module: moduleOfTicket(envelope.request_id),
+    wire: { method: call, request: decoded },
+  };
   // The call belongs to the namespace of the delivery it answers.
   engine = engine.space.forTicket(ctx.ticket) ?? engine;
   const input = method.input(decoded);

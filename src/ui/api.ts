@@ -9,8 +9,18 @@ export class ApiError extends Error {
   }
 }
 
+let prefix = '';
+
+/** The namespace every later call drives: /ns/NAME/v1/... (the default namespace's paths have no prefix). */
+export function setNamespace(name: string): void {
+  prefix = name === 'default' ? '' : `/ns/${encodeURIComponent(name)}`;
+}
+
+/** A control API path in the namespace on screen. */
+export const inNamespace = (path: string): string => `${prefix}${path}`;
+
 export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(path, {
+  const res = await fetch(inNamespace(path), {
     method,
     headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),

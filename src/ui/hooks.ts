@@ -1,6 +1,6 @@
 // Small hooks shared by the views.
 import { useEffect, useReducer, useState } from 'preact/hooks';
-import { call } from './api.js';
+import { call, inNamespace } from './api.js';
 import type { Store } from './store.js';
 
 /** Re-render when the store changes. */
@@ -10,7 +10,8 @@ export function useStore(store: Store): Store {
   return store;
 }
 
-/** GET a control API path, again whenever `key` changes; keeps the last answer while reloading. */
+/** GET a control API path of the namespace on screen, again whenever `key` or the namespace changes; keeps the
+ * last answer while reloading. */
 export function useFetch<T>(path: string, key: unknown): { data: T | null; error: string | null } {
   const [state, setState] = useState<{ data: T | null; error: string | null }>({ data: null, error: null });
   useEffect(() => {
@@ -22,7 +23,7 @@ export function useFetch<T>(path: string, key: unknown): { data: T | null; error
     return () => {
       live = false;
     };
-  }, [path, key]);
+  }, [inNamespace(path), key]);
   return state;
 }
 

@@ -7,6 +7,8 @@ import { connectFeed } from './feed.js';
 import { useStore, useThrottled } from './hooks.js';
 import { Store } from './store.js';
 import { Conversations } from './views/conversations.js';
+import { Faults } from './views/faults.js';
+import { NamespacePicker, startNamespace } from './views/namespace-picker.js';
 import { Inspector } from './views/inspector.js';
 import { Outbox } from './views/outbox.js';
 import { Overview } from './views/overview.js';
@@ -18,6 +20,7 @@ const VIEWS = [
   ['presence', 'Presence'],
   ['inspector', 'Inspector'],
   ['outbox', 'Outbox'],
+  ['faults', 'Faults'],
   ['overview', 'Overview'],
 ] as const;
 type View = (typeof VIEWS)[number][0];
@@ -57,7 +60,8 @@ function App({ store }: { store: Store }): JSX.Element {
     // After a tab change, keyboard and screen-reader users start at the new view.
     if (document.activeElement?.classList.contains('tab')) document.getElementById('main')?.focus({ preventScroll: true });
   }, [where.view]);
-  const unread = [...store.threads.values()].reduce((n, t) => n + t.unread, 0);
+  const unread = store.here.unread();
+  const rejected = store.here.rejected;
 
   return (
     <>
@@ -77,14 +81,15 @@ function App({ store }: { store: Store }): JSX.Element {
                   {unread}
                 </span>
               ) : null}
-              {v === 'inspector' && store.rejected ? (
-                <span class="badge bad" aria-label={`, ${store.rejected} refused calls`}>
-                  {store.rejected}
+              {v === 'inspector' && rejected ? (
+                <span class="badge bad" aria-label={`, ${rejected} refused calls`}>
+                  {rejected}
                 </span>
               ) : null}
             </a>
           ))}
         </nav>
+        <NamespacePicker store={store} />
         <span class={`feed ${store.status}`} role="status" aria-live="polite">
           {store.status === 'live' ? 'live' : store.status === 'connecting' ? 'connecting…' : 'offline, reconnecting…'}
         </span>
@@ -109,6 +114,7 @@ function App({ store }: { store: Store }): JSX.Element {
         {where.view === 'presence' ? <Presence store={store} /> : null}
         {where.view === 'inspector' ? <Inspector store={store} selected={where.seq} /> : null}
         {where.view === 'outbox' ? <Outbox store={store} /> : null}
+        {where.view === 'faults' ? <Faults store={store} /> : null}
         {where.view === 'overview' ? <Overview store={store} info={info} /> : null}
       </main>
     </>
@@ -117,6 +123,7 @@ function App({ store }: { store: Store }): JSX.Element {
 
 applyTheme(localStorage.getItem('xmpp-emu-theme') ?? 'auto');
 const store = new Store();
+startNamespace(store);
 connectFeed(store);
 // The page's own shell paints first; the app renders in the next frame (so the first paint never waits for it).
 requestAnimationFrame(() =>

@@ -1,5 +1,6 @@
-// What the console knows, built only from the event feed: every event (for the inspector), the conversations,
-// the outbox. Events are applied once each, in seq order, so a replay after a reconnect cannot double anything.
+// What the console knows, built only from the event feed: every event (for the inspector), and for each namespace
+// its conversations, outbox and counters. Events are applied once each, in seq order, so a replay after a
+// reconnect cannot double anything. The feed carries every namespace, so switching namespace loses nothing.
 import type { AnyEvent, DeliveryResult, Hello, OutboxEntry } from './wire.js';
 
 /** Kept in the page: the newest this many events (the server keeps its own, larger history). */
@@ -48,20 +49,20 @@ export function bare(jid: string): string {
 
 const threadKey = (user: string, app: string): string => `${user} ↔ ${app}`;
 
-export class Store {
+export const DEFAULT_NAMESPACE = 'default';
+
+/** The namespace an event belongs to (the default's events name none). */
+export const namespaceOf = (e: AnyEvent): string => (typeof e.namespace === 'string' ? e.namespace : DEFAULT_NAMESPACE);
+
+/** What the console shows of one namespace. */
+export class Space {
+  /** this namespace's events, oldest first (the inspector's list) */
   events: AnyEvent[] = [];
-  readonly bySeq = new Map<number, AnyEvent>();
-  /** links for the inspector: an outbox entry's event, a delivery's event, the events a delivery caused */
-  readonly seqOfEntry = new Map<number, number>();
-  readonly seqOfDelivery = new Map<string, number>();
-  readonly repliesTo = new Map<string, number[]>();
   threads = new Map<string, Thread>();
   outbox: OutboxEntry[] = [];
-  lastSeq = 0;
-  appId = '';
-  status: FeedStatus = 'connecting';
-  /** something the developer should know about the feed (events dropped before this page saw them) */
-  notice: string | null = null;
+  /** outbox ids are per namespace: an entry's `sent` event, and the `call` event that made it */
+  readonly seqOfEntry = new Map<number, number>();
+  readonly callOfEntry = new Map<number, number>();
   rejected = 0;
   /** XMPP client sessions by bare JID: the latest xmpp.session event of each */
   readonly sessions = new Map<string, AnyEvent>();
@@ -69,82 +70,26 @@ export class Store {
   openThread: string | null = null;
   /** the thread the developer picked last */
   selectedThread: string | null = null;
-  /** bumps on every change, so views can tell */
-  version = 0;
-  private readonly listeners = new Set<() => void>();
-  private scheduled = false;
 
-  subscribe(fn: () => void): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
-  }
-
-  /** Views re-render at most once a frame however many events arrive (a replay brings thousands at once). */
-  private changed(): void {
-    this.version++;
-    if (this.scheduled) return;
-    this.scheduled = true;
-    const run = (): void => {
-      if (!this.scheduled) return;
-      this.scheduled = false;
-      for (const fn of this.listeners) fn();
-    };
-    requestAnimationFrame(run);
-    setTimeout(run, 100); // a hidden tab gets no animation frames
-  }
-
-  setStatus(s: FeedStatus): void {
-    this.status = s;
-    this.changed();
-  }
-
-  /** The feed's first frame. Answers true when the emulator restarted (its seq went back) and the page must start over. */
-  hello(h: Hello): boolean {
-    this.appId = h.app_id;
-    if (h.last_seq < this.lastSeq) {
-      this.reset();
-      this.notice = 'The emulator restarted: the console started over.';
-      return true;
-    }
-    if (h.first_seq !== null && h.first_seq > this.lastSeq + 1) {
-      this.notice = `${h.first_seq - this.lastSeq - 1} older events were no longer kept by the emulator and are not shown.`;
-    }
-    this.changed();
-    return false;
-  }
-
-  reset(): void {
-    this.events = [];
-    this.bySeq.clear();
-    this.seqOfEntry.clear();
-    this.seqOfDelivery.clear();
-    this.repliesTo.clear();
-    this.threads = new Map();
-    this.outbox = [];
-    this.lastSeq = 0;
-    this.rejected = 0;
-    this.sessions.clear();
-    this.notice = null;
-    this.changed();
-  }
+  constructor(
+    readonly name: string,
+    private readonly appId: () => string,
+  ) {}
 
   apply(ev: AnyEvent): void {
-    if (ev.seq <= this.lastSeq) return; // already applied (a replay overlapping what we had)
-    this.lastSeq = ev.seq;
     this.events.push(ev);
-    this.bySeq.set(ev.seq, ev);
-    if (this.events.length > MAX_EVENTS) {
-      const dropped = this.events.splice(0, this.events.length - MAX_EVENTS);
-      for (const d of dropped) this.forget(d);
-    }
     switch (ev.type) {
       case 'sent':
         this.onSent(ev.entry as OutboxEntry, ev.seq);
+        break;
+      case 'call':
+        if (typeof ev.entry === 'number') this.callOfEntry.set(ev.entry, ev.seq);
         break;
       case 'delivered':
         this.onDelivered(ev.result as DeliveryResult, ev);
         break;
       case 'outbox.cleared':
+      case 'reset':
         this.outbox = [];
         break;
       case 'rejected':
@@ -156,28 +101,22 @@ export class Store {
         else {
           this.sessions.set(bare(ev.jid), ev);
           // A connected client has a thread with the app at once, before anyone says anything.
-          this.thread(bare(ev.jid), `${this.appId}@appspot.com`).last ||= Date.parse(ev.time);
+          this.thread(bare(ev.jid), `${this.appId()}@appspot.com`).last ||= Date.parse(ev.time);
         }
         break;
       }
     }
-    this.changed();
   }
 
-  private forget(ev: AnyEvent): void {
-    this.bySeq.delete(ev.seq);
-    if (ev.type === 'sent') {
-      const e = ev.entry as OutboxEntry;
-      this.seqOfEntry.delete(e.id);
-      if (e.in_reply_to) this.repliesTo.delete(e.in_reply_to);
-    } else if (ev.type === 'delivered') {
-      this.seqOfDelivery.delete((ev.result as DeliveryResult).id);
-    }
+  /** `ev` is this namespace's oldest event, dropped from the page. */
+  forget(ev: AnyEvent): void {
+    if (this.events[0] === ev) this.events.shift();
+    if (ev.type === 'sent') this.seqOfEntry.delete((ev.entry as OutboxEntry).id);
+    else if (ev.type === 'call' && typeof ev.entry === 'number') this.callOfEntry.delete(ev.entry);
   }
 
   private onSent(entry: OutboxEntry, seq: number): void {
     this.seqOfEntry.set(entry.id, seq);
-    if (entry.in_reply_to) this.repliesTo.set(entry.in_reply_to, [...(this.repliesTo.get(entry.in_reply_to) ?? []), seq]);
     this.outbox.push(entry);
     if (this.outbox.length > MAX_EVENTS) this.outbox.splice(0, this.outbox.length - MAX_EVENTS);
     if (entry.kind !== 'message') return;
@@ -201,7 +140,6 @@ export class Store {
   }
 
   private onDelivered(r: DeliveryResult, ev: AnyEvent): void {
-    if (r.id) this.seqOfDelivery.set(r.id, ev.seq);
     if (r.kind !== 'message') return;
     const started = Date.parse(ev.time) - r.duration_ms;
     this.add(bare(r.from), bare(r.to), {
@@ -227,7 +165,7 @@ export class Store {
     const req = (ev.request ?? null) as { jids?: unknown; body?: unknown; from_jid?: unknown } | null;
     if (!req || typeof req !== 'object') return;
     const jids = typeof req.jids === 'string' ? [req.jids] : Array.isArray(req.jids) ? req.jids.filter((j): j is string => typeof j === 'string') : [];
-    const from = typeof req.from_jid === 'string' && req.from_jid ? req.from_jid : `${this.appId}@appspot.com`;
+    const from = typeof req.from_jid === 'string' && req.from_jid ? req.from_jid : `${this.appId()}@appspot.com`;
     jids.slice(0, 10).forEach((to, i) => {
       if (!to.includes('@')) return;
       this.add(bare(to), bare(from), {
@@ -273,13 +211,19 @@ export class Store {
     if (this.openThread !== key) t.unread++;
   }
 
-  markRead(key: string): void {
+  /** Returns true when something changed. */
+  markRead(key: string): boolean {
     this.openThread = key;
     const t = this.threads.get(key);
-    if (t && t.unread) {
-      t.unread = 0;
-      this.changed();
-    }
+    if (!t || !t.unread) return false;
+    t.unread = 0;
+    return true;
+  }
+
+  unread(): number {
+    let n = 0;
+    for (const t of this.threads.values()) n += t.unread;
+    return n;
   }
 
   /** Threads, most recent first. */
@@ -287,7 +231,7 @@ export class Store {
     return [...this.threads.values()].sort((a, b) => b.last - a.last);
   }
 
-  /** Every user JID the console has seen. */
+  /** Every user JID the console has seen in this namespace. */
   knownUsers(): string[] {
     const s = new Set<string>();
     for (const t of this.threads.values()) s.add(t.user);
@@ -295,8 +239,150 @@ export class Store {
     return [...s].sort();
   }
 
-  /** The events as JSON lines, the format of --record. */
+  /** This namespace's events as JSON lines, the format of --record. */
   transcript(): string {
     return this.events.map((e) => JSON.stringify(e)).join('\n') + (this.events.length ? '\n' : '');
+  }
+}
+
+export class Store {
+  /** every event, of every namespace, oldest first */
+  events: AnyEvent[] = [];
+  readonly bySeq = new Map<number, AnyEvent>();
+  /** delivery ids are unique across namespaces: a delivery's event, and the events its handler caused */
+  readonly seqOfDelivery = new Map<string, number>();
+  readonly repliesTo = new Map<string, number[]>();
+  spaces = new Map<string, Space>();
+  /** the namespace on screen */
+  namespace = DEFAULT_NAMESPACE;
+  lastSeq = 0;
+  appId = '';
+  status: FeedStatus = 'connecting';
+  /** something the developer should know about the feed (events dropped before this page saw them) */
+  notice: string | null = null;
+  /** bumps on every change, so views can tell */
+  version = 0;
+  private readonly listeners = new Set<() => void>();
+  private scheduled = false;
+
+  /** The namespace on screen. */
+  get here(): Space {
+    return this.space(this.namespace);
+  }
+
+  space(name: string): Space {
+    let s = this.spaces.get(name);
+    if (!s) {
+      s = new Space(name, () => this.appId);
+      this.spaces.set(name, s);
+    }
+    return s;
+  }
+
+  /** Show another namespace (its state is already here: the feed carries every namespace). */
+  choose(name: string): void {
+    if (name === this.namespace) return;
+    this.namespace = name;
+    this.changed();
+  }
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Views re-render at most once a frame however many events arrive (a replay brings thousands at once). */
+  private changed(): void {
+    this.version++;
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const run = (): void => {
+      if (!this.scheduled) return;
+      this.scheduled = false;
+      for (const fn of this.listeners) fn();
+    };
+    requestAnimationFrame(run);
+    setTimeout(run, 100); // a hidden tab gets no animation frames
+  }
+
+  setStatus(s: FeedStatus): void {
+    this.status = s;
+    this.changed();
+  }
+
+  /** The feed's first frame. Answers true when the emulator restarted (its seq went back) and the page must start over. */
+  hello(h: Hello): boolean {
+    this.appId = h.app_id;
+    if (h.last_seq < this.lastSeq) {
+      this.reset();
+      this.notice = 'The emulator restarted: the console started over.';
+      return true;
+    }
+    if (h.first_seq !== null && h.first_seq > this.lastSeq + 1) {
+      this.notice = `${h.first_seq - this.lastSeq - 1} older events were no longer kept by the emulator and are not shown.`;
+    }
+    this.changed();
+    return false;
+  }
+
+  reset(): void {
+    this.events = [];
+    this.bySeq.clear();
+    this.seqOfDelivery.clear();
+    this.repliesTo.clear();
+    this.spaces = new Map();
+    this.lastSeq = 0;
+    this.notice = null;
+    this.changed();
+  }
+
+  apply(ev: AnyEvent): void {
+    if (ev.seq <= this.lastSeq) return; // already applied (a replay overlapping what we had)
+    this.lastSeq = ev.seq;
+    this.events.push(ev);
+    this.bySeq.set(ev.seq, ev);
+    if (this.events.length > MAX_EVENTS) {
+      const dropped = this.events.splice(0, this.events.length - MAX_EVENTS);
+      for (const d of dropped) this.forget(d);
+    }
+    if (ev.type === 'delivered') {
+      const id = (ev.result as DeliveryResult).id;
+      if (id) this.seqOfDelivery.set(id, ev.seq);
+    } else if (ev.type === 'sent') {
+      const cause = (ev.entry as OutboxEntry).in_reply_to;
+      if (cause) this.repliesTo.set(cause, [...(this.repliesTo.get(cause) ?? []), ev.seq]);
+    }
+    this.space(namespaceOf(ev)).apply(ev);
+    this.changed();
+  }
+
+  private forget(ev: AnyEvent): void {
+    this.bySeq.delete(ev.seq);
+    if (ev.type === 'sent') {
+      const cause = (ev.entry as OutboxEntry).in_reply_to;
+      if (cause) this.repliesTo.delete(cause);
+    } else if (ev.type === 'delivered') {
+      this.seqOfDelivery.delete((ev.result as DeliveryResult).id);
+    }
+    this.spaces.get(namespaceOf(ev))?.forget(ev);
+  }
+
+  markRead(key: string): void {
+    if (this.here.markRead(key)) this.changed();
+  }
+
+  /** The `call` event that made a `sent` event's entry. */
+  seqOfCall(sent: AnyEvent): number | undefined {
+    return this.spaces.get(namespaceOf(sent))?.callOfEntry.get((sent.entry as OutboxEntry).id);
+  }
+
+  /** The `sent` event of outbox entry `id` of the namespace `of` belongs to. */
+  seqOfEntryIn(of: AnyEvent, id: number): number | undefined {
+    return this.spaces.get(namespaceOf(of))?.seqOfEntry.get(id);
+  }
+
+  /** Namespaces seen on the feed, the default first. */
+  namespaces(): string[] {
+    return [DEFAULT_NAMESPACE, ...[...this.spaces.keys()].filter((n) => n !== DEFAULT_NAMESPACE).sort()];
   }
 }

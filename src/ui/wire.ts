@@ -1,5 +1,6 @@
 // The shapes the emulator sends, from the server's own definitions (types only: nothing of the server is bundled).
-export type { DeliveryResult, EmulatorEvent, Exchange, OutboxEntry } from '../core/events.js';
+export type { CallEvent, DeliveryResult, EmulatorEvent, Exchange, OutboxEntry } from '../core/events.js';
+export type { DeliveryFault, FaultCall, FaultRule, FaultStatus } from '../domain/faults.js';
 export type { PresenceListing } from '../domain/presence.js';
 export type { PresenceState } from '../domain/vocabulary.js';
 

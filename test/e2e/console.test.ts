@@ -9,6 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startEchoBot, type RunningBot } from '../../fixtures/echo-bot/bot.js';
 import { engineOf } from '../../src/core/start.js';
 import { startEmulator, type RunningEmulator } from '../../src/index.js';
+import { rpc } from '../api-server-client.js';
 import { postJson } from '../helpers.js';
 import { chromiumMissing, launchChromium } from './browser.js';
 import { bodyOf, xmppjs } from './xmpp-stack.js';
@@ -208,6 +209,125 @@ describe('the web console', { skip: chromiumMissing() }, () => {
       .locator('.bubble.failed', { hasText: 'shout' })
       .getByText(/^INVALID_TYPE: /)
       .waitFor();
+  });
+
+  test("every call the app made is in the inspector: the bot's get_presence, a Go app's BulkGetPresence, with request and answer", async () => {
+    await page.getByRole('link', { name: /^Conversations/ }).click();
+    await page.getByLabel('As user (JID/resource)').fill('alice@example.com/phone');
+    await page.getByRole('textbox', { name: /^Message/ }).fill('/status');
+    await page.getByRole('textbox', { name: /^Message/ }).press('Enter');
+    const thread = page.getByRole('list', { name: /^Messages between alice@example.com/ });
+    await thread.locator('.bubble.out', { hasText: /^You (are|look)/ }).waitFor();
+    // The test plays a Go app on the API-server protocol.
+    const answer = await rpc(em.url, '/rpc_http', 'xmpp', 'BulkGetPresence', { jid: ['bob@example.com', 'alice@example.com'] });
+    assert.equal(answer.status, 200);
+    await page.getByRole('link', { name: /^Inspector/ }).click();
+    await page.getByLabel('Kind').selectOption('call');
+    const events = page.getByRole('list', { name: 'Events, oldest first' });
+    await events.locator('.event', { hasText: /get_presence over json → alice@example\.com\/phone/ }).click();
+    const detail = page.locator('.detail');
+    await detail.getByRole('heading', { name: 'Request (JSON)' }).waitFor();
+    await detail.locator('pre', { hasText: '"jid": "alice@example.com/phone"' }).first().waitFor();
+    await detail.getByRole('heading', { name: 'The answer' }).waitFor();
+    await detail.locator('pre', { hasText: '"available": true' }).first().waitFor();
+    // It links to the delivery whose handler made it.
+    await detail.getByText('Made while handling the delivery').getByRole('link').click();
+    await detail.getByText('Request sent to the app').waitFor();
+    await page.getByRole('link', { name: /^Inspector/ }).click();
+    await page.getByLabel('Kind').selectOption('call');
+    await events.locator('.event', { hasText: 'get_presence over rpc_http (xmpp.BulkGetPresence)' }).click();
+    await detail.getByRole('heading', { name: 'Request (the decoded protobuf of xmpp.BulkGetPresence)' }).waitFor();
+    await detail.locator('pre', { hasText: '"bob@example.com"' }).first().waitFor();
+    await shot('inspector-call');
+    await page.getByLabel('Kind').selectOption('');
+  });
+
+  test('the fault panel adds a rule, shows it fire, and removes it', async () => {
+    await page.getByRole('link', { name: 'Faults' }).click();
+    await page.getByText('No fault rules').waitFor();
+    // A bad rule is refused with the emulator's own message.
+    await page.getByLabel('Effect').selectOption('latency_ms');
+    await page.getByLabel('Latency (ms)').fill('soon');
+    await page.getByRole('button', { name: 'Add the rule' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^BAD_REQUEST: .*latency_ms/ })
+      .waitFor();
+    await page.getByLabel('Effect').selectOption('error');
+    await page.getByLabel('Error code').fill('OVER_QUOTA');
+    await page.getByLabel('Times').fill('1');
+    await page.getByLabel('Name', { exact: true }).fill('quota day');
+    await page.getByRole('button', { name: 'Add the rule' }).click();
+    const rules = page.getByRole('table', { name: 'Fault rules' });
+    const rule = rules.getByRole('row', { name: /quota day/ });
+    await rule.waitFor();
+    // The bot's next reply hits it.
+    await postJson(em.url, '/v1/inbound/message', { from: 'erin@example.com', body: 'hello' });
+    await page
+      .getByRole('list', { name: 'Faults fired, newest first' })
+      .getByText(/quota day\): send_message → error OVER_QUOTA · erin@example.com/)
+      .waitFor();
+    await rule.getByRole('cell', { name: '1', exact: true }).waitFor();
+    await shot('faults');
+    await rule.getByRole('button', { name: /^Remove fault / }).click();
+    await page.getByText('No fault rules').waitFor();
+    assert.deepEqual((await (await fetch(`${em.url}/v1/faults`)).json()) as unknown, { faults: [] });
+  });
+
+  test('the namespace picker shows and drives another namespace, and keeps it after a reload', async () => {
+    const picker = page.getByLabel('Namespace');
+    await picker.fill('bad name!');
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /namespace "bad name!" must be/ })
+      .waitFor();
+    await picker.fill('team-a');
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await page.getByRole('link', { name: /^Conversations/ }).click();
+    await page.getByText('No messages yet').waitFor();
+    await page.getByLabel('As user (JID/resource)').fill('carol@example.com/desk');
+    await page.getByRole('textbox', { name: /^Message/ }).fill('hello');
+    await page.getByRole('textbox', { name: /^Message/ }).press('Enter');
+    const thread = page.getByRole('list', { name: 'Messages between carol@example.com and dev-app@appspot.com' });
+    await thread.locator('.bubble.out', { hasText: 'Greetings!' }).waitFor();
+    // Both the injection and the bot's reply are team-a's, not the default's.
+    const outboxOf = async (prefix: string): Promise<string[]> =>
+      ((await (await fetch(`${em.url}${prefix}/v1/outbox`)).json()) as { entries: Array<{ body?: string; to: string[] }> }).entries
+        .filter((e) => e.to.some((t) => t.startsWith('carol@')))
+        .map((e) => e.body ?? '');
+    assert.deepEqual(await outboxOf('/ns/team-a'), ['Greetings!']);
+    assert.deepEqual(await outboxOf(''), []);
+    await page.getByRole('link', { name: 'Outbox' }).click();
+    await page.waitForFunction(() => document.querySelector('#outbox-h .count')?.textContent === '1');
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByText(/^1 kept of/).waitFor();
+    await shot('namespace-team-a');
+    // After a reload the page is still in team-a, with its thread (replayed from the feed).
+    await page.reload();
+    await page.getByRole('status').filter({ hasText: 'live' }).waitFor();
+    assert.equal(await page.getByLabel('Namespace').inputValue(), 'team-a');
+    await page.getByRole('link', { name: /^Conversations/ }).click();
+    await thread.locator('.bubble.out', { hasText: 'Greetings!' }).waitFor();
+    // Clear acts on team-a only.
+    await page.getByRole('link', { name: 'Outbox' }).click();
+    await page.getByRole('button', { name: 'Clear the outbox' }).click();
+    await page.getByRole('status').filter({ hasText: 'Cleared 1 entries' }).waitFor();
+    assert.ok(((await (await fetch(`${em.url}/v1/outbox`)).json()) as { entries: unknown[] }).entries.length > 0, 'the default outbox is untouched');
+    await page.getByLabel('Namespace').fill('default');
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await page.getByRole('link', { name: /^Conversations/ }).click();
+    await page
+      .getByRole('list', { name: 'Threads, most recent first' })
+      .getByRole('button', { name: /alice@example\.com/ })
+      .waitFor();
+    assert.equal(
+      await page
+        .getByRole('list', { name: 'Threads, most recent first' })
+        .getByRole('button', { name: /carol@example\.com/ })
+        .count(),
+      0,
+    );
   });
 
   test('10,000 outbox entries: only the rows in view are in the page, and End reaches the last', async () => {

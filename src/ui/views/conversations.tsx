@@ -12,18 +12,19 @@ const DEFAULT_USER = 'alice@example.com/phone';
 
 export function Conversations({ store, info }: { store: Store; info: Info | null }): JSX.Element {
   useStore(store);
-  const threads = store.threadList();
+  const space = store.here;
+  const threads = space.threadList();
   // The thread on screen survives a visit to another view.
-  const [selected, setSelected] = useState<string | null>(store.selectedThread);
+  const [selected, setSelected] = useState<string | null>(space.selectedThread);
   const select = (key: string): void => {
-    store.selectedThread = key;
+    space.selectedThread = key;
     setSelected(key);
   };
-  const current = (selected && store.threads.get(selected)) || threads[0] || null;
+  const current = (selected && space.threads.get(selected)) || threads[0] || null;
   useEffect(() => {
     if (current) store.markRead(current.key);
     return () => {
-      store.openThread = null;
+      space.openThread = null;
     };
   }, [current?.key, current?.items.length]);
 
@@ -51,7 +52,7 @@ export function Conversations({ store, info }: { store: Store; info: Info | null
                 >
                   <span class="who">
                     {t.user}
-                    {store.sessions.has(t.user) ? (
+                    {space.sessions.has(t.user) ? (
                       <span class="tag" title="connected with an XMPP client">
                         XMPP
                       </span>
@@ -158,7 +159,7 @@ function Composer({
           <input name="from" value={from} list="known-users" required onInput={(e) => setFrom(e.currentTarget.value)} autocomplete="off" spellcheck={false} />
         </label>
         <datalist id="known-users">
-          {store.knownUsers().map((u) => (
+          {store.here.knownUsers().map((u) => (
             <option key={u} value={u} />
           ))}
         </datalist>

@@ -6,7 +6,7 @@ import { useMemo, useState } from 'preact/hooks';
 import { clock, useStore } from '../hooks.js';
 import type { Store } from '../store.js';
 import { VirtualList } from '../virtual-list.js';
-import type { AnyEvent, DeliveryResult, Exchange, OutboxEntry } from '../wire.js';
+import type { AnyEvent, CallEvent, DeliveryResult, Exchange, OutboxEntry } from '../wire.js';
 
 export function summary(e: AnyEvent): string {
   switch (e.type) {
@@ -20,6 +20,8 @@ export function summary(e: AnyEvent): string {
     }
     case 'rejected':
       return `${String(e.call ?? '')} refused: ${String(e.code)} ${String(e.message ?? '')}`;
+    case 'call':
+      return `${String(e.call)} over ${String(e.protocol)}${e.method ? ` (${String(e.method)})` : ''} → ${describeAnswer(e.answer as CallEvent['answer'])}`;
     case 'presence':
       return `${String(e.jid)} ${describeState(e.presence as { available: boolean; show: string })}${e.subscribed ? ' · subscribed' : ''} (${String(e.source)})`;
     case 'config':
@@ -29,6 +31,13 @@ export function summary(e: AnyEvent): string {
     default:
       return JSON.stringify(e).slice(0, 160);
   }
+}
+
+/** An answer in a few words: each recipient's status, or each JID's presence. */
+function describeAnswer(a: CallEvent['answer']): string {
+  if (a?.statuses) return `statuses ${a.statuses.join(', ')}`;
+  if (a?.presence) return a.presence.map((p) => `${(p as { jid?: string }).jid ?? ''} ${p.valid ? describeState(p) : 'invalid'}`).join('; ');
+  return 'ok';
 }
 
 function describeState(p: { available: boolean; show: string }): string {
@@ -41,11 +50,12 @@ export function Inspector({ store, selected }: { store: Store; selected: number 
   useStore(store);
   const [type, setType] = useState('');
   const [text, setText] = useState('');
-  const types = useMemo(() => [...new Set(store.events.map((e) => e.type))].sort(), [store.version]);
+  const events = store.here.events;
+  const types = useMemo(() => [...new Set(events.map((e) => e.type))].sort(), [store.version, store.namespace]);
   const shown = useMemo(() => {
     const t = text.toLowerCase();
-    return store.events.filter((e) => (!type || e.type === type) && (!t || JSON.stringify(e).toLowerCase().includes(t)));
-  }, [store.version, type, text]);
+    return events.filter((e) => (!type || e.type === type) && (!t || JSON.stringify(e).toLowerCase().includes(t)));
+  }, [store.version, store.namespace, type, text]);
   const chosen = selected !== null ? (store.bySeq.get(selected) ?? null) : null;
   const index = chosen ? shown.indexOf(chosen) : -1;
 
@@ -114,9 +124,16 @@ function Detail({ e, store }: { e: AnyEvent; store: Store }): JSX.Element {
       {e.type === 'delivered' ? (
         <Delivery r={e.result as DeliveryResult} x={e.exchange as Exchange | undefined} replies={store.repliesTo.get((e.result as DeliveryResult).id) ?? []} />
       ) : null}
-      {e.type === 'sent' ? <Sent entry={e.entry as OutboxEntry} cause={store.seqOfDelivery.get((e.entry as OutboxEntry).in_reply_to ?? '') ?? null} /> : null}
+      {e.type === 'sent' ? (
+        <Sent
+          entry={e.entry as OutboxEntry}
+          cause={store.seqOfDelivery.get((e.entry as OutboxEntry).in_reply_to ?? '') ?? null}
+          call={store.seqOfCall(e) ?? null}
+        />
+      ) : null}
+      {e.type === 'call' ? <Call e={e} store={store} /> : null}
       {e.type === 'rejected' ? <Rejected e={e} /> : null}
-      <details open={!['delivered', 'sent', 'rejected'].includes(e.type)}>
+      <details open={!['delivered', 'sent', 'call', 'rejected'].includes(e.type)}>
         <summary>The event as JSON</summary>
         <pre class="code">{JSON.stringify(e, null, 2)}</pre>
       </details>
@@ -211,19 +228,41 @@ function Delivery({ r, x, replies }: { r: DeliveryResult; x: Exchange | undefine
   );
 }
 
-function Sent({ entry, cause }: { entry: OutboxEntry; cause: number | null }): JSX.Element {
-  const { statuses, ...rest } = entry;
+function Sent({ entry, cause, call }: { entry: OutboxEntry; cause: number | null; call: number | null }): JSX.Element {
   return (
     <div>
       <Links label="Sent while handling the delivery" seqs={cause === null ? [] : [cause]} />
-      <h3>The app's call</h3>
-      <pre class="code">{JSON.stringify(rest, null, 2)}</pre>
-      {statuses ? (
-        <>
-          <h3>The answer</h3>
-          <pre class="code">{JSON.stringify({ statuses }, null, 2)}</pre>
-        </>
-      ) : null}
+      <Links label="The call, with its request and answer:" seqs={call === null ? [] : [call]} />
+      <h3>The outbox entry</h3>
+      <pre class="code">{JSON.stringify(entry, null, 2)}</pre>
+    </div>
+  );
+}
+
+/** A call the app made and the emulator answered: the request as it travelled, and the answer. */
+function Call({ e, store }: { e: AnyEvent; store: Store }): JSX.Element {
+  const c = e as unknown as CallEvent;
+  const cause = c.in_reply_to === null ? undefined : store.seqOfDelivery.get(c.in_reply_to);
+  const entry = c.entry === undefined ? undefined : store.seqOfEntryIn(e, c.entry);
+  return (
+    <div>
+      <p class="result ok">
+        Call <code>{c.call}</code> over <code>{c.protocol}</code>
+        {c.method ? (
+          <>
+            {' '}
+            as <code>{c.method}</code>
+          </>
+        ) : null}
+        : answered
+      </p>
+      <Links label="Made while handling the delivery" seqs={cause === undefined ? [] : [cause]} />
+      {c.in_reply_to !== null && cause === undefined ? <p>Made while handling delivery {c.in_reply_to} (no longer kept).</p> : null}
+      <Links label="What it left in the outbox:" seqs={entry === undefined ? [] : [entry]} />
+      <h3>Request{c.method ? ` (the decoded protobuf of ${c.method})` : ' (JSON)'}</h3>
+      <pre class="code">{JSON.stringify(c.request ?? null, null, 2)}</pre>
+      <h3>The answer</h3>
+      <pre class="code">{JSON.stringify(c.answer, null, 2)}</pre>
     </div>
   );
 }

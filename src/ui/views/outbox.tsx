@@ -38,8 +38,8 @@ export function Outbox({ store }: { store: Store }): JSX.Element {
       setFound(r.entries);
       return { ok: true, text: `${r.entries.length} matching entries` };
     });
-  }, [filter, filtered ? sentCount : 0]);
-  const entries = filtered ? (found ?? []) : store.outbox;
+  }, [filter, store.namespace, filtered ? sentCount : 0]);
+  const entries = filtered ? (found ?? []) : store.here.outbox;
   const set = (k: keyof Filter) => (e: Event) => setDraft({ ...draft, [k]: (e.currentTarget as HTMLInputElement).value });
 
   const download = (name: string, text: string, type: string): void => {
@@ -102,7 +102,7 @@ export function Outbox({ store }: { store: Store }): JSX.Element {
           </button>
         </form>
         <div class="row actions">
-          <button type="button" onClick={() => download('xmpp-emu-transcript.jsonl', store.transcript(), 'application/x-ndjson')}>
+          <button type="button" onClick={() => download('xmpp-emu-transcript.jsonl', store.here.transcript(), 'application/x-ndjson')}>
             Download transcript (JSON lines)
           </button>
           <button type="button" onClick={() => download('xmpp-emu-outbox.json', JSON.stringify(entries, null, 2), 'application/json')}>
@@ -135,7 +135,7 @@ export function Outbox({ store }: { store: Store }): JSX.Element {
           keyOf={(i) => entries[i]!.id}
           label="Outbox entries, oldest first"
           class="outbox-list"
-          row={(i) => <OutboxRow e={entries[i]!} seq={store.seqOfEntry.get(entries[i]!.id)} />}
+          row={(i) => <OutboxRow e={entries[i]!} seq={store.here.seqOfEntry.get(entries[i]!.id)} />}
         />
       </section>
     </div>

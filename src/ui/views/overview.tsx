@@ -80,6 +80,10 @@ export function Overview({ store, info }: { store: Store; info: Info | null }): 
               {info.strict_presence ? 'strict: only subscribed JIDs are reported' : 'every JID is reported'}
               {info.presence_file ? `; file ${info.presence_file}` : ''}
             </dd>
+            <dt>Namespace</dt>
+            <dd>
+              <code>{store.namespace}</code> (pick another at the top; counters, outbox, presence and faults below are its own)
+            </dd>
             <dt>Feed</dt>
             <dd>
               {store.status} · {store.lastSeq} events

@@ -13,13 +13,18 @@ type Row = PresenceState & { jid: string; subscribed: boolean; invited: boolean 
 
 export function Presence({ store }: { store: Store }): JSX.Element {
   useStore(store);
-  const presenceSeq = useThrottled(store.events.findLast((e) => e.type === 'presence' || e.type === 'config')?.seq ?? 0, 150);
+  // Refetched after this namespace's presence changes or reset, and after a presence file reload (every namespace's).
+  const changedAt = Math.max(
+    store.here.events.findLast((e) => e.type === 'presence' || e.type === 'reset')?.seq ?? 0,
+    store.events.findLast((e) => e.type === 'config')?.seq ?? 0,
+  );
+  const presenceSeq = useThrottled(changedAt, 150);
   const { data, error } = useFetch<PresenceListing>('/v1/presence', presenceSeq);
   const [added, setAdded] = useState<string[]>([]);
   const listed = new Map((data?.jids ?? []).map((r) => [r.jid, r]));
   const defaults: Row = { jid: '', ...(data?.default ?? { available: true, show: '', status: '' }), subscribed: false, invited: false };
   // Users seen in conversations read as the default until set.
-  for (const jid of [...store.knownUsers(), ...added]) if (!listed.has(jid)) listed.set(jid, { ...defaults, jid });
+  for (const jid of [...store.here.knownUsers(), ...added]) if (!listed.has(jid)) listed.set(jid, { ...defaults, jid });
   const rows = [...listed.values()].sort((a, b) => a.jid.localeCompare(b.jid));
 
   return (
