@@ -1,10 +1,10 @@
 // POSTs a planned delivery to the app as multipart/form-data, the way App Engine's injector did.
 import http from 'node:http';
 import https from 'node:https';
-import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type FormDataType from 'form-data';
 import { ADMIN_HEADERS, type Part } from '../domain/inbound.js';
+import { randomHex, type Random } from '../domain/random.js';
 import type { Exchange } from './events.js';
 
 export interface PostOutcome {
@@ -27,15 +27,35 @@ function cut(text: string): { value: string; truncated: boolean } {
 const load = createRequire(import.meta.url);
 let FormData: typeof FormDataType | undefined;
 
-// One random boundary per process instead of fresh random bytes per request (the largest cost of encoding);
-// a part that happens to contain it gets a fresh one.
-const BOUNDARY = `xmpp-emu-${randomBytes(12).toString('hex')}`;
+/**
+ * Multipart boundaries, drawn from the run's seeded source so that a run with the same --seed sends the same bytes:
+ * one boundary for every delivery (fresh random bytes per request were the largest cost of encoding), and a fresh
+ * one for a part that happens to contain it.
+ */
+export class Boundaries {
+  readonly usual: string;
+
+  constructor(private readonly random: Random) {
+    this.usual = this.draw();
+  }
+
+  private draw(): string {
+    return `xmpp-emu-${randomHex(this.random, 12)}`;
+  }
+
+  /** The boundary for these parts: the usual one, unless a part contains it. */
+  for(parts: Part[]): string {
+    let boundary = this.usual;
+    while (parts.some((p) => p.value.includes(boundary))) boundary = this.draw();
+    return boundary;
+  }
+}
 
 /** Encode the parts: each names its own Content-Type and charset, and none has a filename (so parsers read fields). */
-export function encodeParts(parts: Part[]): { body: Buffer; contentType: string } {
+export function encodeParts(parts: Part[], boundaries: Boundaries): { body: Buffer; contentType: string } {
   FormData ??= load('form-data') as typeof FormDataType;
   const form = new FormData();
-  form.setBoundary(parts.some((p) => p.value.includes(BOUNDARY)) ? `xmpp-emu-${randomBytes(12).toString('hex')}` : BOUNDARY);
+  form.setBoundary(boundaries.for(parts));
   for (const p of parts) form.append(p.name, p.value, { contentType: p.contentType });
   return { body: form.getBuffer(), contentType: form.getHeaders()['content-type'] as string };
 }
@@ -55,9 +75,10 @@ export function postParts(
   ticketHeaders: Record<string, string>,
   timeoutMs: number,
   agents: { http: http.Agent; https: https.Agent },
+  boundaries: Boundaries,
 ): Promise<PostOutcome> {
   const started = performance.now();
-  const { body, contentType } = encodeParts(parts);
+  const { body, contentType } = encodeParts(parts, boundaries);
   const elapsed = (): number => Math.round((performance.now() - started) * 100) / 100;
   return new Promise((resolve) => {
     let target: URL;

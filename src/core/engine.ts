@@ -679,6 +679,7 @@ export class Engine implements ControlPort {
             { 'X-AppEngine-API-Ticket': base.id, 'X-Appengine-Dev-Request-Id': base.id },
             this.options.deliveryTimeoutMs,
             this.space.agents,
+            this.space.boundaries,
           );
       exchange = outcome.exchange;
       if (fault?.delivery === 'timeout') {

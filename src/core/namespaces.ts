@@ -8,8 +8,9 @@ import { randomInt } from 'node:crypto';
 import type { XmppService } from '../domain/app-yaml.js';
 import { BadRequestError } from '../domain/errors.js';
 import type { PresenceFixture } from '../domain/presence.js';
-import { deriveSeed, MAX_SEED } from '../domain/random.js';
+import { deriveSeed, MAX_SEED, seededRandom } from '../domain/random.js';
 import type { Options } from '../options.js';
+import { Boundaries } from './deliver.js';
 import type { Engine } from './engine.js';
 import type { EmulatorEvent, EventBody } from './events.js';
 import { TicketBook } from './tickets.js';
@@ -38,6 +39,8 @@ export class Namespaces {
   /** the run's seed: --seed, or drawn at start (and reported) so a failing run can be repeated */
   readonly seed: number;
   readonly tickets: TicketBook;
+  /** the multipart boundaries of deliveries, from the seed too */
+  readonly boundaries: Boundaries;
   readonly agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
   /** At most this many POSTs to the app at once; the rest wait their turn (a call to 40,000 of the app's own
    * addresses must not open 40,000 sockets) */
@@ -58,6 +61,7 @@ export class Namespaces {
   ) {
     this.seed = options.seed ?? randomInt(MAX_SEED);
     this.tickets = new TicketBook(deriveSeed(this.seed, 'tickets').toString(16).padStart(8, '0'));
+    this.boundaries = new Boundaries(seededRandom(deriveSeed(this.seed, 'boundaries')));
     this.bus.setMaxListeners(0);
     this.engines.set(DEFAULT_NAMESPACE, root);
   }

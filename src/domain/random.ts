@@ -14,6 +14,16 @@ export function seededRandom(seed: number): Random {
   };
 }
 
+/** `bytes` random bytes as hex (ids, boundaries, resources), from a seeded source. */
+export function randomHex(random: Random, bytes: number): string {
+  let hex = '';
+  for (let i = 0; i < bytes; i++)
+    hex += Math.floor(random() * 256)
+      .toString(16)
+      .padStart(2, '0');
+  return hex;
+}
+
 /** A stable 32-bit seed for one stream of choices (a namespace, say) derived from the run's seed. */
 export function deriveSeed(seed: number, stream: string): number {
   // FNV-1a over the stream's name, mixed with the seed.

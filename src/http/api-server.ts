@@ -41,46 +41,55 @@ export function serveApiCall(engine: Engine, protocol: ApiProtocol, req: http.In
     // Past the cap the rest is read and dropped, so memory stays bounded and the client still gets its answer.
     if (size <= MAX_ENVELOPE_BYTES) chunks.push(chunk);
   });
-  req.on('end', () => {
-    const answer =
-      size > MAX_ENVELOPE_BYTES
-        ? failure(engine, protocol, protocol, 'REQUEST_TOO_LARGE', `the request is ${size} bytes; the API server takes at most ${MAX_ENVELOPE_BYTES}`, {
-            bytes: size,
-          })
-        : answerCall(engine, protocol, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+  const reply = (answer: Uint8Array): void => {
+    if (res.destroyed) return;
     res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': answer.length }).end(answer);
+  };
+  req.on('end', () => {
+    if (size > MAX_ENVELOPE_BYTES) {
+      const detail = `the request is ${size} bytes; the API server takes at most ${MAX_ENVELOPE_BYTES}`;
+      return reply(failure(engine, protocol, protocol, 'REQUEST_TOO_LARGE', detail, { bytes: size }));
+    }
+    answerCall(engine, protocol, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), reply);
   });
   req.on('error', () => res.destroy());
 }
 
-/** Decode the envelope, run the call, encode the answer. Every failure is a Response, never a throw. */
-export function answerCall(engine: Engine, protocol: ApiProtocol, body: Uint8Array): Uint8Array {
+/**
+ * Decode the envelope, run the call, encode the answer and hand it to `reply`: at once, or after the latency the
+ * call's faults ask for (a timer, so the event loop is never held). Every failure is a Response, never a throw.
+ */
+export function answerCall(engine: Engine, protocol: ApiProtocol, body: Uint8Array, reply: (answer: Uint8Array) => void): void {
   let envelope: { service_name: string; method: string; request: Uint8Array; request_id?: string };
   try {
     envelope = Envelope.Request.decode(body) as unknown as typeof envelope;
   } catch (e) {
-    return failure(engine, protocol, protocol, 'PARSE_ERROR', `the body is not a remote_api Request protobuf: ${(e as Error).message}`, { bytes: body });
+    return reply(failure(engine, protocol, protocol, 'PARSE_ERROR', `the body is not a remote_api Request protobuf: ${(e as Error).message}`, { bytes: body }));
   }
   const call = `${envelope.service_name}.${envelope.method}`;
-  if (EMPTY_SUCCESS.has(call)) return encodeResponse({ response: new Uint8Array(0) });
+  if (EMPTY_SUCCESS.has(call)) return reply(encodeResponse({ response: new Uint8Array(0) }));
   const method = envelope.service_name === 'xmpp' && Object.hasOwn(XMPP_METHODS, envelope.method) ? XMPP_METHODS[envelope.method]! : null;
   if (!method) {
-    return failure(
-      engine,
-      protocol,
-      call,
-      'CALL_NOT_FOUND',
-      `${call} is not emulated: xmpp-emu answers the xmpp service (${Object.keys(XMPP_METHODS).join(', ')}) and logservice.Flush`,
-      { bytes: envelope.request },
+    return reply(
+      failure(
+        engine,
+        protocol,
+        call,
+        'CALL_NOT_FOUND',
+        `${call} is not emulated: xmpp-emu answers the xmpp service (${Object.keys(XMPP_METHODS).join(', ')}) and logservice.Flush`,
+        { bytes: envelope.request },
+      ),
     );
   }
   let decoded: Record<string, unknown>;
   try {
     decoded = method.request.decode(envelope.request) as unknown as Record<string, unknown>;
   } catch (e) {
-    return failure(engine, protocol, call, 'PARSE_ERROR', `the request is not a valid ${method.request.name}: ${(e as Error).message}`, {
-      bytes: envelope.request,
-    });
+    return reply(
+      failure(engine, protocol, call, 'PARSE_ERROR', `the request is not a valid ${method.request.name}: ${(e as Error).message}`, {
+        bytes: envelope.request,
+      }),
+    );
   }
   const ctx: CallContext = {
     protocol,
@@ -89,18 +98,19 @@ export function answerCall(engine: Engine, protocol: ApiProtocol, body: Uint8Arr
     wire: { method: call, request: decoded },
   };
   // The call belongs to the namespace of the delivery it answers.
-  engine = engine.space.forTicket(ctx.ticket) ?? engine;
+  const target = engine.space.forTicket(ctx.ticket) ?? engine;
   const input = method.input(decoded);
-  try {
-    const answer = engine.call(method.call, input, ctx);
-    return encodeResponse({ response: method.response.encode(method.output(answer)).finish() });
-  } catch (e) {
-    const x = toXmppError(e);
-    sayIfUnexpected(e, x);
-    if (x.code === 'OVER_QUOTA') return failure(engine, protocol, call, 'OVER_QUOTA', x.message, input);
-    engine.emit(rejection(call, protocol, x, input));
-    return encodeResponse({ application_error: { code: XMPP_ERROR[x.code] ?? XMPP_ERROR.UNSPECIFIED_ERROR, detail: x.message } });
-  }
+  target.serve(
+    () => target.call(method.call, input, ctx),
+    (e, answer) => {
+      if (!e) return reply(encodeResponse({ response: method.response.encode(method.output(answer!)).finish() }));
+      const x = toXmppError(e);
+      sayIfUnexpected(e, x);
+      if (x.code === 'OVER_QUOTA') return reply(failure(target, protocol, call, 'OVER_QUOTA', x.message, input));
+      target.emit(rejection(call, protocol, x, input));
+      reply(encodeResponse({ application_error: { code: XMPP_ERROR[x.code] ?? XMPP_ERROR.UNSPECIFIED_ERROR, detail: x.message } }));
+    },
+  );
 }
 
 /**

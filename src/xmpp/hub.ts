@@ -1,12 +1,12 @@
 // The server around the sessions: who is connected (bare JID → resources), and where each stanza goes: to the
 // app through the engine (the same path as the HTTP injections), to another connected user, or answered here.
 // App → user traffic arrives as `sent` events on the engine's one stream.
-import { randomBytes } from 'node:crypto';
 import { classifyAppAddress, defaultAppJid } from '../domain/addresses.js';
 import { isUserMistake } from '../domain/errors.js';
 import { bareJid, parseJid } from '../domain/jid.js';
 import { messageStanza } from '../domain/stanza.js';
 import { MAX_STATUS_LENGTH } from '../domain/validate.js';
+import { deriveSeed, randomHex, seededRandom, type Random } from '../domain/random.js';
 import { replaceNonXmlChars } from '../domain/xml.js';
 import type { Engine } from '../core/engine.js';
 import type { EventBody, OutboxEntry } from '../core/events.js';
@@ -40,12 +40,15 @@ export class XmppHub implements SessionHost {
   /** bodiless messages (chat states, receipts) from clients: not delivered, as production ignored them */
   bodiless = 0;
   readonly handshakeTimeoutMs: number;
+  /** generated resources, stream ids and ping ids: from the run's seed, so a seeded run repeats them */
+  readonly random: Random;
 
   constructor(
     private readonly engine: Engine,
     private readonly opts: HubOptions,
   ) {
     this.handshakeTimeoutMs = opts.handshakeTimeoutMs;
+    this.random = seededRandom(deriveSeed(engine.space.seed, 'xmpp'));
     this.off = engine.onEvent((e) => {
       if (e.type === 'sent') this.fromApp(e.entry);
     });
@@ -84,10 +87,10 @@ export class XmppHub implements SessionHost {
   bind(session: Session, wanted: string | null): string {
     const bare = session.bare!;
     const resources = this.byBare.get(bare) ?? new Map<string, Session>();
-    let resource = (wanted ?? '').replace(RESOURCE_UNSAFE, '-').trim() || `xmpp-emu-${randomBytes(4).toString('hex')}`;
+    let resource = (wanted ?? '').replace(RESOURCE_UNSAFE, '-').trim() || `xmpp-emu-${randomHex(this.random, 4)}`;
     if (Buffer.byteLength(resource) > 1023) throw new Error('the resource is longer than 1023 bytes');
     // A resource already in use gets a suffix rather than cutting off the older session.
-    while (resources.has(resource)) resource = `${resource}-${randomBytes(2).toString('hex')}`;
+    while (resources.has(resource)) resource = `${resource}-${randomHex(this.random, 2)}`;
     const full = `${bare}/${resource}`;
     if (!parseJid(full).ok) throw new Error(`${full} is not a valid JID`);
     resources.set(resource, session);

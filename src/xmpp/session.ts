@@ -1,6 +1,6 @@
 // One client's stream, whatever carries it: open, STARTTLS, SASL, restart, bind, then stanzas handed to the hub.
-import { randomBytes } from 'node:crypto';
 import { parseJid } from '../domain/jid.js';
+import { randomHex, type Random } from '../domain/random.js';
 import { NS, child, t, textOf, x, type Element } from './element.js';
 import type { XmlSink } from './parser.js';
 
@@ -31,6 +31,8 @@ export interface SessionHost {
   /** the session is over (socket closed, stream closed or failed) */
   ended(session: Session): void;
   handshakeTimeoutMs: number;
+  /** stream and ping ids (seeded, so a seeded run repeats them) */
+  random: Random;
 }
 
 export type StreamErrorCondition =
@@ -158,7 +160,7 @@ export class Session implements XmlSink {
   keepalive(): void {
     if (this.state !== 'bound') return;
     if (this.pingId !== null) return this.streamError('connection-timeout', 'no answer to the last ping (XEP-0199)');
-    this.pingId = `ping-${randomBytes(6).toString('hex')}`;
+    this.pingId = `ping-${randomHex(this.host.random, 6)}`;
     this.send(x('iq', { xmlns: NS.client, type: 'get', id: this.pingId, from: this.domain, to: this.jid }, x('ping', { xmlns: NS.ping })));
   }
 
@@ -167,7 +169,7 @@ export class Session implements XmlSink {
   private replyOpen(): void {
     if (this.opened) return;
     this.opened = true;
-    this.transport.openStream({ from: this.domain || 'localhost', id: randomBytes(16).toString('hex'), version: '1.0', 'xml:lang': 'en' });
+    this.transport.openStream({ from: this.domain || 'localhost', id: randomHex(this.host.random, 16), version: '1.0', 'xml:lang': 'en' });
   }
 
   private features(...children: string[]): void {

@@ -243,3 +243,24 @@ test('Python 2 byte shapes on /: BulkGetPresence for one JID, SendMessage with t
   assert.equal(bad.raw.subarray(2, 4).toString('hex'), '0803');
   assert.equal(bad.raw[4], 0x12);
 });
+
+test('a latency fault delays the API-server answer on /rpc_http and on / without holding the event loop', async () => {
+  for (const path of ['/rpc_http', '/'] as const) {
+    await em.addFault({ call: 'get_presence', latency_ms: 300, times: 1 });
+    let slowDone = false;
+    const started = performance.now();
+    const slow = rpc(em.url, path, 'xmpp', 'BulkGetPresence', { jid: ['late@example.com'] }).then((a) => ((slowDone = true), a));
+    // While the slow call waits out its latency, another call is answered: the loop is free.
+    const fault = await new Promise<EmulatorEvent>((resolve) => {
+      const off = em.onEvent((e) => e.type === 'fault' && (off(), resolve(e)));
+    });
+    assert.equal(fault.type === 'fault' && fault.effect, 'latency 300 ms');
+    const quick = await rpc(em.url, path, 'xmpp', 'BulkGetPresence', { jid: ['quick@example.com'] });
+    assert.equal(quick.status, 200);
+    assert.equal(slowDone, false, `${path}: the other call was answered while the slow one waited`);
+    const answer = await slow;
+    assert.equal(answer.status, 200);
+    assert.ok(answer.response, `${path}: a normal answer after the latency`);
+    assert.ok(performance.now() - started >= 290, `${path}: answered after the latency`);
+  }
+});

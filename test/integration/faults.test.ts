@@ -122,7 +122,7 @@ test('every fault that fires is an event on the console and in the transcript', 
   assert.match(consoleOut.text(), /"type":"fault".*"name":"erin gone"/);
 });
 
-test('with the same --seed, probability rules fire on the same calls; another seed differs', async () => {
+test('with the same --seed, probability rules fire on the same calls and deliveries are the same bytes; another seed differs', async () => {
   const run = async (seed: number): Promise<string> => {
     const e = await startEmulator({ port: 0, appUrl: app.url, appYaml: null, seed, faults: [{ status: 'OTHER_ERROR', probability: 0.5 }] });
     try {
@@ -130,14 +130,21 @@ test('with the same --seed, probability rules fire on the same calls; another se
       assert.equal(e.info().seed, seed);
       const statuses: number[] = [];
       for (let i = 0; i < 24; i++) statuses.push(...(await postJson(e.url, '/v1/xmpp/send_message', { jids: 'x@example.com', body: `${i}` })).body.statuses);
-      return statuses.join('');
+      // What the app receives: the multipart body (boundary included) and the ticket headers.
+      const got = app.next();
+      await e.injectMessage({ from: 'alice@example.com', body: 'same bytes?' });
+      const { raw, headers } = await got;
+      return JSON.stringify([statuses.join(''), raw.toString('latin1'), headers['content-type'], headers['x-appengine-api-ticket']]);
     } finally {
       await e.close();
     }
   };
   const a = await run(42);
-  assert.match(a, /0/);
-  assert.match(a, /2/);
+  const [statuses, raw] = JSON.parse(a) as string[];
+  assert.match(statuses!, /0/);
+  assert.match(statuses!, /2/);
+  assert.match(raw!, /same bytes\?/);
   assert.equal(await run(42), a);
-  assert.notEqual(await run(43), a);
+  const other = JSON.parse(await run(43)) as string[];
+  for (const i of [0, 1, 2, 3]) assert.notEqual(other[i], JSON.parse(a)[i], `field ${i} differs with another seed`);
 });

@@ -1,12 +1,23 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeParts, joinUrl } from '../../../src/core/deliver.js';
+import { Boundaries, encodeParts, joinUrl } from '../../../src/core/deliver.js';
+import { seededRandom } from '../../../src/domain/random.js';
+
+const part = (value: string) => [{ name: 'body', value, contentType: 'text/plain; charset="UTF-8"' }];
+
+test('multipart boundaries come from the seed: the same seed gives the same bytes, another seed others', () => {
+  const body = (seed: number) => encodeParts(part('hello'), new Boundaries(seededRandom(seed)));
+  assert.deepEqual(body(42), body(42));
+  assert.notEqual(body(42).contentType, body(43).contentType);
+  assert.match(body(42).contentType, /^multipart\/form-data; boundary=xmpp-emu-[0-9a-f]{24}$/);
+});
 
 test('multipart encoding: a part that contains the boundary gets another one, and every value reads back', async () => {
-  const first = encodeParts([{ name: 'body', value: 'x', contentType: 'text/plain; charset="UTF-8"' }]);
+  const boundaries = new Boundaries(seededRandom(7));
+  const first = encodeParts(part('x'), boundaries);
   const boundary = first.contentType.split('boundary=')[1]!;
   const tricky = `--${boundary}\r\nContent-Disposition: form-data; name="evil"\r\n\r\nboo`;
-  const second = encodeParts([{ name: 'body', value: tricky, contentType: 'text/plain; charset="UTF-8"' }]);
+  const second = encodeParts(part(tricky), boundaries);
   const other = second.contentType.split('boundary=')[1]!;
   assert.notEqual(other, boundary);
   const fd = await new Response(new Uint8Array(second.body), { headers: { 'content-type': second.contentType } }).formData();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readFrame } from '../../../src/xmpp/parser.js';
 import { Session, type SessionHost, type Transport } from '../../../src/xmpp/session.js';
+import { seededRandom } from '../../../src/domain/random.js';
 
 const OPEN = '<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="example.com" version="1.0"/>';
 const plain = (s: string): string => `<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="PLAIN">${Buffer.from(s).toString('base64')}</auth>`;
@@ -26,6 +27,7 @@ function session(users: Record<string, string> | null = null) {
     stanza: (_s, el) => void stanzas.push(`${el.local} from=${el.attrs.from}`),
     ended: () => undefined,
     handshakeTimeoutMs: 60_000,
+    random: seededRandom(1),
   };
   const s = new Session(transport, host);
   return {
