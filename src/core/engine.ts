@@ -1,6 +1,5 @@
 // The engine: state (outbox, presence, quotas, enabled services), the one event stream, the service calls, and the
 // ControlPort every in-process driver uses. No HTTP here.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type {
   ControlPort,
   InboundError,
@@ -33,6 +32,7 @@ import { joinUrl, postParts, type PostOutcome } from './deliver.js';
 import type { DeliveryResult, EmulatorEvent, EventBody, EventListener, Exchange, OutboxEntry, XmppSessionEvent } from './events.js';
 import { JSON_CALL, type CallContext } from './call-context.js';
 import { probeApp, type ProbeResult } from './app-probe.js';
+import { ClockTimers } from './clock-timers.js';
 import { buildInfo, type AppInfo, type Endpoints } from './info.js';
 import { DEFAULT_NAMESPACE, NAMESPACE_OUTBOX_SHARE, Namespaces } from './namespaces.js';
 import { describeFilter, Outbox, type OutboxFilter, type OutboxStats } from './outbox.js';
@@ -55,6 +55,8 @@ export class Engine implements ControlPort {
   readonly space: Namespaces;
   /** the time this namespace's timestamps, quota day and fault windows follow; tests freeze, advance and set it */
   readonly clock = new Clock();
+  /** the spans this namespace waits out (delays, latencies, wait windows), on its clock: see clock-timers.ts */
+  readonly timers = new ClockTimers(this.clock);
   // Replaced whole by reset().
   outboxStore!: Outbox;
   presenceBook!: PresenceBook;
@@ -80,7 +82,11 @@ export class Engine implements ControlPort {
 
   private freshState(): void {
     const share = this.namespace === DEFAULT_NAMESPACE ? 1 : NAMESPACE_OUTBOX_SHARE;
-    this.outboxStore = new Outbox({ cap: this.options.outboxCap, maxBytes: Math.floor(this.options.outboxMaxBytes / share) });
+    this.outboxStore = new Outbox({
+      cap: this.options.outboxCap,
+      maxBytes: Math.floor(this.options.outboxMaxBytes / share),
+      after: (ms, end) => this.timers.after(ms, end),
+    });
     this.presenceBook = new PresenceBook(presenceFromWord(this.options.defaultPresence)!, !this.options.lenientPresence);
     if (this.space.fixture) this.presenceBook.applyFixture(this.space.fixture);
     this.quotas = new QuotaMeter(this.options.quotas, () => this.clock.date());
@@ -204,12 +210,27 @@ export class Engine implements ControlPort {
 
   /** Entries matching each step, in that order (others may come between), within one conversation when named. */
   async expectSequence({ steps, conversation, since = 0, timeoutMs = DEFAULT_WAIT_MS }: SequenceOptions, signal?: AbortSignal): Promise<OutboxEntry[]> {
-    const deadline = performance.now() + timeoutMs;
+    // One deadline for the whole sequence, on the namespace's clock.
+    const deadline = this.timers.deadline(timeoutMs, signal);
+    try {
+      return await this.sequence(steps, conversation, since, timeoutMs, deadline.signal);
+    } finally {
+      deadline.cancel();
+    }
+  }
+
+  private async sequence(
+    steps: OutboxFilter[],
+    conversation: string | undefined,
+    since: number,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<OutboxEntry[]> {
     const got: OutboxEntry[] = [];
     let cursor = since;
     for (const [i, step] of steps.entries()) {
       const filter: OutboxFilter = { ...step, ...(conversation !== undefined ? { to: conversation } : {}), since: Math.max(cursor, step.since ?? 0) };
-      const entry = await this.outboxStore.wait(filter, Math.max(0, deadline - performance.now()), signal);
+      const entry = signal.aborted ? null : await this.outboxStore.wait(filter, Infinity, signal);
       if (!entry) {
         const sent = this.outboxStore.list({ since: cursor, ...(conversation !== undefined ? { to: conversation } : {}) }).slice(-3);
         throw new TimeoutError(
@@ -252,6 +273,8 @@ export class Engine implements ControlPort {
     this.space.journal?.ready('a clock change');
     const state = this.clock.apply(readClockChange(change));
     this.emit({ type: 'clock', clock: state });
+    // What the move made due happens now: a delayed delivery is posted, a wait's window ends.
+    this.timers.moved();
     return state;
   }
 
@@ -263,6 +286,7 @@ export class Engine implements ControlPort {
     this.freshState();
     this.releaseHeld();
     this.emit({ type: 'reset' });
+    this.timers.moved();
   }
 
   /** PUT /v1/presence/:jid: a word (available, away, ...) or {available, show?, status?, subscribed?}. */
@@ -343,7 +367,7 @@ export class Engine implements ControlPort {
       error = e;
     }
     const ms = this.latencyMs;
-    if (ms > 0) setTimeout(() => done(error, value), ms);
+    if (ms > 0) this.timers.after(ms, () => done(error, value));
     else done(error, value);
   }
 
@@ -652,7 +676,7 @@ export class Engine implements ControlPort {
   ): Promise<DeliveryResult> {
     const d = plan.delivery;
     const inbound = inboundOf(d);
-    if (waitMs > 0 && !this.closed) await sleep(waitMs);
+    if (waitMs > 0 && !this.closed) await this.timers.sleep(waitMs);
     const tag = fault ? { fault: fault.id } : {};
     if (fault?.delivery === 'drop') {
       const result: DeliveryResult = {
@@ -718,11 +742,11 @@ export class Engine implements ControlPort {
     const release = (): void => {
       if (released) return;
       released = true;
-      clearTimeout(timer);
+      cancel();
       this.held = this.held.filter((h) => h !== release);
       this.background(`the held-back delivery to ${plan.delivery.to}`, () => this.track(this.post(plan, base, url, undefined, 0)));
     };
-    const timer = setTimeout(release, fault.delay_ms ?? 1000);
+    const cancel = this.timers.after(fault.delay_ms ?? 1000, release);
     this.held.push(release);
     return {
       ...base,

@@ -2,6 +2,7 @@
 // missed, so the console neither loses nor doubles anything across a reconnect. Events are kept as they are (a
 // `sent` event shares its entry with the outbox) and serialised only when replayed: keeping costs no JSON.
 import type { EmulatorEvent } from './events.js';
+import { DEFAULT_NAMESPACE } from './namespaces.js';
 
 export const HISTORY_MAX_EVENTS = 50_000;
 export const HISTORY_MAX_BYTES = 32 * 1024 * 1024;
@@ -56,8 +57,8 @@ export class EventHistory {
     return this.kept[this.start]?.seq ?? null;
   }
 
-  /** The JSON of every kept event with a seq greater than `since`, oldest first. */
-  after(since: number): string[] {
+  /** The JSON of every kept event with a seq greater than `since`, oldest first; only one namespace's when named. */
+  after(since: number, namespace?: string): string[] {
     let lo = this.start;
     let hi = this.kept.length;
     while (lo < hi) {
@@ -66,7 +67,10 @@ export class EventHistory {
       else hi = mid;
     }
     const out: string[] = [];
-    for (let i = lo; i < this.kept.length; i++) out.push(JSON.stringify(this.kept[i]!.event));
+    for (let i = lo; i < this.kept.length; i++) {
+      const { event } = this.kept[i]!;
+      if (namespace === undefined || (event.namespace ?? DEFAULT_NAMESPACE) === namespace) out.push(JSON.stringify(event));
+    }
     return out;
   }
 }

@@ -36,6 +36,8 @@ export interface OutboxLimits {
   cap: number;
   /** approximate bytes kept (see entryBytes) before the oldest are dropped */
   maxBytes: number;
+  /** how a wait's time-out is timed: a namespace's clock timers (see clock-timers.ts); setTimeout by default */
+  after?: (ms: number, end: () => void) => () => void;
 }
 
 export interface OutboxStats {
@@ -185,11 +187,18 @@ export class Outbox {
   private readonly waiters = new Map<string, Set<Waiter>>();
   readonly cap: number;
   readonly maxBytes: number;
+  private readonly after: (ms: number, end: () => void) => () => void;
 
   constructor(limits: number | OutboxLimits) {
-    const l = typeof limits === 'number' ? { cap: limits, maxBytes: Infinity } : limits;
+    const l: OutboxLimits = typeof limits === 'number' ? { cap: limits, maxBytes: Infinity } : limits;
     this.cap = l.cap;
     this.maxBytes = l.maxBytes;
+    this.after =
+      l.after ??
+      ((ms, end) => {
+        const timer = setTimeout(end, ms);
+        return () => clearTimeout(timer);
+      });
   }
 
   private get firstId(): number {
@@ -354,7 +363,7 @@ export class Outbox {
     return this.page(filter, 0, 1).entries[0];
   }
 
-  /** The first entry matching, already stored or yet to come; null after timeoutMs or when aborted. */
+  /** The first entry matching, already stored or yet to come; null after timeoutMs (Infinity: never) or when aborted. */
   wait(filter: OutboxFilter, timeoutMs: number, signal?: AbortSignal): Promise<OutboxEntry | null> {
     const test = compileFilter(filter);
     const upto = this.lastId;
@@ -372,13 +381,14 @@ export class Outbox {
           if (w.done) return;
           w.done = true;
           this.unregister(w);
-          clearTimeout(timer);
+          cancelTimer();
           signal?.removeEventListener('abort', onAbort);
           resolve(e);
         },
       };
       const onAbort = (): void => w.settle(null);
-      const timer = setTimeout(onAbort, timeoutMs);
+      // Infinity: no timer of its own (the caller's signal ends it).
+      const cancelTimer = Number.isFinite(timeoutMs) ? this.after(timeoutMs, onAbort) : () => undefined;
       signal?.addEventListener('abort', onAbort, { once: true });
       // Registered before the rest of the scan, so nothing added while it yields is missed.
       this.register(w);

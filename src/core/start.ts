@@ -19,6 +19,9 @@ export interface NamespacedEmulator extends ControlPort {
   url: string;
   /** point the app here (or let the tickets of this namespace's deliveries lead its replies back) */
   env: { XMPP_EMULATOR_HOST: string };
+  /** ws://HOST:PORT/ns/NAME/xmpp-websocket: real XMPP clients of this namespace (null with --no-xmpp); over TCP they
+   * sign in with the SASL authorization identity ns:NAME */
+  xmppWebsocket: string | null;
   /** forget this namespace (its waiters are released) */
   delete(): Promise<void>;
 }
@@ -148,6 +151,7 @@ export async function startEmulator(input: StartOptions = {}): Promise<RunningEm
       namespace: name,
       url: `${endpoints.url}${prefix}`,
       env: { XMPP_EMULATOR_HOST: `${endpoints.env.XMPP_EMULATOR_HOST}${prefix}` },
+      xmppWebsocket: xmpp ? `ws://${hostForUrl}:${port}${prefix}${xmpp.websocket.path}` : null,
       delete: async () => void engine.space.delete(name),
     };
   };

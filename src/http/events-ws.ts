@@ -1,6 +1,7 @@
-// The live feed: WebSocket /v1/events sends every event as one JSON text frame. With ?since=SEQ it first replays
-// the kept events after SEQ ({"type":"replay","events":[...]} frames), so a client that reconnects misses nothing
-// and gets nothing twice.
+// The live feed: WebSocket /v1/events sends every event as one JSON text frame (every namespace's);
+// /ns/NAME/v1/events (or the X-XMPP-Emu-Namespace header) only NAME's. With ?since=SEQ it first replays the kept
+// events after SEQ ({"type":"replay","events":[...]} frames), so a client that reconnects misses nothing and gets
+// nothing twice.
 import type http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -9,6 +10,7 @@ import type { Engine } from '../core/engine.js';
 import { EventHistory } from '../core/history.js';
 import { FeedBroadcast, textFrameHeader } from './feed-broadcast.js';
 import { checkRequest } from './guard.js';
+import { namespaceOf, stripNamespace } from './namespace.js';
 import { isWebSocketUpgrade, serveAsRequest } from './plain-upgrade.js';
 
 /** Events per replay frame. */
@@ -43,6 +45,8 @@ export function attachEventsFeed(server: http.Server, engine: Engine, listenHost
   server.on('upgrade', (req, socket, head) => {
     // A client may reset the connection while we answer; that must not become an unhandled 'error'.
     socket.on('error', () => socket.destroy());
+    // /ns/NAME/v1/events and /ns/NAME/xmpp-websocket: the prefix goes first, as for every request.
+    stripNamespace(req);
     const [path, query = ''] = (req.url ?? '').split('?');
     // Anything but a WebSocket upgrade to one of ours (h2c, or a WebSocket to /v1/outbox) is a plain request.
     const other = path !== undefined && Object.hasOwn(others, path) ? others[path] : undefined;
@@ -55,16 +59,24 @@ export function attachEventsFeed(server: http.Server, engine: Engine, listenHost
     if (since !== null && !(Number.isSafeInteger(since) && since >= 0)) {
       return refuse(socket, 400, 'Bad Request', `since must be a whole number (an event seq), not "${sinceText}"`, 'BAD_REQUEST');
     }
+    const namespace = namespaceOf(req);
+    let scope: Engine;
+    try {
+      scope = namespace === undefined ? engine : engine.inNamespace(namespace);
+    } catch (e) {
+      return refuse(socket, 400, 'Bad Request', (e as Error).message, 'BAD_REQUEST');
+    }
     if (broadcast.full) return refuse(socket, 503, 'Service Unavailable', `the feed already has ${broadcast.limits.maxClients} clients; close one first`);
     feed().then(
       (w) => {
         if (closed) return refuse(socket, 503, 'Service Unavailable', 'the emulator is shutting down');
-        w.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket as Socket, since));
+        w.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket as Socket, since, namespace === undefined ? undefined : scope));
       },
       (e: Error) => refuse(socket, 500, 'Internal Server Error', `the feed cannot start: ${e.message}`, 'UNSPECIFIED_ERROR'),
     );
   });
-  function onConnection(ws: WebSocket, socket: Socket, since: number | null): void {
+  /** `scope`: the namespace the client follows; undefined: every namespace. */
+  function onConnection(ws: WebSocket, socket: Socket, since: number | null, scope: Engine | undefined): void {
     ws.on('error', () => ws.terminate());
     // Frames still gathering hold events the replay below also sends: they go out first, to the others only.
     broadcast.flush();
@@ -74,7 +86,8 @@ export function attachEventsFeed(server: http.Server, engine: Engine, listenHost
       JSON.stringify({
         type: 'hello',
         app_id: engine.options.appId,
-        outbox: engine.outboxStore.stats(),
+        ...(scope ? { namespace: scope.namespace } : {}),
+        outbox: (scope ?? engine).outboxStore.stats(),
         first_seq: history.firstSeq,
         last_seq: history.lastSeq,
       }),
@@ -82,7 +95,7 @@ export function attachEventsFeed(server: http.Server, engine: Engine, listenHost
     // The replay goes out in one write, as frames of up to REPLAY_BATCH events each: a browser takes a few large
     // messages several times faster than thousands of small ones.
     if (since !== null) {
-      const events = history.after(since);
+      const events = history.after(since, scope?.namespace);
       const frames: Buffer[] = [];
       for (let k = 0; k < events.length; k += REPLAY_BATCH) {
         const payload = Buffer.from(`{"type":"replay","events":[${events.slice(k, k + REPLAY_BATCH).join(',')}]}`);
@@ -90,7 +103,7 @@ export function attachEventsFeed(server: http.Server, engine: Engine, listenHost
       }
       if (frames.length) socket.write(Buffer.concat(frames));
     }
-    const client = { socket, terminate: () => ws.terminate() };
+    const client = { socket, terminate: () => ws.terminate(), ...(scope ? { namespace: scope.namespace } : {}) };
     broadcast.add(client);
     ws.on('close', () => broadcast.remove(client));
   }

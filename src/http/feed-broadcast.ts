@@ -1,13 +1,22 @@
 // The feed's fan-out: each event is serialised and framed once, whatever the number of clients, and the frames of
-// a few milliseconds go to each client in one write. Memory is bounded per client and in total.
+// a few milliseconds go to each client in one write. A client follows every namespace or one: each group (every
+// namespace, or one) gets its frames joined once per flush. Memory is bounded per client and in total.
 import type { Socket } from 'node:net';
 import type { EmulatorEvent } from '../core/events.js';
+import { DEFAULT_NAMESPACE } from '../core/namespaces.js';
 
 /** One feed client: its socket (for the shared frames) and how to cut it off. */
 export interface FeedClient {
   socket: Socket;
   terminate(): void;
+  /** only this namespace's events (/ns/NAME/v1/events); absent: every namespace's */
+  namespace?: string;
 }
+
+/** The namespace an event belongs to (the default's carry none). */
+const namespaceOf = (event: EmulatorEvent): string => event.namespace ?? DEFAULT_NAMESPACE;
+/** The group of clients that follow every namespace. */
+const EVERY = '\0every';
 
 export interface FeedLimits {
   /** clients at once; more are refused at the upgrade */
@@ -49,7 +58,10 @@ export function textFrameHeader(length: number): Buffer {
 
 export class FeedBroadcast {
   readonly clients = new Set<FeedClient>();
-  private pending: Buffer[] = [];
+  /** clients per group (EVERY, or a namespace), so an event nobody follows is never serialised */
+  private readonly groups = new Map<string, number>();
+  /** frames waiting for the next flush, each with its namespace */
+  private pending: Array<{ namespace: string; frame: Buffer[] }> = [];
   private timer: NodeJS.Timeout | null = null;
   private lastFlush = 0;
 
@@ -60,18 +72,26 @@ export class FeedBroadcast {
   }
 
   add(c: FeedClient): void {
+    if (this.clients.has(c)) return;
     this.clients.add(c);
+    const g = c.namespace ?? EVERY;
+    this.groups.set(g, (this.groups.get(g) ?? 0) + 1);
   }
 
   remove(c: FeedClient): void {
-    this.clients.delete(c);
+    if (!this.clients.delete(c)) return;
+    const g = c.namespace ?? EVERY;
+    const n = (this.groups.get(g) ?? 1) - 1;
+    if (n === 0) this.groups.delete(g);
+    else this.groups.set(g, n);
   }
 
-  /** Serialise and frame the event once (not at all without clients); it is written to every client at the next flush. */
+  /** Serialise and frame the event once (not at all when no client follows it); written to its clients at the next flush. */
   publish(event: EmulatorEvent): void {
-    if (this.clients.size === 0) return;
+    const namespace = namespaceOf(event);
+    if (!this.groups.has(EVERY) && !this.groups.has(namespace)) return;
     const payload = Buffer.from(JSON.stringify(event));
-    this.pending.push(textFrameHeader(payload.length), payload);
+    this.pending.push({ namespace, frame: [textFrameHeader(payload.length), payload] });
     if (this.timer) return;
     // The first event after a quiet spell goes out at once; under load, frames gather for FLUSH_MS.
     const wait = Math.max(0, this.lastFlush + FLUSH_MS - performance.now());
@@ -82,13 +102,22 @@ export class FeedBroadcast {
     this.timer = null;
     this.lastFlush = performance.now();
     if (this.pending.length === 0) return;
-    const frames = Buffer.concat(this.pending);
+    const pending = this.pending;
     this.pending = [];
+    // Each group's frames, joined once for all its clients.
+    const joined = new Map<string, Buffer>();
+    const framesOf = (group: string): Buffer => {
+      let b = joined.get(group);
+      if (!b) joined.set(group, (b = Buffer.concat(pending.filter((p) => group === EVERY || p.namespace === group).flatMap((p) => p.frame))));
+      return b;
+    };
     let total = 0;
     let furthest: FeedClient | null = null;
-    for (const c of this.clients) {
+    for (const c of [...this.clients]) {
       const s = c.socket;
       if (!s.writable) continue;
+      const frames = framesOf(c.namespace ?? EVERY);
+      if (frames.length === 0) continue;
       // A client that stops reading is cut off rather than allowed to grow our memory.
       if (s.writableLength + frames.length > this.limits.maxClientBytes) {
         this.cut(c);
@@ -107,7 +136,7 @@ export class FeedBroadcast {
   }
 
   private cut(c: FeedClient): void {
-    this.clients.delete(c);
+    this.remove(c);
     c.terminate();
   }
 
@@ -115,5 +144,6 @@ export class FeedBroadcast {
     if (this.timer) clearTimeout(this.timer);
     this.flush();
     this.clients.clear();
+    this.groups.clear();
   }
 }

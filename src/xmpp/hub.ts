@@ -1,6 +1,7 @@
-// The server around the sessions: who is connected (bare JID → resources), and where each stanza goes: to the
-// app through the engine (the same path as the HTTP injections), to another connected user, or answered here.
-// App → user traffic arrives as `sent` events on the engine's one stream.
+// The server around the sessions: who is connected (bare JID → resources, per namespace), and where each stanza
+// goes: to the app through the engine of the session's namespace (the same path as the HTTP injections), to another
+// user connected in the same namespace, or answered here. App → user traffic arrives as `sent` events on the one
+// stream, each routed to the sessions of its namespace.
 import { classifyAppAddress, defaultAppJid } from '../domain/addresses.js';
 import { isUserMistake } from '../domain/errors.js';
 import { bareJid, parseJid } from '../domain/jid.js';
@@ -9,6 +10,7 @@ import { MAX_STATUS_LENGTH } from '../domain/validate.js';
 import { deriveSeed, randomHex, seededRandom, type Random } from '../domain/random.js';
 import { replaceNonXmlChars } from '../domain/xml.js';
 import type { Engine } from '../core/engine.js';
+import { checkNamespace, DEFAULT_NAMESPACE } from '../core/namespaces.js';
 import type { EventBody, OutboxEntry } from '../core/events.js';
 import { SHOW_VALUES, SUBSCRIPTION_TYPES, type InboundKind } from '../domain/vocabulary.js';
 import type { ConnectedClient } from '../domain/presence.js';
@@ -31,6 +33,7 @@ export interface HubOptions {
 type Target = { kind: 'server' } | { kind: 'app'; jid: string } | { kind: 'user'; bare: string; resource: string | null } | { kind: 'invalid' };
 
 export class XmppHub implements SessionHost {
+  /** namespace and bare JID (see `key`) → resource → session */
   private readonly byBare = new Map<string, Map<string, Session>>();
   private readonly all = new Set<Session>();
   private readonly off: () => void;
@@ -50,16 +53,16 @@ export class XmppHub implements SessionHost {
     this.handshakeTimeoutMs = opts.handshakeTimeoutMs;
     this.random = seededRandom(deriveSeed(engine.space.seed, 'xmpp'));
     this.off = engine.onEvent((e) => {
-      if (e.type === 'sent') this.fromApp(e.entry);
+      if (e.type === 'sent') this.fromApp(e.entry, e.namespace ?? DEFAULT_NAMESPACE);
     });
     this.pinger = setInterval(() => this.all.forEach((s) => s.keepalive()), opts.pingIntervalMs);
     this.pinger.unref();
   }
 
-  /** A new connection's session, or null when the server is full. */
-  admit(transport: Transport): Session | null {
+  /** A new connection's session (in a namespace, from /ns/NAME/xmpp-websocket), or null when the server is full. */
+  admit(transport: Transport, namespace?: string): Session | null {
     if (this.all.size >= this.opts.maxSessions) return null;
-    const s = new Session(transport, this);
+    const s = new Session(transport, this, namespace);
     this.all.add(s);
     return s;
   }
@@ -77,6 +80,15 @@ export class XmppHub implements SessionHost {
 
   // ---- SessionHost -------------------------------------------------------------------------------------
 
+  checkNamespace(name: string): string | null {
+    try {
+      this.engine.inNamespace(checkNamespace(name));
+      return null;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }
+
   checkPassword(bare: string, password: string): string | null {
     if (!this.opts.users) return null;
     const wanted = this.opts.users.get(bare);
@@ -86,7 +98,7 @@ export class XmppHub implements SessionHost {
 
   bind(session: Session, wanted: string | null): string {
     const bare = session.bare!;
-    const resources = this.byBare.get(bare) ?? new Map<string, Session>();
+    const resources = this.byBare.get(key(session.namespace, bare)) ?? new Map<string, Session>();
     let resource = (wanted ?? '').replace(RESOURCE_UNSAFE, '-').trim() || `xmpp-emu-${randomHex(this.random, 4)}`;
     if (Buffer.byteLength(resource) > 1023) throw new Error('the resource is longer than 1023 bytes');
     // A resource already in use gets a suffix rather than cutting off the older session.
@@ -94,10 +106,11 @@ export class XmppHub implements SessionHost {
     const full = `${bare}/${resource}`;
     if (!parseJid(full).ok) throw new Error(`${full} is not a valid JID`);
     resources.set(resource, session);
-    this.byBare.set(bare, resources);
+    this.byBare.set(key(session.namespace, bare), resources);
     session.jid = full;
     // A person chatting from a client has the app in their roster: they count as subscribed.
-    if (!this.engine.presenceBook.isSubscribed(bare)) this.engine.presenceBook.setSubscribed(bare, true);
+    const { presenceBook } = this.engineOf(session);
+    if (!presenceBook.isSubscribed(bare)) presenceBook.setSubscribed(bare, true);
     this.emitSession(session, 'connected');
     return full;
   }
@@ -106,9 +119,9 @@ export class XmppHub implements SessionHost {
     this.all.delete(session);
     if (!session.jid) return;
     const bare = session.bare!;
-    const resources = this.byBare.get(bare);
+    const resources = this.byBare.get(key(session.namespace, bare));
     resources?.delete(resourceOf(session.jid));
-    if (resources?.size === 0) this.byBare.delete(bare);
+    if (resources?.size === 0) this.byBare.delete(key(session.namespace, bare));
     // A client that vanishes without unavailable presence is made unavailable by the server (RFC 6121 §4.5.2).
     if (session.presence) this.broadcastPresence(session, 'unavailable', null);
     this.emitSession(session, 'disconnected');
@@ -135,7 +148,7 @@ export class XmppHub implements SessionHost {
     const type = el.attrs.type;
     const to = this.target(el.attrs.to);
     if (type === 'result' || type === 'error') {
-      if (to.kind === 'user' && to.resource !== null) this.byBare.get(to.bare)?.get(to.resource)?.send(serialize(el));
+      if (to.kind === 'user' && to.resource !== null) this.byBare.get(key(s.namespace, to.bare))?.get(to.resource)?.send(serialize(el));
       return;
     }
     if (type !== 'get' && type !== 'set') return s.iqError(el, 'bad-request', 'an iq needs type get or set');
@@ -155,7 +168,7 @@ export class XmppHub implements SessionHost {
     }
     if (toSelf && payload.ns === NS.discoItems && type === 'get') return result(x('query', { xmlns: NS.discoItems }));
     if (to.kind === 'user' && to.resource !== null) {
-      const peer = this.byBare.get(to.bare)?.get(to.resource);
+      const peer = this.byBare.get(key(s.namespace, to.bare))?.get(to.resource);
       if (peer) return peer.send(serialize(el));
     }
     s.iqError(el, 'service-unavailable', `xmpp-emu does not serve <${payload.local} xmlns="${payload.ns}"> here`);
@@ -163,7 +176,8 @@ export class XmppHub implements SessionHost {
 
   private roster(s: Session): string {
     const bare = s.bare!;
-    const subscribed = !this.engine.presenceBook.strict || this.engine.presenceBook.isSubscribed(bare);
+    const { presenceBook } = this.engineOf(s);
+    const subscribed = !presenceBook.strict || presenceBook.isSubscribed(bare);
     const app = defaultAppJid(this.engine.app.appId);
     return x('query', { xmlns: NS.roster }, subscribed ? x('item', { jid: app, subscription: 'both', name: this.engine.app.appId }) : null);
   }
@@ -179,7 +193,7 @@ export class XmppHub implements SessionHost {
       return this.inject(s, el, 'message', { from: s.jid, to: to.jid, body: textOf(body), type }, serialize(el));
     }
     if (to.kind === 'user') {
-      const peers = this.sessionsFor(to.bare, to.resource, type === 'chat' || type === 'normal');
+      const peers = this.sessionsFor(s.namespace, to.bare, to.resource, type === 'chat' || type === 'normal');
       if (peers.length) return peers.forEach((p) => p.send(serialize(el)));
     }
     if (to.kind === 'server') return;
@@ -215,7 +229,7 @@ export class XmppHub implements SessionHost {
     if (to.kind === 'user') {
       // Subscription stanzas carry bare addresses (RFC 6121 §3).
       if ((SUBSCRIPTION_TYPES as readonly string[]).includes(type)) el.attrs.from = s.bare!;
-      for (const p of this.sessionsFor(to.bare, to.resource, true)) p.send(serialize(el));
+      for (const p of this.sessionsFor(s.namespace, to.bare, to.resource, true)) p.send(serialize(el));
     }
   }
 
@@ -232,7 +246,7 @@ export class XmppHub implements SessionHost {
       show ? x('show', {}, show) : null,
       status ? x('status', {}, t(status)) : null,
     );
-    for (const peer of this.byBare.get(s.bare!)?.values() ?? []) peer.send(echo);
+    for (const peer of this.byBare.get(key(s.namespace, s.bare!))?.values() ?? []) peer.send(echo);
     if (type === 'available' && first) s.send(this.appPresence(s.jid!));
     if (el) this.emitSession(s, 'presence');
     const app = defaultAppJid(this.engine.app.appId);
@@ -244,21 +258,22 @@ export class XmppHub implements SessionHost {
       { from: s.jid, to: app, type, ...(type === 'available' ? { show, status } : {}) },
       el ? withAttrs(el, { to: app }) : undefined,
     );
-    this.settleAggregate(s.bare!);
+    this.settleAggregate(s.namespace, s.bare!);
   }
 
   /**
    * get_presence answers for a bare JID: available when any resource is, with the show of the highest-priority
    * (then most recent) one. The engine set it from the resource that just spoke; correct it when others differ.
    */
-  private settleAggregate(bare: string): void {
-    const speaking = [...(this.byBare.get(bare)?.values() ?? [])].filter((p) => p.presence !== null);
+  private settleAggregate(namespace: string, bare: string): void {
+    const speaking = [...(this.byBare.get(key(namespace, bare))?.values() ?? [])].filter((p) => p.presence !== null);
     if (speaking.length === 0) return;
     speaking.sort((a, b) => b.presence!.priority - a.presence!.priority || (this.presenceAt.get(b) ?? 0) - (this.presenceAt.get(a) ?? 0));
     const top = speaking[0]!.presence!;
-    const now = this.engine.presenceBook.lookup(bare);
+    const engine = this.engine.inNamespace(namespace);
+    const now = engine.presenceBook.lookup(bare);
     if (now.available && now.show === top.show && now.status === top.status) return;
-    void this.engine.setPresence(bare, { available: true, show: top.show, status: top.status }).catch(() => undefined);
+    void engine.setPresence(bare, { available: true, show: top.show, status: top.status }).catch(() => undefined);
   }
 
   private showStatus(el: Element): { show: string; status: string } {
@@ -279,7 +294,7 @@ export class XmppHub implements SessionHost {
       if (el) this.stanzaError(s, el, isUserMistake(e) ? 'bad-request' : 'internal-server-error', (e as Error).message);
     };
     try {
-      this.engine.inject(kind, input, 0, stanza).catch(refuse);
+      this.engineOf(s).inject(kind, input, 0, stanza).catch(refuse);
     } catch (e) {
       refuse(e);
     }
@@ -308,8 +323,8 @@ export class XmppHub implements SessionHost {
    * A bare JID reaches every connected resource (App Engine "sends it to all of the user's clients"); a full JID
    * reaches that resource, or, when it is gone and `fallBack`, every resource.
    */
-  private sessionsFor(bare: string, resource: string | null, fallBack: boolean): Session[] {
-    const resources = this.byBare.get(bare);
+  private sessionsFor(namespace: string, bare: string, resource: string | null, fallBack: boolean): Session[] {
+    const resources = this.byBare.get(key(namespace, bare));
     if (!resources) return [];
     if (resource !== null) {
       const one = resources.get(resource);
@@ -319,20 +334,20 @@ export class XmppHub implements SessionHost {
     return [...resources.values()];
   }
 
-  private recipients(jid: string, fallBack: boolean): Session[] {
+  private recipients(namespace: string, jid: string, fallBack: boolean): Session[] {
     const r = parseJid(jid);
     if (!r.ok) return [];
-    return this.sessionsFor(`${r.jid.node.toLowerCase()}@${r.jid.domain}`, r.jid.resource, fallBack);
+    return this.sessionsFor(namespace, `${r.jid.node.toLowerCase()}@${r.jid.domain}`, r.jid.resource, fallBack);
   }
 
-  private fromApp(entry: OutboxEntry): void {
+  private fromApp(entry: OutboxEntry, namespace: string): void {
     // Nobody connected, nothing to route: the app's send path pays nothing for XMPP clients that are not there.
     if (this.all.size === 0) return;
     entry.to.forEach((to, i) => {
       if (entry.statuses && entry.statuses[i] !== 0) return;
       if (entry.kind === 'message') {
         const type = entry.type ?? 'chat';
-        const sessions = this.recipients(to, type === 'chat');
+        const sessions = this.recipients(namespace, to, type === 'chat');
         if (sessions.length === 0) return;
         const xml = messageStanza({
           from: entry.from,
@@ -345,10 +360,10 @@ export class XmppHub implements SessionHost {
       } else if (entry.kind === 'invite') {
         // An invitation is a subscription request the client can accept.
         const xml = x('presence', { xmlns: NS.client, type: 'subscribe', from: bareJid(entry.from), to: bareJid(to) });
-        for (const s of this.recipients(bareJid(to), false)) s.send(xml);
+        for (const s of this.recipients(namespace, bareJid(to), false)) s.send(xml);
       } else if (entry.type === 'probe') {
         // A probe is answered by the server from what it knows, never shown to the client (RFC 6121 §4.3).
-        for (const s of this.recipients(bareJid(to), false)) {
+        for (const s of this.recipients(namespace, bareJid(to), false)) {
           if (s.presence)
             this.inject(s, null, 'presence', { from: s.jid, to: entry.from, type: 'available', show: s.presence.show, status: s.presence.status });
         }
@@ -359,7 +374,7 @@ export class XmppHub implements SessionHost {
           entry.show ? x('show', {}, t(entry.show)) : null,
           entry.status ? x('status', {}, t(entry.status)) : null,
         );
-        for (const s of this.recipients(to, true)) s.send(xml);
+        for (const s of this.recipients(namespace, to, true)) s.send(xml);
       }
     });
   }
@@ -372,8 +387,18 @@ export class XmppHub implements SessionHost {
 
   private emitSession(s: Session, state: 'connected' | 'presence' | 'disconnected'): void {
     const body: EventBody = { type: 'xmpp.session', state, ...this.info(s) };
-    this.engine.emit(body);
+    this.engineOf(s).emit(body);
   }
+
+  /** The engine of a session's namespace (created again if it was deleted meanwhile). */
+  private engineOf(s: Session): Engine {
+    return this.engine.inNamespace(s.namespace);
+  }
+}
+
+/** The registry's key: users of different namespaces never meet. */
+function key(namespace: string, bare: string): string {
+  return `${namespace} ${bare}`;
 }
 
 /** The stanza as the client sent it, with some attributes set by the server. */

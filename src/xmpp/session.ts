@@ -1,4 +1,5 @@
 // One client's stream, whatever carries it: open, STARTTLS, SASL, restart, bind, then stanzas handed to the hub.
+import { DEFAULT_NAMESPACE } from '../core/namespaces.js';
 import { parseJid } from '../domain/jid.js';
 import { randomHex, type Random } from '../domain/random.js';
 import { NS, child, t, textOf, x, type Element } from './element.js';
@@ -24,6 +25,8 @@ export interface Transport {
 export interface SessionHost {
   /** null when the credentials are good, else the reason they are not */
   checkPassword(bareJid: string, password: string): string | null;
+  /** null when a session may join this namespace (it is created on first use), else the reason it may not */
+  checkNamespace(name: string): string | null;
   /** claim a resource for this session; answers the full JID */
   bind(session: Session, resource: string | null): string;
   /** a stanza from a bound session */
@@ -55,6 +58,9 @@ type State = 'opening' | 'auth' | 'bind' | 'bound' | 'closed';
 
 const MAX_AUTH_FAILURES = 5;
 
+/** A SASL authzid of this form joins a namespace: what programmatic clients (slixmpp, @xmpp/client, stanza) can set. */
+export const NAMESPACE_AUTHZID = /^ns:(.*)$/s;
+
 export class Session implements XmlSink {
   private state: State = 'opening';
   private opened = false;
@@ -67,13 +73,18 @@ export class Session implements XmlSink {
   private readonly timer: NodeJS.Timeout;
   /** the full JID once bound */
   jid: string | null = null;
+  /** whose outbox, presence, faults and clock this session shares: from /ns/NAME/xmpp-websocket or an authzid ns:NAME */
+  namespace: string;
   /** the last broadcast presence; null until the client sends its initial presence */
   presence: { show: string; status: string; priority: number } | null = null;
 
   constructor(
     readonly transport: Transport,
     private readonly host: SessionHost,
+    /** the namespace the connection's URL names (/ns/NAME/xmpp-websocket), if any */
+    private readonly urlNamespace?: string,
   ) {
+    this.namespace = urlNamespace ?? DEFAULT_NAMESPACE;
     this.timer = setTimeout(
       () => this.streamError('connection-timeout', `the session was not established within ${host.handshakeTimeoutMs} ms`),
       host.handshakeTimeoutMs,
@@ -204,10 +215,21 @@ export class Session implements XmlSink {
     const parsed = parseJid(bare);
     if (!parsed.ok || parsed.jid.resource !== null)
       return this.saslFailure('not-authorized', `"${authcid}" is not a valid user name: ${parsed.ok ? 'it has a resource' : parsed.reason}`);
-    if (authzid !== '' && authzid.toLowerCase() !== bare) return this.saslFailure('invalid-authzid', `authzid ${authzid} is not ${bare}`);
+    const joins = NAMESPACE_AUTHZID.exec(authzid);
+    if (joins) {
+      const name = joins[1]!;
+      const refused =
+        this.urlNamespace !== undefined && name !== this.urlNamespace
+          ? `this connection is in namespace ${this.urlNamespace} (its URL says so), not ${name}`
+          : this.host.checkNamespace(name);
+      if (refused) return this.saslFailure('invalid-authzid', refused);
+    } else if (authzid !== '' && authzid.toLowerCase() !== bare) {
+      return this.saslFailure('invalid-authzid', `authzid ${authzid} is not ${bare} (to join a namespace, send ns:NAME)`);
+    }
     const why = this.host.checkPassword(bare, password);
     if (why) return this.saslFailure('not-authorized', why);
     this.user = { local: parsed.jid.node, domain: parsed.jid.domain };
+    if (joins) this.namespace = joins[1]!;
     this.transport.send(x('success', { xmlns: NS.sasl }));
     this.restart();
   }

@@ -1,10 +1,11 @@
-// XMPP over WebSocket (RFC 7395) at /xmpp-websocket on the emulator's HTTP port: subprotocol `xmpp`, one element
-// per text frame, the same Origin rules as the control API.
+// XMPP over WebSocket (RFC 7395) at /xmpp-websocket on the emulator's HTTP port (/ns/NAME/xmpp-websocket for a
+// namespace): subprotocol `xmpp`, one element per text frame, the same Origin rules as the control API.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { refuse } from '../http/events-ws.js';
 import { checkRequest } from '../http/guard.js';
+import { namespaceOf } from '../http/namespace.js';
 import { NS, x } from './element.js';
 import type { XmppHub } from './hub.js';
 import { readFrame } from './parser.js';
@@ -26,7 +27,7 @@ export function websocketEndpoint(hub: XmppHub, o: { listenHost: string; maxStan
     handleProtocols: (protocols) => (protocols.has('xmpp') ? 'xmpp' : false),
   });
 
-  function onConnection(ws: WebSocket): void {
+  function onConnection(ws: WebSocket, namespace: string | undefined): void {
     const transport = {
       kind: 'websocket' as const,
       secure: () => true,
@@ -41,7 +42,7 @@ export function websocketEndpoint(hub: XmppHub, o: { listenHost: string; maxStan
     function send(text: string): void {
       if (ws.readyState === ws.OPEN) ws.send(text);
     }
-    const session = hub.admit(transport);
+    const session = hub.admit(transport, namespace);
     if (!session) {
       ws.close(1013, 'too many connections');
       return;
@@ -54,7 +55,6 @@ export function websocketEndpoint(hub: XmppHub, o: { listenHost: string; maxStan
     ws.on('error', () => ws.terminate());
     ws.on('close', () => session.onDisconnect());
   }
-  wss.on('connection', onConnection);
 
   return {
     path: WEBSOCKET_PATH,
@@ -68,7 +68,10 @@ export function websocketEndpoint(hub: XmppHub, o: { listenHost: string; maxStan
         .map((p) => p.trim());
       if (!protocols.includes('xmpp'))
         return refuse(socket, 400, 'Bad Request', `${WEBSOCKET_PATH} speaks only the WebSocket subprotocol "xmpp" (RFC 7395)`, 'BAD_REQUEST');
-      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+      const namespace = namespaceOf(req);
+      const badNamespace = namespace === undefined ? null : hub.checkNamespace(namespace);
+      if (badNamespace) return refuse(socket, 400, 'Bad Request', badNamespace, 'BAD_REQUEST');
+      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, namespace));
     },
     async close() {
       const open = [...wss.clients].filter((ws) => ws.readyState !== ws.CLOSED);

@@ -1,7 +1,7 @@
 """A real XMPP client (slixmpp, Debian's python3-slixmpp) for the TCP + STARTTLS test.
 
-usage: slixmpp-client.py HOST PORT JID PASSWORD CA_FILE
-Verifies the server certificate against CA_FILE, then: presence away, roster, "hello" to the app. Prints one JSON
+usage: slixmpp-client.py HOST PORT JID PASSWORD CA_FILE [NAMESPACE]
+With NAMESPACE, signs in with the SASL authorization identity ns:NAMESPACE (xmpp-emu's namespaces). Verifies the server certificate against CA_FILE, then: presence away, roster, "hello" to the app. Prints one JSON
 line per thing that happens; disconnects when a message with body "bye" arrives.
 """
 import json
@@ -42,6 +42,8 @@ def main():
     host, port, jid, password, ca_file = sys.argv[1:6]
     logging.basicConfig(level=logging.ERROR)
     client = Client(jid, password)
+    if len(sys.argv) > 6:
+        client.credentials['authzid'] = 'ns:' + sys.argv[6]
     client.ca_certs = ca_file
     client.connect((host, int(port)))
     client.loop.run_until_complete(client.disconnected)

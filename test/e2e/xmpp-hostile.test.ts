@@ -172,16 +172,23 @@ test('XEP-0199 both ways: the server pings signed-in clients; one that answers s
     assert.match(await silent.frame(), /^<iq xmlns="jabber:client" type="get" id="ping-[0-9a-f]+"[^>]*><ping xmlns="urn:xmpp:ping"\/><\/iq>$/);
     assert.match(await silent.frame(), /<connection-timeout /);
     assert.equal(await silent.closed, 1000);
-
-    const polite = await xmppjs(pinging.em, { username: 'polite' });
+  } finally {
+    await pinging.close();
+  }
+  // An answer has until the next ping: under a loaded machine 150 ms can pass before the client's answer is read, so
+  // the one that answers gets a second between pings.
+  const patient = await startStack({ xmppPingIntervalMs: 1000 });
+  const polite = await xmppjs(patient.em, { username: 'polite' });
+  try {
     await polite.raw.start();
-    // @xmpp/client answers pings itself; after three it is still signed in and chatting.
-    await polite.stanza((s) => polite.seen.filter((t) => t.is('iq') && t.getChild('ping')).length >= 3 && s.is('iq'));
+    // @xmpp/client answers pings itself; after two it is still signed in and chatting.
+    await polite.stanza((s) => polite.seen.filter((t) => t.is('iq') && t.getChild('ping')).length >= 2 && s.is('iq'));
     await polite.raw.iqCaller.request(polite.xml('iq', { type: 'get' }, polite.xml('ping', { xmlns: 'urn:xmpp:ping' })));
     await polite.raw.send(polite.xml('message', { to: 'dev-app@appspot.com', type: 'chat' }, polite.xml('body', {}, '/echo pong')));
     await polite.stanza((s) => bodyOf(s) === 'pong');
-    await polite.raw.stop();
   } finally {
-    await pinging.close();
+    // Stopped whatever happened: a client left running reconnects forever and keeps the test process alive.
+    await polite.raw.stop().catch(() => undefined);
+    await patient.close();
   }
 });

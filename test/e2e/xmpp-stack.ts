@@ -50,17 +50,26 @@ export function nextEvent(em: RunningEmulator, match: (e: EmulatorEvent) => bool
   });
 }
 
-export async function serviceCall(em: RunningEmulator, call: string, body: unknown): Promise<any> {
-  const res = await fetch(`${em.url}/v1/xmpp/${call}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+/** A service call as the app makes it; in a namespace when named. */
+export async function serviceCall(em: RunningEmulator, call: string, body: unknown, namespace?: string): Promise<any> {
+  const res = await fetch(`${namespace === undefined ? em.url : em.namespace(namespace).url}/v1/xmpp/${call}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const json = await res.json();
   if (!res.ok) throw new Error(`${call}: ${JSON.stringify(json)}`);
   return json;
 }
 
 /** An @xmpp/client on the emulator's WebSocket endpoint, through "localhost" (where it allows PLAIN). */
-export async function xmppjs(em: RunningEmulator, opts: { username: string; password?: string; resource?: string; domain?: string }): Promise<XmppJs> {
+export async function xmppjs(
+  em: RunningEmulator,
+  opts: { username: string; password?: string; resource?: string; domain?: string; namespace?: string },
+): Promise<XmppJs> {
   const { client, xml } = await import('@xmpp/client');
-  const service = em.xmppWebsocket!.replace('127.0.0.1', 'localhost');
+  const endpoint = opts.namespace === undefined ? em.xmppWebsocket! : em.namespace(opts.namespace).xmppWebsocket!;
+  const service = endpoint.replace('127.0.0.1', 'localhost');
   const c = client({ service, domain: opts.domain ?? 'example.com', username: opts.username, password: opts.password ?? 'any', resource: opts.resource });
   c.on('error', () => undefined);
   const waiters = new Set<{ match: (s: any) => boolean; resolve: (s: any) => void }>();

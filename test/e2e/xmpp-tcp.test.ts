@@ -18,8 +18,9 @@ before(async () => {
 after(() => stack.close());
 
 /** Run the slixmpp client; its JSON lines arrive in order through next(). */
-function slixmpp(jid: string, password: string, caFile: string) {
-  const child = spawn(PYTHON, [SCRIPT, '127.0.0.1', String(stack.em.xmppPort), jid, password, caFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+function slixmpp(jid: string, password: string, caFile: string, namespace?: string) {
+  const args = [SCRIPT, '127.0.0.1', String(stack.em.xmppPort), jid, password, caFile, ...(namespace ? [namespace] : [])];
+  const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const lines: any[] = [];
@@ -37,10 +38,10 @@ function slixmpp(jid: string, password: string, caFile: string) {
   return {
     child,
     exited,
-    /** the first line (seen or to come) whose event is `event` */
-    async next(event: string): Promise<any> {
+    /** the first line (seen or to come) whose event is `event`; with `index`, the one after that many */
+    async next(event: string, index = 0): Promise<any> {
       for (;;) {
-        const found = lines.find((l) => l.event === event);
+        const found = lines.filter((l) => l.event === event)[index];
         if (found) return found;
         if (child.exitCode !== null) throw new Error(`slixmpp exited (${child.exitCode}) before "${event}": ${JSON.stringify(lines)} ${stderr}`);
         await new Promise<void>((resolve) => waiters.push(resolve));
@@ -82,5 +83,41 @@ test(
     assert.equal(await c.exited, 0);
     const [after] = (await serviceCall(stack.em, 'get_presence', { jid: 'kim@example.com' })).presence;
     assert.equal(after.available, false);
+  },
+);
+
+test(
+  'slixmpp over TCP joins a namespace with the SASL authzid ns:NAME: its user, presence and replies stay there',
+  { skip: process.env.CI ? false : (missing ?? false) },
+  async () => {
+    const cert = (await stack.em.xmppCertificate())!;
+    const ns = stack.em.namespace('tcp-team');
+    const connected = nextEvent(stack.em, (e) => e.type === 'xmpp.session' && e.state === 'connected' && e.jid.startsWith('lee@'));
+    const c = slixmpp('lee@example.com/desktop', 'any', cert.file, 'tcp-team');
+    const online = await c.next('online');
+    assert.equal(online.jid, 'lee@example.com/desktop');
+    assert.equal((await connected)!.namespace, 'tcp-team');
+    // The bot answered the client's hello through the delivery's ticket: into the namespace, back to the client.
+    const reply = await c.next('message');
+    assert.deepEqual([reply.frm, reply.body], ['dev-app@appspot.com/bot', 'Greetings!']);
+    assert.deepEqual(
+      (await ns.outbox({ to: 'lee@example.com' })).map((e) => e.body),
+      ['Greetings!'],
+    );
+    assert.deepEqual(await stack.em.outbox({ to: 'lee@example.com' }), [], 'the default namespace saw nothing');
+    const [here] = (await serviceCall(stack.em, 'get_presence', { jid: 'lee@example.com' }, 'tcp-team')).presence;
+    assert.deepEqual([here.available, here.show], [true, 'away']);
+    const [there] = (await serviceCall(stack.em, 'get_presence', { jid: 'lee@example.com' })).presence;
+    assert.equal(there.available, false, "the default namespace's lee is someone else");
+    assert.deepEqual(
+      (await ns.listPresence()).connected?.map((x) => x.jid),
+      ['lee@example.com/desktop'],
+    );
+    // A message from the default namespace's app side does not reach the namespace's client; its own does.
+    await serviceCall(stack.em, 'send_message', { jids: 'lee@example.com', body: 'bye' });
+    await serviceCall(stack.em, 'send_message', { jids: 'lee@example.com', body: 'from the namespace' }, 'tcp-team');
+    assert.equal((await c.next('message', 1)).body, 'from the namespace');
+    await serviceCall(stack.em, 'send_message', { jids: 'lee@example.com', body: 'bye' }, 'tcp-team');
+    assert.equal(await c.exited, 0);
   },
 );

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createClient } from 'stanza';
+import { WebSocket } from 'ws';
 import { startEmulatorWithApp } from '../helpers.js';
 import { bodyOf, nextEvent, serviceCall, startStack, xmppjs, type Stack } from './xmpp-stack.js';
 
@@ -237,4 +238,35 @@ test("the app receives the client's own stanza (sender stamped, extensions kept)
   } finally {
     await close();
   }
+});
+
+test("/ns/NAME/xmpp-websocket: the same JID in two namespaces is two users; each gets only its own namespace's traffic", async () => {
+  const inNs = await xmppjs(stack.em, { username: 'dana', resource: 'ns', namespace: 'ws-team' });
+  const inDefault = await xmppjs(stack.em, { username: 'dana', resource: 'default' });
+  await inNs.raw.start();
+  await inDefault.raw.start();
+  const ns = stack.em.namespace('ws-team');
+  await inNs.raw.send(inNs.xml('message', { to: APP, type: 'chat' }, inNs.xml('body', {}, 'hello')));
+  const reply = await inNs.stanza((s) => s.is('message') && bodyOf(s) === 'Greetings!');
+  assert.equal(reply.attrs.to, 'dana@example.com/ns');
+  assert.deepEqual(
+    (await ns.outbox({ to: 'dana@example.com' })).map((e) => e.body),
+    ['Greetings!'],
+  );
+  assert.deepEqual(await stack.em.outbox({ to: 'dana@example.com' }), []);
+  await serviceCall(stack.em, 'send_message', { jids: 'dana@example.com', body: 'to the default one' });
+  await serviceCall(stack.em, 'send_message', { jids: 'dana@example.com', body: 'to the namespace one' }, 'ws-team');
+  assert.ok(await inDefault.stanza((s) => s.is('message') && bodyOf(s) === 'to the default one'));
+  assert.ok(await inNs.stanza((s) => s.is('message') && bodyOf(s) === 'to the namespace one'));
+  assert.deepEqual(inNs.seen.filter((s) => s.is('message')).map(bodyOf), ['Greetings!', 'to the namespace one']);
+  assert.deepEqual(inDefault.seen.filter((s) => s.is('message')).map(bodyOf), ['to the default one']);
+  assert.deepEqual(
+    (await ns.listPresence()).connected?.map((c) => c.jid),
+    ['dana@example.com/ns'],
+  );
+  await inNs.raw.stop();
+  await inDefault.raw.stop();
+  const refused = new WebSocket(`${stack.em.url.replace('http', 'ws')}/ns/bad%20name/xmpp-websocket`, 'xmpp');
+  const status = await new Promise<number>((resolve) => refused.once('unexpected-response', (_req, res) => resolve(res.statusCode!)));
+  assert.equal(status, 400);
 });

@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import { startEmulator, type RunningEmulator } from '../../src/index.js';
 import { startEchoBot, type RunningBot } from '../../fixtures/echo-bot/bot.js';
 import type { ClientOptions } from '../../src/client/index.js';
+import WebSocket from 'ws';
 import { getJson, postJson } from '../helpers.js';
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'namespace-worker.js');
@@ -72,4 +73,39 @@ test('a namespace by path prefix or header; reset and delete one at a time; the 
   assert.equal((await fetch(`${em.url}/ns/team-a/v1/namespace`, { method: 'DELETE' })).status, 200);
   assert.ok(!(await getJson(em.url, '/v1/namespaces')).body.namespaces.some((n: { name: string }) => n.name === 'team-a'));
   assert.equal((await fetch(`${em.url}/v1/namespace`, { method: 'DELETE' })).status, 400, 'the default cannot be deleted');
+});
+
+test("/ns/NAME/v1/events streams only that namespace's events (replay included); /v1/events every namespace's", async () => {
+  type Frame = { type: string; namespace?: string; entry?: { body: string }; events?: Frame[] };
+  const base = em.url.replace('http', 'ws');
+  const open = async (path: string, headers: Record<string, string> = {}) => {
+    const ws = new WebSocket(`${base}${path}`, { headers });
+    const got: Frame[] = [];
+    const bodies = (): string[] => got.flatMap((e) => (e.type === 'replay' ? e.events! : [e])).flatMap((e) => (e.type === 'sent' ? [e.entry!.body] : []));
+    const seen = (body: string) =>
+      new Promise<void>((resolve) => (bodies().includes(body) ? resolve() : ws.on('message', () => bodies().includes(body) && resolve())));
+    ws.on('message', (d) => got.push(JSON.parse(String(d)) as Frame));
+    await new Promise((r) => ws.once('open', r));
+    return { ws, got, bodies, seen };
+  };
+  await postJson(em.url, '/ns/feed-a/v1/xmpp/send_message', { jids: 'x@example.com', body: 'a, before anyone listened' });
+  const every = await open('/v1/events');
+  const a = await open('/ns/feed-a/v1/events?since=0');
+  const b = await open('/v1/events', { 'X-XMPP-Emu-Namespace': 'feed-b' });
+  for (const [ns, body] of [
+    ['feed-a', 'a1'],
+    ['feed-b', 'b1'],
+    ['feed-a', 'a2'],
+  ])
+    await postJson(em.url, `/ns/${ns}/v1/xmpp/send_message`, { jids: 'x@example.com', body });
+  await postJson(em.url, '/v1/xmpp/send_message', { jids: 'x@example.com', body: 'default' });
+  await Promise.all([every.seen('default'), a.seen('a2'), b.seen('b1')]);
+  assert.deepEqual(a.bodies(), ['a, before anyone listened', 'a1', 'a2']);
+  assert.deepEqual([a.got[0]!.type, a.got[0]!.namespace], ['hello', 'feed-a']);
+  assert.deepEqual(b.bodies(), ['b1']);
+  assert.deepEqual(every.bodies(), ['a1', 'b1', 'a2', 'default']);
+  for (const c of [every, a, b]) c.ws.close();
+  const refused = new WebSocket(`${base}/ns/bad%20name/v1/events`);
+  const status = await new Promise<number>((resolve) => refused.once('unexpected-response', (_req, res) => resolve(res.statusCode!)));
+  assert.equal(status, 400);
 });

@@ -82,3 +82,34 @@ test('a client that does not read is cut off at its limit; together they are bou
   assert.deepEqual([...b.clients], [fast]);
   assert.equal(b.full, false);
 });
+
+test('a client of one namespace gets only its events; an event nobody follows is not serialised; each group is joined once', () => {
+  const b = new FeedBroadcast();
+  const [every, a1, a2, other] = [stuckClient(), stuckClient(), stuckClient(), stuckClient()];
+  b.add(every);
+  b.add(Object.assign(a1, { namespace: 'a' }));
+  b.add(Object.assign(a2, { namespace: 'a' }));
+  b.add(Object.assign(other, { namespace: 'default' }));
+  const inNs = (seq: number, namespace?: string): EmulatorEvent => ({ ...event(seq), ...(namespace ? { namespace } : {}) }) as EmulatorEvent;
+  b.publish(inNs(1, 'a'));
+  b.publish(inNs(2, 'b'));
+  b.publish(inNs(3));
+  b.publish(inNs(4, 'a'));
+  b.flush();
+  const seqs = (c: { writes: Buffer[] }) => c.writes.flatMap((w) => frames(w)).map((f) => JSON.parse(f).seq as number);
+  assert.deepEqual(seqs(every), [1, 2, 3, 4]);
+  assert.deepEqual(seqs(a1), [1, 4]);
+  assert.equal(a1.writes[0], a2.writes[0], "one buffer shared by a namespace's clients");
+  assert.deepEqual(seqs(other), [3], 'the default namespace: the events without a namespace');
+  b.remove(every);
+  const original = JSON.stringify;
+  let calls = 0;
+  JSON.stringify = ((...x: Parameters<typeof original>) => (calls++, original(...x))) as typeof original;
+  try {
+    b.publish(inNs(5, 'b'));
+  } finally {
+    JSON.stringify = original;
+  }
+  assert.equal(calls, 0, 'nobody follows b any more');
+  b.close();
+});

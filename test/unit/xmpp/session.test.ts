@@ -9,7 +9,7 @@ const plain = (s: string): string => `<auth xmlns="urn:ietf:params:xml:ns:xmpp-s
 const BIND = '<iq xmlns="jabber:client" type="set" id="b"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"><resource>r</resource></bind></iq>';
 
 /** A session on a WebSocket-like transport that records what it writes; frames go in as a client would send them. */
-function session(users: Record<string, string> | null = null) {
+function session(users: Record<string, string> | null = null, urlNamespace?: string) {
   const out: string[] = [];
   const stanzas: string[] = [];
   let closed = false;
@@ -23,13 +23,14 @@ function session(users: Record<string, string> | null = null) {
   };
   const host: SessionHost = {
     checkPassword: (bare, pw) => (users === null ? null : users[bare] === pw ? null : `wrong password for ${bare}`),
+    checkNamespace: (name) => (/^[a-z0-9-]+$/.test(name) ? null : `namespace "${name}" is not a valid name`),
     bind: (s, r) => `${s.bare}/${r ?? 'gen'}`,
     stanza: (_s, el) => void stanzas.push(`${el.local} from=${el.attrs.from}`),
     ended: () => undefined,
     handshakeTimeoutMs: 60_000,
     random: seededRandom(1),
   };
-  const s = new Session(transport, host);
+  const s = new Session(transport, host, urlNamespace);
   return {
     s,
     out,
@@ -72,6 +73,26 @@ test('SASL failures answer <failure> with the RFC 6120 condition and let the cli
   c.send(OPEN, ...Array.from({ length: 5 }, () => plain('\0alice\0nope')));
   assert.match(c.out.at(-1)!, /<policy-violation /);
   assert.equal(c.closed, true);
+});
+
+test('an authzid ns:NAME joins a namespace; one the URL already chose cannot be changed; a bad name is refused', () => {
+  const joined = session();
+  joined.send(OPEN, plain('ns:team-a\0alice\0pw'), OPEN, BIND);
+  assert.equal(joined.s.jid, 'alice@example.com/r');
+  assert.equal(joined.s.namespace, 'team-a');
+  const plainOne = session();
+  plainOne.send(OPEN, plain('\0alice\0pw'));
+  assert.equal(plainOne.s.namespace, 'default');
+  const byUrl = session(null, 'team-b');
+  assert.equal(byUrl.s.namespace, 'team-b');
+  byUrl.send(OPEN, plain('ns:team-a\0alice\0pw'));
+  assert.match(byUrl.out.at(-1)!, /<invalid-authzid\/>.*in namespace team-b \(its URL says so\), not team-a/);
+  byUrl.send(plain('ns:team-b\0alice\0pw'));
+  assert.match(byUrl.out.at(-1)!, /^<success /);
+  const bad = session();
+  bad.send(OPEN, plain('ns:no way\0alice\0pw'));
+  assert.match(bad.out.at(-1)!, /<invalid-authzid\/>.*not a valid name/);
+  assert.equal(bad.s.namespace, 'default');
 });
 
 test('stream errors: version, domain, order, forged from', () => {

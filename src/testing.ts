@@ -1,0 +1,137 @@
+// xmpp-emu/testing: each test gets a namespace of its own without asking. emulatorPerTest() hooks into the test
+// runner (node:test by default; Jest, Vitest and Mocha through their beforeEach/afterEach), makes a fresh namespace
+// before each test and deletes it after, and its methods drive the namespace of the test now running. Tests in one
+// file, in parallel workers or other processes, sharing one emulator never see each other's outbox, presence, quotas,
+// faults, clock or feed.
+import { afterEach as nodeAfterEach, beforeEach as nodeBeforeEach } from 'node:test';
+import type { ControlPort } from './control/port.js';
+import { RemoteControl } from './control/remote.js';
+import type { NamespacedEmulator, RunningEmulator } from './core/start.js';
+
+/** The two hooks of a test runner: node:test's by default; pass `{ beforeEach, afterEach }` from Jest, Vitest or Mocha. */
+export interface TestHooks {
+  beforeEach(fn: () => Promise<void>): unknown;
+  afterEach(fn: () => Promise<void>): unknown;
+}
+
+/** One test's namespace: the emulator's methods for that namespace only, where it is, and `delete()` (done for you
+ * after each test). */
+export type TestNamespace = NamespacedEmulator;
+
+/** What a test file drives: the namespace of the test now running. */
+export interface PerTestEmulator extends TestNamespace {
+  /**
+   * A namespace for one test of several running at once in this file (node:test `{ concurrency }`,
+   * `test.concurrent`): deleted when `t` ends when it can say so (node:test's `t.after`, Vitest's
+   * `onTestFinished`), else by your `delete()`.
+   */
+  forTest(t?: { after?(fn: () => unknown): unknown; onTestFinished?(fn: () => unknown): unknown }): Promise<TestNamespace>;
+}
+
+/** A running emulator in this process, or one elsewhere: its URL (HOST:PORT works too) or a RemoteControl. */
+export type EmulatorTarget = RunningEmulator | RemoteControl | string;
+
+const METHODS = [
+  'injectMessage',
+  'injectPresence',
+  'injectSubscription',
+  'injectError',
+  'outbox',
+  'waitFor',
+  'clearOutbox',
+  'setPresence',
+  'listPresence',
+  'lastOutboxId',
+  'onEvent',
+  'expectNone',
+  'expectSequence',
+  'addFault',
+  'listFaults',
+  'removeFault',
+  'clearFaults',
+  'setClock',
+  'reset',
+] as const satisfies ReadonlyArray<keyof ControlPort>;
+// Every method of the ControlPort is listed: a new one that is not fails to compile here.
+const everyMethod: Exclude<keyof ControlPort, (typeof METHODS)[number]> extends never ? true : never = true;
+void everyMethod;
+
+/**
+ * Each test its own namespace: call once per test file (at its top, or in a describe), with the emulator or a
+ * function that answers it once it is started (in `before`). The namespace is made before each test and deleted
+ * after it; outside a test, or when tests of the file overlap, the methods refuse with a reason.
+ */
+export function emulatorPerTest(
+  target: EmulatorTarget | (() => EmulatorTarget),
+  hooks: TestHooks = { beforeEach: nodeBeforeEach, afterEach: nodeAfterEach },
+): PerTestEmulator {
+  const running = new Set<TestNamespace>();
+  hooks.beforeEach(async () => {
+    running.add(await open(typeof target === 'function' ? target() : target));
+  });
+  hooks.afterEach(async () => {
+    // The oldest first: with overlapping tests the methods refused anyway.
+    const [done] = running;
+    if (!done) return;
+    running.delete(done);
+    await done.delete();
+  });
+  const current = (): TestNamespace => {
+    if (running.size === 1) return [...running][0]!;
+    throw new Error(
+      running.size === 0
+        ? 'no test is running: the per-test namespace is made before each test; call this inside a test'
+        : `${running.size} tests of this file run at once, so "this test's namespace" is ambiguous: use \`const ns = await emulator.forTest(t)\` in each`,
+    );
+  };
+  const port = Object.fromEntries(
+    METHODS.map((m) => [m, (...args: unknown[]) => (current()[m] as (...a: unknown[]) => unknown)(...args)]),
+  ) as unknown as ControlPort;
+  return {
+    ...port,
+    get namespace() {
+      return current().namespace;
+    },
+    get url() {
+      return current().url;
+    },
+    get env() {
+      return current().env;
+    },
+    get xmppWebsocket() {
+      return current().xmppWebsocket;
+    },
+    delete: () => current().delete(),
+    async forTest(t) {
+      const ns = await open(typeof target === 'function' ? target() : target);
+      const dispose = (): Promise<void> => ns.delete();
+      if (typeof t?.after === 'function') t.after(dispose);
+      else if (typeof t?.onTestFinished === 'function') t.onTestFinished(dispose);
+      return ns;
+    },
+  };
+}
+
+/** A fresh namespace of the target, in process or over HTTP. */
+async function open(target: EmulatorTarget): Promise<TestNamespace> {
+  if (typeof target === 'string' || target instanceof RemoteControl) {
+    const remote = (typeof target === 'string' ? new RemoteControl(target) : target).namespace();
+    // Made now, so that a wrong address fails in the hook, not in the middle of the test.
+    await remote.setClock();
+    const url = remote.base;
+    return Object.assign(bind(remote), {
+      namespace: decodeURIComponent(url.slice(url.lastIndexOf('/') + 1)),
+      url,
+      env: { XMPP_EMULATOR_HOST: url.replace(/^https?:\/\//, '') },
+      xmppWebsocket: `${url.replace(/^http/, 'ws')}/xmpp-websocket`,
+      delete: async () => void (await remote.deleteNamespace()),
+    });
+  }
+  const ns = target.namespace();
+  return { ...ns };
+}
+
+/** The ControlPort methods of an object, bound to it (a class's methods live on its prototype). */
+function bind(port: ControlPort): ControlPort {
+  return Object.fromEntries(METHODS.map((m) => [m, (port[m] as (...a: unknown[]) => unknown).bind(port)])) as unknown as ControlPort;
+}
