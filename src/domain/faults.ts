@@ -12,19 +12,16 @@ function bodyPattern(rule: FaultRule): Pattern {
   return p;
 }
 
-export const FAULT_CALLS = ['send_message', 'send_invite', 'get_presence', 'send_presence', 'delivery'] as const;
+const FAULT_CALLS = ['send_message', 'send_invite', 'get_presence', 'send_presence', 'delivery'] as const;
 export type FaultCall = (typeof FAULT_CALLS)[number];
 
 /** What happens to an inbound POST: not sent, sent late, sent twice, sent after the next one, or given up on. */
-export const DELIVERY_FAULTS = ['drop', 'delay', 'duplicate', 'reorder', 'timeout'] as const;
+const DELIVERY_FAULTS = ['drop', 'delay', 'duplicate', 'reorder', 'timeout'] as const;
 export type DeliveryFault = (typeof DELIVERY_FAULTS)[number];
 
 /** Per-JID statuses a send_message answer can carry. */
 export const FAULT_STATUSES = { INVALID_JID: 1, OTHER_ERROR: 2 } as const;
 export type FaultStatus = keyof typeof FAULT_STATUSES;
-
-/** The service errors a rule may raise: the service's own codes, not the emulator's control-API ones. */
-export const FAULT_ERRORS: readonly ErrorCode[] = SERVICE_ERROR_CODES;
 
 /** A rule as the wire and config files give it (snake_case). */
 export interface FaultRuleInput {
@@ -114,7 +111,7 @@ export function parseFaultRule(input: unknown, id: string, now: number, where = 
     fail(where, `"call" must be one of ${FAULT_CALLS.join(', ')}, or a non-empty list of them`);
   }
   const status = oneOf(o, 'status', Object.keys(FAULT_STATUSES) as FaultStatus[], where);
-  const error = oneOf(o, 'error', FAULT_ERRORS, where);
+  const error = oneOf(o, 'error', SERVICE_ERROR_CODES, where);
   const delivery = oneOf(o, 'delivery', DELIVERY_FAULTS, where);
   const latency = wholeMs(o, 'latency_ms', where);
   const delay = wholeMs(o, 'delay_ms', where);
@@ -172,7 +169,7 @@ function inWindow(rule: FaultRule, now: number): boolean {
 }
 
 /** Whether the rule could still fire (not spent by "times", not past its window). */
-export function isActive(rule: FaultRule, now: number): boolean {
+function isActive(rule: FaultRule, now: number): boolean {
   return (rule.times === undefined || rule.fired < rule.times) && (rule.until === undefined || now < Date.parse(rule.until));
 }
 

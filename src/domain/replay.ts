@@ -15,7 +15,7 @@ export interface RecordedInbound {
 }
 
 /** Presence the developer set (PUT /v1/presence) before a delivery: replayed before it, so the app reads the same. */
-export interface PresenceSetup {
+interface PresenceSetup {
   jid: string;
   state: { available: boolean; show: string; status: string; subscribed: boolean };
 }
@@ -32,7 +32,7 @@ export interface Turn {
 /** Fields that differ on every run by design: ids, times, causality ids, the namespace. */
 const VOLATILE = new Set(['id', 'time', 'in_reply_to', 'seq', 'namespace']);
 
-export function normaliseEntry(entry: Record<string, unknown>): Record<string, unknown> {
+function normaliseEntry(entry: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(entry).sort()) if (!VOLATILE.has(k)) out[k] = entry[k];
   return out;
@@ -53,7 +53,7 @@ export function injectionOf(r: RecordedInbound): Record<string, unknown> {
   }
 }
 
-export function describeInbound(r: RecordedInbound): string {
+function describeInbound(r: RecordedInbound): string {
   return r.kind === 'message' ? `message from ${r.from}: ${JSON.stringify(r.body)}` : `${r.kind} ${r.type} from ${r.from}`;
 }
 
