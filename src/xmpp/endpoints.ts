@@ -3,7 +3,9 @@
 import fs from 'node:fs';
 import type { AddressInfo, Server } from 'node:net';
 import type tls from 'node:tls';
+import type { IncomingMessage } from 'node:http';
 import { Router } from 'express';
+import { namespaceOf } from '../http/namespace.js';
 import type { Engine } from '../core/engine.js';
 import { BadRequestError } from '../domain/errors.js';
 import { parseJid } from '../domain/jid.js';
@@ -68,11 +70,11 @@ export function createXmpp(engine: Engine, options: Readonly<Options>): XmppEndp
     res
       .type('application/xrd+xml')
       .send(
-        `<?xml version='1.0' encoding='utf-8'?>${x('XRD', { xmlns: 'http://docs.oasis-open.org/ns/xri/xrd-1.0' }, x('Link', { rel: 'urn:xmpp:alt-connections:websocket', href: wsUrl(req.headers.host) }))}`,
+        `<?xml version='1.0' encoding='utf-8'?>${x('XRD', { xmlns: 'http://docs.oasis-open.org/ns/xri/xrd-1.0' }, x('Link', { rel: 'urn:xmpp:alt-connections:websocket', href: wsUrl(req) }))}`,
       );
   });
   discovery.get('/.well-known/host-meta.json', (req, res) => {
-    res.json({ links: [{ rel: 'urn:xmpp:alt-connections:websocket', href: wsUrl(req.headers.host) }] });
+    res.json({ links: [{ rel: 'urn:xmpp:alt-connections:websocket', href: wsUrl(req) }] });
   });
   return {
     hub,
@@ -109,6 +111,8 @@ export function createXmpp(engine: Engine, options: Readonly<Options>): XmppEndp
   };
 }
 
-function wsUrl(host: string | undefined): string {
-  return `ws://${host ?? 'localhost'}${WEBSOCKET_PATH}`;
+/** The WebSocket endpoint, of the namespace the discovery request named (/ns/NAME/.well-known/...), if any. */
+function wsUrl(req: IncomingMessage): string {
+  const namespace = namespaceOf(req);
+  return `ws://${req.headers.host ?? 'localhost'}${namespace === undefined ? '' : `/ns/${encodeURIComponent(namespace)}`}${WEBSOCKET_PATH}`;
 }

@@ -207,6 +207,9 @@ test('XEP-0156: host-meta names the WebSocket endpoint', async () => {
   assert.deepEqual(json.links, [{ rel: 'urn:xmpp:alt-connections:websocket', href: stack.em.xmppWebsocket }]);
   const xrd = await (await fetch(`${stack.em.url}/.well-known/host-meta`)).text();
   assert.ok(xrd.includes(`href="${stack.em.xmppWebsocket}"`));
+  const ns = stack.em.namespace('discovered');
+  const inNs = (await (await fetch(`${ns.url}/.well-known/host-meta.json`)).json()) as typeof json;
+  assert.equal(inNs.links[0]!.href, ns.xmppWebsocket, "a namespace's discovery names its own endpoint");
 });
 
 test("the app receives the client's own stanza (sender stamped, extensions kept), as production posted it", async () => {
