@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { startEmulator } from '../src/index.js';
 import { closeAgent, latencies, load, median, percentile, post, startChild, stop, type Child, type LoadResult } from './measure.js';
+import { rpcHttpRow } from './rpc-http.js';
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 const BIN = here('../../bin/xmpp-emu.js');
@@ -281,9 +282,10 @@ const loadAvg = os
 console.log(
   `xmpp-emu bench: node ${process.version}, ${os.cpus().length} CPUs, load average ${loadAvg} at start; ${RUNS} runs of ${SECONDS}s per side (BENCH_RUNS, BENCH_SECONDS), outbox scale ${SCALE} (BENCH_SCALE)\n`,
 );
-// BENCH_ONLY=throughput,waits,latency,start,scale runs some sections only (while working on one).
-const only = (process.env.BENCH_ONLY ?? 'throughput,waits,latency,start,scale').split(',');
+// BENCH_ONLY=throughput,rpc_http,waits,latency,start,scale runs some sections only (while working on one).
+const only = (process.env.BENCH_ONLY ?? 'throughput,rpc_http,waits,latency,start,scale').split(',');
 if (only.includes('throughput')) await throughputRows();
+if (only.includes('rpc_http')) await rpcHttpRow(emulatorArgs(['--json']), sideBySide, row);
 if (only.includes('waits')) await waiterRows();
 if (only.includes('latency')) await latencyRows();
 if (only.includes('start')) await coldStartRows();
