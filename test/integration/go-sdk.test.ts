@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startEmulator, type EmulatorEvent, type RunningEmulator } from '../../src/index.js';
+import { cli } from '../cli-process.js';
 import { closedPort } from '../helpers.js';
 
 const GOCODE = '/usr/share/gocode';
@@ -72,12 +73,11 @@ after(async () => {
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
 
-/** Inject `body` from alice and return the bot's reply to her, checking it names that delivery. */
+/** Inject `body` from alice and return the bot's reply to her: the message the SDK sent for that delivery. */
 async function ask(body: string): Promise<string> {
-  const since = await em.lastOutboxId();
   const d = await em.injectMessage({ from: 'alice@example.com/desktop', to: 'go-app@appspot.com', body });
   assert.equal(d.status, 200, d.reason);
-  const reply = await em.waitFor({ to: 'alice@example.com/desktop', kind: 'message', since });
+  const reply = await em.waitFor({ in_reply_to: d.id, to: 'alice@example.com/desktop', kind: 'message' });
   assert.equal(reply.in_reply_to, d.id, 'the reply names the delivery that caused it');
   assert.equal(reply.protocol, 'rpc_http');
   assert.equal(reply.from, 'go-app@appspot.com/bot');
@@ -86,6 +86,20 @@ async function ask(body: string): Promise<string> {
 
 test('inject "hello": the Go bot replies through the API server, and the reply is linked to the delivery', { skip }, async () => {
   assert.equal(await ask('hello'), 'Hello, alice@example.com/desktop!');
+});
+
+test("xmpp-emu send prints the Go bot's reply under the delivery; --json lists it with the delivery id", { skip }, async () => {
+  const r = await cli(['send', '--emulator', em.env.XMPP_EMULATOR_HOST, '--from', 'carol@example.com/phone', '--wait', '0', 'hello']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.match(lines[0]!, /carol@example\.com\/phone → go-app@appspot\.com  200/);
+  assert.match(lines[1]!, /↳ app → user .* "Hello, carol@example\.com\/phone!"$/);
+  const j = await cli(['send', '--json', '--emulator', em.env.XMPP_EMULATOR_HOST, '--from', 'carol@example.com/phone', '--wait', '0', 'hello']);
+  const result = JSON.parse(j.stdout) as { id: string; replies: Array<{ body: string; in_reply_to: string; protocol: string }> };
+  assert.deepEqual(
+    result.replies.map((e) => [e.body, e.in_reply_to, e.protocol]),
+    [['Hello, carol@example.com/phone!', result.id, 'rpc_http']],
+  );
 });
 
 test('a multi-recipient send with an invalid JID gives the SDK a MultiError; the valid recipient is still sent to', { skip }, async () => {
