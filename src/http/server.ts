@@ -11,7 +11,7 @@ import { apiProtocolOf, serveApiCall } from './api-server.js';
 import { attachEventsFeed, refuse, type UpgradeHandler } from './events-ws.js';
 import { guard } from './guard.js';
 import { SERVICE_BODY_LIMIT, serviceApi } from './service-api.js';
-import { consolePage } from './ui.js';
+import { consoleFiles, consoleOff } from './ui.js';
 import { stripNamespace } from './namespace.js';
 
 /** Surfaces in rooms of their own that share the HTTP port (XMPP over WebSocket and its discovery). */
@@ -50,19 +50,20 @@ export function createHttpServer(engine: Engine, extras: HttpExtras = {}): HttpS
   app.use([...CONTROL_PATHS], guard('control', host), json);
   app.use(controlApi(engine));
   for (const r of extras.routes ?? []) app.use(r);
-  app.use(consolePage(engine.options.ui, guard('console', host)));
+  if (!engine.options.ui) app.use(consoleOff());
   app.use(notFound);
   app.use(errorHandler);
 
   // The app's calls (JSON and App Engine's API-server protocol) come first and skip express: the busiest paths pass
   // the fewest layers.
   const service = serviceApi(engine, host);
+  const page = engine.options.ui ? consoleFiles(host) : () => false;
   const server = http.createServer((req, res) => {
     // /ns/NAME/... is the same surface for one namespace: the prefix goes before anything routes or guards.
     stripNamespace(req);
     const protocol = apiProtocolOf(req);
     if (protocol) serveApiCall(engine, protocol, req, res);
-    else if (!service(req, res)) app(req, res);
+    else if (!service(req, res) && !page(req, res)) app(req, res);
   });
   server.keepAliveTimeout = 5_000;
   // Node's closeAllConnections() does not reach upgraded sockets, and a WebSocket client that ignores the close

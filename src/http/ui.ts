@@ -1,10 +1,13 @@
 // The web console: GET / serves its page and /ui/ its bundle (built by `npm run build` into dist/ui), under a strict
 // Content-Security-Policy: only the emulator's own scripts, styles and connections; no inline script; nothing remote.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import express, { Router, type RequestHandler, type Response } from 'express';
-import { NotFoundError, UnspecifiedError } from '../domain/errors.js';
+import { Router } from 'express';
+import { NotFoundError, UnspecifiedError, type XmppError } from '../domain/errors.js';
+import { checkRequest } from './guard.js';
 
 export const CONSOLE_CSP = [
   "default-src 'none'",
@@ -24,7 +27,7 @@ export function consoleDir(): string {
   return path.join(path.dirname(pkg), 'dist', 'ui');
 }
 
-function secure(res: Response): void {
+function secure(res: ServerResponse): void {
   res.setHeader('Content-Security-Policy', CONSOLE_CSP);
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'no-referrer');
@@ -32,21 +35,74 @@ function secure(res: Response): void {
   res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
 }
 
-/** `guard` refuses what the control API refuses (a foreign Host: DNS rebinding). */
-export function consolePage(enabled: boolean, guard: RequestHandler): Router {
+/** GET / and /ui/* with the console off: a coded 404 that says why. */
+export function consoleOff(): Router {
   const r = Router();
-  if (!enabled) {
-    r.get('/', (_req, _res, next) => next(new NotFoundError('the web console is off (started with --no-ui); the control API is under /v1/')));
-    return r;
-  }
+  r.get('/', (_req, _res, next) => next(new NotFoundError('the web console is off (started with --no-ui); the control API is under /v1/')));
+  return r;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+interface Asset {
+  body: Buffer;
+  type: string;
+  etag: string;
+}
+
+/**
+ * GET / (the page) and /ui/* (the bundle), served ahead of express as the app's calls are: the files are read once
+ * and kept in memory (they are small), so the first paint waits on no router, no stat and no file stream. The
+ * guard runs first (`console`: loopback Host, same-origin browsers only). True when it took the request.
+ */
+export function consoleFiles(listenHost: string): (req: IncomingMessage, res: ServerResponse) => boolean {
   const dir = consoleDir();
-  const page = path.join(dir, 'index.html');
-  r.get('/', guard, (_req, res, next) => {
-    if (!fs.existsSync(page)) return next(new UnspecifiedError(`the web console is not built (no ${page}); run npm run build`));
+  const kept = new Map<string, Asset | null>();
+  const asset = (name: string): Asset | null => {
+    if (!kept.has(name)) {
+      let found: Asset | null = null;
+      try {
+        const body = fs.readFileSync(path.join(dir, name));
+        found = { body, type: TYPES[path.extname(name)] ?? 'application/octet-stream', etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
+      } catch {
+        // Not built, or no such file: answered below with a coded error.
+      }
+      kept.set(name, found);
+    }
+    return kept.get(name)!;
+  };
+  const fail = (res: ServerResponse, x: XmppError): void => {
+    const text = JSON.stringify(x.toBody());
+    res.writeHead(x.httpStatus, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) }).end(text);
+  };
+  return (req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const p = q === -1 ? url : url.slice(0, q);
+    if (p !== '/' && !p.startsWith('/ui/')) return false;
+    const refused = checkRequest(req, 'console', listenHost);
+    if (refused) return (fail(res, refused), true);
+    const name = p === '/' ? 'index.html' : p.slice('/ui/'.length);
+    // Only the bundle's own flat names: nothing outside dist/ui can be asked for.
+    const a = /^[\w.-]+$/.test(name) && !name.startsWith('.') ? asset(name) : null;
+    if (!a) {
+      if (name === 'index.html') fail(res, new UnspecifiedError(`the web console is not built (no ${path.join(dir, name)}); run npm run build`));
+      else fail(res, new NotFoundError(`no console file ${p}`));
+      return true;
+    }
     secure(res);
     res.setHeader('Cache-Control', 'no-cache');
-    res.sendFile(page);
-  });
-  r.use('/ui', guard, express.static(dir, { index: false, fallthrough: true, setHeaders: (res) => secure(res as Response) }));
-  return r;
+    res.setHeader('ETag', a.etag);
+    if (req.headers['if-none-match'] === a.etag) return (res.writeHead(304).end(), true);
+    res.writeHead(200, { 'Content-Type': a.type, 'Content-Length': a.body.length });
+    res.end(req.method === 'HEAD' ? undefined : a.body);
+    return true;
+  };
 }
