@@ -67,7 +67,9 @@ function recipientKeys(to: string[]): string[] {
  * storage) plus a fixed overhead for the object, its array and its index slots. An upper bound, cheap to compute.
  */
 export function entryBytes(e: Omit<OutboxEntry, 'id'>): number {
-  let chars = e.from.length + (e.body?.length ?? 0) + (e.status?.length ?? 0) + (e.type?.length ?? 0) + (e.in_reply_to?.length ?? 0);
+  let chars = e.from.length + (e.body?.length ?? 0) + (e.status?.length ?? 0) + (e.type?.length ?? 0);
+  // The delivery id and its slot in the reply index.
+  if (e.in_reply_to) chars += e.in_reply_to.length + 64;
   for (const t of e.to) chars += t.length + 16;
   return 256 + 2 * chars;
 }
@@ -119,6 +121,11 @@ export function matchesFilter(e: OutboxEntry, f: OutboxFilter): boolean {
 class IdList {
   ids: number[] = [];
   head = 0;
+  static of(...ids: number[]): IdList {
+    const l = new IdList();
+    l.ids = ids;
+    return l;
+  }
   get length(): number {
     return this.ids.length - this.head;
   }
@@ -180,8 +187,9 @@ export class Outbox {
   private nextId = 1;
   private dropped = 0;
   private readonly byRecipient = new Map<string, IdList>();
-  /** delivery id → the entries sent while handling it: "the replies to this" without a scan */
-  private readonly byCause = new Map<string, IdList>();
+  /** delivery id → the entries sent while handling it: "the replies to this" without a scan. Most deliveries
+   * have one reply, kept as its bare id; a list only from the second. */
+  private readonly byCause = new Map<string, number | IdList>();
   // Waiters by what they wait for: 'r:<delivery>', 't:<recipient>', 'f:<sender>' or '*', so a new entry meets only
   // those that might match.
   private readonly waiters = new Map<string, Set<Waiter>>();
@@ -235,9 +243,10 @@ export class Outbox {
       list.push(stored.id);
     }
     if (stored.in_reply_to !== null) {
-      let list = this.byCause.get(stored.in_reply_to);
-      if (!list) this.byCause.set(stored.in_reply_to, (list = new IdList()));
-      list.push(stored.id);
+      const had = this.byCause.get(stored.in_reply_to);
+      if (had === undefined) this.byCause.set(stored.in_reply_to, stored.id);
+      else if (typeof had === 'number') this.byCause.set(stored.in_reply_to, IdList.of(had, stored.id));
+      else had.push(stored.id);
     }
     if (this.waiters.size > 0) this.offer(stored, keys);
     return stored;
@@ -256,9 +265,9 @@ export class Outbox {
       if (list.length === 0) this.byRecipient.delete(k);
     }
     if (e.in_reply_to !== null) {
-      const list = this.byCause.get(e.in_reply_to)!;
-      list.shift(e.id);
-      if (list.length === 0) this.byCause.delete(e.in_reply_to);
+      const had = this.byCause.get(e.in_reply_to)!;
+      if (typeof had !== 'number') had.shift(e.id);
+      if (typeof had === 'number' || had.length === 0) this.byCause.delete(e.in_reply_to);
     }
   }
 
@@ -305,7 +314,8 @@ export class Outbox {
     let end = upto + 1;
     const indexed = filter.in_reply_to !== undefined || filter.to !== undefined;
     if (indexed) {
-      const list = filter.in_reply_to !== undefined ? this.byCause.get(filter.in_reply_to) : this.byRecipient.get(jidKey(filter.to!));
+      const cause = filter.in_reply_to !== undefined ? this.byCause.get(filter.in_reply_to) : undefined;
+      const list = filter.in_reply_to !== undefined ? (typeof cause === 'number' ? IdList.of(cause) : cause) : this.byRecipient.get(jidKey(filter.to!));
       if (!list) return { entries, next: null };
       const all = list.ids;
       ids = (k) => all[k]!;
