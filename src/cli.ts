@@ -512,7 +512,10 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
       if (f.json) io.stdout.write(`${JSON.stringify(report)}\n`);
       else {
         for (const d of report.differences) io.stdout.write(`${formatDifference(d)}\n`);
-        io.stdout.write(`replay: ${report.turns} turns, ${report.ok ? 'the app sent the same' : `${report.differences.length} differ`}\n`);
+        const [turns, differ] = [report.turns, report.differences.length];
+        io.stdout.write(
+          `replay: ${turns} turn${turns === 1 ? '' : 's'}, ${report.ok ? 'the app sent the same' : `${differ} differ${differ === 1 ? 's' : ''}`}\n`,
+        );
       }
       done(report.ok ? 0 : 1);
     });

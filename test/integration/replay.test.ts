@@ -49,7 +49,7 @@ test('replaying it against a changed bot shows the difference and exits 1', asyn
     const r = await cli(['replay', transcript, '--emulator', other.env.XMPP_EMULATOR_HOST]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /turn 1 \(message from alice@example.com: "hello"\):\n- .*"body":"Greetings!".*\n\+ .*"body":"Hi there!"/);
-    assert.match(r.stdout, /replay: 5 turns, 1 differ/);
+    assert.match(r.stdout, /replay: 5 turns, 1 differs\n/);
     const json = await cli(['replay', transcript, '--emulator', other.env.XMPP_EMULATOR_HOST, '--json']);
     assert.equal(json.code, 1);
     assert.deepEqual(
