@@ -88,7 +88,7 @@ export async function startEmulator(input: StartOptions = {}): Promise<RunningEm
   const xmpp = options.xmpp ? (await import('../xmpp/endpoints.js')).createXmpp(engine, options) : null;
   const { server, closeFeed, destroyConnections } = createHttpServer(
     engine,
-    xmpp ? { routes: [xmpp.discovery], upgrades: { [xmpp.websocket.path]: xmpp.websocket.upgrade } } : {},
+    xmpp ? { handlers: [xmpp.discovery], upgrades: { [xmpp.websocket.path]: xmpp.websocket.upgrade } } : {},
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

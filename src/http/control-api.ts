@@ -1,5 +1,6 @@
 // The developer's side: inject inbound traffic, read and await the outbox, set presence, read counters.
-import { Router, type Request, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { PresenceInput } from '../control/port.js';
 import type { Engine } from '../core/engine.js';
 import type { Outbox, OutboxFilter } from '../core/outbox.js';
 import type { ClockChange } from '../domain/clock.js';
@@ -7,18 +8,34 @@ import { BadRequestError } from '../domain/errors.js';
 import { compilePattern } from '../domain/pattern.js';
 import type { FaultRuleInput } from '../domain/faults.js';
 import { INBOUND_KINDS, isOneOf, OUTBOX_KINDS } from '../domain/vocabulary.js';
-import { engineFor, namespaceOf } from './namespace.js';
+import { namespaceOf } from './namespace.js';
 
 const MAX_WAIT_MS = 10 * 60_000;
 
-function queryString(req: Request, key: string): string | undefined {
+/**
+ * What a control route reads of its request: the JSON body, the query (parsed by node:querystring, as express's
+ * "simple" parser does) and the path's :parameters. Served on bare node:http (control-router.ts).
+ */
+export interface ControlRequest extends IncomingMessage {
+  body: unknown;
+  query: Record<string, unknown>;
+  params: Record<string, string>;
+}
+
+/** What it uses of its response: node's own, plus status() and json() as express names them. */
+export interface ControlResponse extends ServerResponse {
+  status(code: number): this;
+  json(value: unknown): void;
+}
+
+function queryString(req: ControlRequest, key: string): string | undefined {
   const v = (req.query as Record<string, unknown>)[key];
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw new BadRequestError(`query parameter ${key} must be given once, as text`);
   return v;
 }
 
-function queryInt(req: Request, key: string, min: number, max: number): number | undefined {
+function queryInt(req: ControlRequest, key: string, min: number, max: number): number | undefined {
   const v = queryString(req, key);
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -27,7 +44,7 @@ function queryInt(req: Request, key: string, min: number, max: number): number |
 }
 
 /** The outbox filter from ?to=&from=&kind=&contains=&matches=&since=&in_reply_to= */
-export function filterFromQuery(req: Request): OutboxFilter {
+export function filterFromQuery(req: ControlRequest): OutboxFilter {
   return readFilter(
     (k) => queryString(req, k),
     (k) => queryInt(req, k, 0, Number.MAX_SAFE_INTEGER),
@@ -82,7 +99,7 @@ function readFilter(text: (k: string) => string | undefined, whole: (k: string) 
 const LISTING_CHUNK = 256 * 1024;
 
 /** Resolve when `res` can take more, or has closed. */
-function drained(res: Response): Promise<void> {
+function drained(res: ControlResponse): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       res.off('drain', done);
@@ -98,8 +115,8 @@ function drained(res: Response): Promise<void> {
  * GET /v1/outbox as a stream: entries are written as the scan finds them, in chunks, waiting for the client to
  * read. However large the outbox, no single string holds the listing and the event loop is never held long.
  */
-async function writeListing(res: Response, outbox: Outbox, filter: OutboxFilter, limit: number | undefined): Promise<void> {
-  res.status(200).type('application/json');
+async function writeListing(res: ControlResponse, outbox: Outbox, filter: OutboxFilter, limit: number | undefined): Promise<void> {
+  res.status(200).setHeader('Content-Type', 'application/json; charset=utf-8');
   let chunk = '{"entries":[';
   let first = true;
   for await (const batch of outbox.query(filter, limit)) {
@@ -117,7 +134,7 @@ async function writeListing(res: Response, outbox: Outbox, filter: OutboxFilter,
 }
 
 type Method = 'get' | 'post' | 'put' | 'delete';
-type Handle = (engine: Engine, req: Request, res: Response) => unknown;
+type Handle = (engine: Engine, req: ControlRequest, res: ControlResponse) => unknown;
 
 /** Every control route, documented where it is handled. The guard's list of paths is derived from this table. */
 export const CONTROL_ROUTES: ReadonlyArray<{ method: Method; path: string; handle: Handle }> = [
@@ -125,7 +142,7 @@ export const CONTROL_ROUTES: ReadonlyArray<{ method: Method; path: string; handl
   ...INBOUND_KINDS.map((kind) => ({
     method: 'post' as const,
     path: `/v1/inbound/${kind}`,
-    handle: async (engine: Engine, req: Request, res: Response) => {
+    handle: async (engine: Engine, req: ControlRequest, res: ControlResponse) => {
       res.json(await engine.inject(kind, req.body));
     },
   })),
@@ -196,7 +213,7 @@ export const CONTROL_ROUTES: ReadonlyArray<{ method: Method; path: string; handl
   {
     method: 'put',
     path: '/v1/presence/:jid',
-    handle: async (engine, req, res) => res.json({ jid: req.params.jid, ...(await engine.setPresence(String(req.params.jid), req.body)) }),
+    handle: async (engine, req, res) => res.json({ jid: req.params.jid, ...(await engine.setPresence(String(req.params.jid), req.body as PresenceInput)) }),
   },
   { method: 'get', path: '/v1/stats', handle: (engine, _req, res) => res.json(engine.stats()) },
   // Fault rules of this namespace: list, add one or a list, remove one, remove all.
@@ -249,15 +266,8 @@ export const CONTROL_ROUTES: ReadonlyArray<{ method: Method; path: string; handl
 export const CONTROL_PATHS: readonly string[] = [...new Set(CONTROL_ROUTES.map((r) => r.path.replace(/\/:.*$/, '')))];
 
 /** A signal that aborts when the client hangs up, so a long wait stops with it. */
-function abortOnClose(res: Response): AbortSignal {
+function abortOnClose(res: ControlResponse): AbortSignal {
   const abort = new AbortController();
   res.on('close', () => abort.abort());
   return abort.signal;
-}
-
-/** Each route drives the namespace the request names (by path prefix or header), the default otherwise. */
-export function controlApi(root: Engine): Router {
-  const r = Router();
-  for (const route of CONTROL_ROUTES) r[route.method](route.path, (req, res) => route.handle(engineFor(root, req), req, res));
-  return r;
 }

@@ -1,6 +1,7 @@
 // Every HTTP error has one shape: {"error":{"code","message"}}. Body-parser failures are mapped to codes too.
-import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { BadRequestError, ExceededMaxSizeError, NotFoundError, XmppError, UnspecifiedError } from '../domain/errors.js';
+import type { ServerResponse } from 'node:http';
+import { BadRequestError, ExceededMaxSizeError, XmppError, UnspecifiedError } from '../domain/errors.js';
+import { writeJson } from './json-body.js';
 
 export function toXmppError(err: unknown): XmppError {
   if (err instanceof XmppError) return err;
@@ -29,16 +30,10 @@ export function sayIfUnexpected(err: unknown, x: XmppError): void {
   if (x.code === 'UNSPECIFIED_ERROR' && x !== err) console.error(err);
 }
 
-export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
+/** Answer an error in the one coded shape (an answer already under way is ended). */
+export function answerError(res: ServerResponse, err: unknown): void {
   const x = toXmppError(err);
   sayIfUnexpected(err, x);
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  res.status(x.httpStatus).json(x.toBody());
-};
-
-export const notFound: RequestHandler = (req, _res, next) => {
-  next(new NotFoundError(`no such endpoint: ${req.method} ${req.path}`));
-};
+  if (res.headersSent) res.end();
+  else writeJson(res, x.httpStatus, x.toBody());
+}

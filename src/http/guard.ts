@@ -3,7 +3,6 @@
 // preflight (GET, and POST with text/plain, multipart/form-data, application/x-www-form-urlencoded or no type),
 // and DNS rebinding makes a foreign page look same-origin. Every surface calls `checkRequest` before it reads a body.
 import type { IncomingMessage } from 'node:http';
-import type { RequestHandler } from 'express';
 import { ForbiddenError, UnsupportedMediaTypeError, type XmppError } from '../domain/errors.js';
 
 /** Who may call a surface. */
@@ -114,9 +113,4 @@ function isOwnOrigin(origin: string, host: string | undefined, trusted: (n: stri
   if (o.protocol !== 'http:' && o.protocol !== 'https:') return false;
   const port = host.slice(hostnameOf(host).length + 1) || '80';
   return trusted(o.hostname) && (o.port || (o.protocol === 'https:' ? '443' : '80')) === port;
-}
-
-/** Express middleware: `app.use(path, guard('control', options.host))` before any body parser. */
-export function guard(surface: Surface, listenHost: string): RequestHandler {
-  return (req, _res, next) => next(checkRequest(req, surface, listenHost) ?? undefined);
 }

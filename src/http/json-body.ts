@@ -1,7 +1,7 @@
-// Reading a JSON request body without a framework: size limit, gzip/deflate/br, UTF-8 and JSON checks, each failure
-// a coded error. What express.json did for the service API, in one pass over the bytes and no middleware chain.
+// JSON bodies without a framework. Reading: size limit, gzip/deflate/br, UTF-8 and JSON checks, each failure a coded
+// error (what express.json did, in one pass over the bytes and no middleware chain). Writing: one JSON answer.
 import { isUtf8 } from 'node:buffer';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { BadRequestError, ExceededMaxSizeError, type XmppError } from '../domain/errors.js';
@@ -18,8 +18,9 @@ function charsetOf(contentType: string | undefined): string | null {
   return m ? m[1]!.toLowerCase() : null;
 }
 
-function tooLarge(limit: number, length: number | null): XmppError {
-  return new ExceededMaxSizeError(`the request body is ${length === null ? `more than ${limit}` : length} bytes; at most ${limit} bytes are accepted`);
+function tooLarge(limit: number, length: number | null, decompressed = false): XmppError {
+  const size = `${length === null ? `more than ${limit}` : length} bytes${decompressed ? ' once decompressed' : ''}`;
+  return new ExceededMaxSizeError(`the request body is ${size}; at most ${limit} bytes are accepted`);
 }
 
 /**
@@ -51,7 +52,7 @@ export function readJsonBody(req: IncomingMessage, limit: number, done: (err: Xm
     size += c.length;
     if (size <= limit) return void chunks.push(c);
     if (source !== req) source.destroy();
-    finish(tooLarge(limit, encoding === 'identity' ? declared : null));
+    finish(encoding === 'identity' ? tooLarge(limit, declared) : tooLarge(limit, null, true));
   });
   source.on('error', (e) => finish(new BadRequestError(`the request body could not be decoded (${encoding}): ${e.message}`)));
   source.on('end', () => {
@@ -66,4 +67,11 @@ export function readJsonBody(req: IncomingMessage, limit: number, done: (err: Xm
     }
     finish(null, value);
   });
+}
+
+/** Answer `value` as JSON, with the headers express's res.json() sent. */
+export function writeJson(res: ServerResponse, status: number, value: unknown): void {
+  const text = JSON.stringify(value) ?? '';
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
 }

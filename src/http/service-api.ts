@@ -8,7 +8,7 @@ import { NotFoundError } from '../domain/errors.js';
 import type { EngineCall } from '../domain/xmpp-rpc.js';
 import { sayIfUnexpected, toXmppError } from './errors.js';
 import { checkRequest } from './guard.js';
-import { readJsonBody } from './json-body.js';
+import { readJsonBody, writeJson } from './json-body.js';
 
 /** Above the service's 1 MB call limit, so that limit is reported by the call's own check. */
 export const SERVICE_BODY_LIMIT = 1536 * 1024;
@@ -34,12 +34,6 @@ function callContext(headers: IncomingHttpHeaders): CallContext {
   };
 }
 
-function answer(res: ServerResponse, status: number, value: unknown): void {
-  const text = JSON.stringify(value);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
 /**
  * The service API as a request handler: true when it took the request (anything under /v1/xmpp), false to pass it
  * on. The guard runs before the body is read; every refused call becomes a `rejected` event, then a coded error.
@@ -58,7 +52,7 @@ export function serviceApi(root: Engine, listenHost: string): (req: IncomingMess
       const x = toXmppError(err);
       engine.emit(rejection(name || '/', 'json', x, body));
       sayIfUnexpected(err, x);
-      answer(res, x.httpStatus, x.toBody());
+      writeJson(res, x.httpStatus, x.toBody());
     };
     const refused = checkRequest(req, 'service', listenHost);
     if (refused) return (refuse(refused), true);
@@ -76,7 +70,7 @@ export function serviceApi(root: Engine, listenHost: string): (req: IncomingMess
       // Answered after any latency the call's faults add (at once when none do).
       engine.serve(
         () => engine.call(name as EngineCall, body, ctx),
-        (e, result) => (e ? refuse(e, body) : answer(res, 200, result)),
+        (e, result) => (e ? refuse(e, body) : writeJson(res, 200, result)),
       );
     });
     return true;

@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Router } from 'express';
-import { NotFoundError, UnspecifiedError, type XmppError } from '../domain/errors.js';
+import { NotFoundError, UnspecifiedError } from '../domain/errors.js';
+import { answerError } from './errors.js';
 import { checkRequest } from './guard.js';
 
 export const CONSOLE_CSP = [
@@ -35,11 +35,11 @@ function secure(res: ServerResponse): void {
   res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
 }
 
-/** GET / and /ui/* with the console off: a coded 404 that says why. */
-export function consoleOff(): Router {
-  const r = Router();
-  r.get('/', (_req, _res, next) => next(new NotFoundError('the web console is off (started with --no-ui); the control API is under /v1/')));
-  return r;
+/** GET / with the console off: a coded 404 that says why. True when it took the request. */
+export function consoleOff(req: IncomingMessage, res: ServerResponse): boolean {
+  if ((req.method !== 'GET' && req.method !== 'HEAD') || (req.url ?? '').split('?')[0] !== '/') return false;
+  answerError(res, new NotFoundError('the web console is off (started with --no-ui); the control API is under /v1/'));
+  return true;
 }
 
 const TYPES: Record<string, string> = {
@@ -77,10 +77,6 @@ export function consoleFiles(listenHost: string): (req: IncomingMessage, res: Se
     }
     return kept.get(name)!;
   };
-  const fail = (res: ServerResponse, x: XmppError): void => {
-    const text = JSON.stringify(x.toBody());
-    res.writeHead(x.httpStatus, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) }).end(text);
-  };
   return (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const url = req.url ?? '';
@@ -88,13 +84,13 @@ export function consoleFiles(listenHost: string): (req: IncomingMessage, res: Se
     const p = q === -1 ? url : url.slice(0, q);
     if (p !== '/' && !p.startsWith('/ui/')) return false;
     const refused = checkRequest(req, 'console', listenHost);
-    if (refused) return (fail(res, refused), true);
+    if (refused) return (answerError(res, refused), true);
     const name = p === '/' ? 'index.html' : p.slice('/ui/'.length);
     // Only the bundle's own flat names: nothing outside dist/ui can be asked for.
     const a = /^[\w.-]+$/.test(name) && !name.startsWith('.') ? asset(name) : null;
     if (!a) {
-      if (name === 'index.html') fail(res, new UnspecifiedError(`the web console is not built (no ${path.join(dir, name)}); run npm run build`));
-      else fail(res, new NotFoundError(`no console file ${p}`));
+      if (name === 'index.html') answerError(res, new UnspecifiedError(`the web console is not built (no ${path.join(dir, name)}); run npm run build`));
+      else answerError(res, new NotFoundError(`no console file ${p}`));
       return true;
     }
     secure(res);

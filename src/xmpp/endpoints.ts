@@ -1,14 +1,14 @@
 // The XMPP surface for real clients: one hub, reached over TCP (with STARTTLS) and over WebSocket on the HTTP
 // port, plus XEP-0156 discovery. Started and stopped with the emulator.
 import fs from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
 import type tls from 'node:tls';
-import type { IncomingMessage } from 'node:http';
-import { Router } from 'express';
 import { namespaceOf } from '../http/namespace.js';
 import type { Engine } from '../core/engine.js';
 import { BadRequestError } from '../domain/errors.js';
 import { parseJid } from '../domain/jid.js';
+import { writeJson } from '../http/json-body.js';
 import type { Options } from '../options.js';
 import { x } from './element.js';
 import { loadCertificate, secureContext, type Certificate } from './certificate.js';
@@ -23,8 +23,8 @@ export const MAX_SESSIONS = 1000;
 export interface XmppEndpoints {
   hub: XmppHub;
   websocket: WebSocketEndpoint;
-  /** GET /.well-known/host-meta(.json): where the WebSocket endpoint is (XEP-0156) */
-  discovery: Router;
+  /** GET /.well-known/host-meta(.json): where the WebSocket endpoint is (XEP-0156); true when it answered */
+  discovery(req: IncomingMessage, res: ServerResponse): boolean;
   /** listen on the TCP port; answers the port bound */
   listen(): Promise<number>;
   /** the certificate STARTTLS presents: loaded, or generated and kept, as soon as the TCP port is bound */
@@ -65,17 +65,6 @@ export function createXmpp(engine: Engine, options: Readonly<Options>): XmppEndp
   const certificate = (): Promise<Certificate> =>
     (cert ??= loadCertificate({ certFile: options.xmppCert, keyFile: options.xmppKey, stateDir: options.stateDir }));
   let context: Promise<tls.SecureContext> | null = null;
-  const discovery = Router();
-  discovery.get('/.well-known/host-meta', (req, res) => {
-    res
-      .type('application/xrd+xml')
-      .send(
-        `<?xml version='1.0' encoding='utf-8'?>${x('XRD', { xmlns: 'http://docs.oasis-open.org/ns/xri/xrd-1.0' }, x('Link', { rel: 'urn:xmpp:alt-connections:websocket', href: wsUrl(req) }))}`,
-      );
-  });
-  discovery.get('/.well-known/host-meta.json', (req, res) => {
-    res.json({ links: [{ rel: 'urn:xmpp:alt-connections:websocket', href: wsUrl(req) }] });
-  });
   return {
     hub,
     websocket,
@@ -109,6 +98,18 @@ export function createXmpp(engine: Engine, options: Readonly<Options>): XmppEndp
       }
     },
   };
+}
+
+function discovery(req: IncomingMessage, res: ServerResponse): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const path = (req.url ?? '').split('?')[0]!.replace(/\/$/, '').toLowerCase();
+  const href = wsUrl(req);
+  if (path === '/.well-known/host-meta.json') writeJson(res, 200, { links: [{ rel: 'urn:xmpp:alt-connections:websocket', href }] });
+  else if (path === '/.well-known/host-meta') {
+    const xrd = `<?xml version='1.0' encoding='utf-8'?>${x('XRD', { xmlns: 'http://docs.oasis-open.org/ns/xri/xrd-1.0' }, x('Link', { rel: 'urn:xmpp:alt-connections:websocket', href }))}`;
+    res.writeHead(200, { 'Content-Type': 'application/xrd+xml; charset=utf-8', 'Content-Length': Buffer.byteLength(xrd) }).end(xrd);
+  } else return false;
+  return true;
 }
 
 /** The WebSocket endpoint, of the namespace the discovery request named (/ns/NAME/.well-known/...), if any. */
