@@ -3,7 +3,7 @@
 // before each test and deletes it after, and its methods drive the namespace of the test now running. Tests in one
 // file, in parallel workers or other processes, sharing one emulator never see each other's outbox, presence, quotas,
 // faults, clock or feed.
-import { afterEach as nodeAfterEach, beforeEach as nodeBeforeEach } from 'node:test';
+import { createRequire } from 'node:module';
 import type { ControlPort } from './control/port.js';
 import { RemoteControl } from './control/remote.js';
 import type { NamespacedEmulator, RunningEmulator } from './core/start.js';
@@ -61,10 +61,7 @@ void everyMethod;
  * function that answers it once it is started (in `before`). The namespace is made before each test and deleted
  * after it; outside a test, or when tests of the file overlap, the methods refuse with a reason.
  */
-export function emulatorPerTest(
-  target: EmulatorTarget | (() => EmulatorTarget),
-  hooks: TestHooks = { beforeEach: nodeBeforeEach, afterEach: nodeAfterEach },
-): PerTestEmulator {
+export function emulatorPerTest(target: EmulatorTarget | (() => EmulatorTarget), hooks: TestHooks = nodeTestHooks()): PerTestEmulator {
   const running = new Set<TestNamespace>();
   hooks.beforeEach(async () => {
     running.add(await open(typeof target === 'function' ? target() : target));
@@ -110,6 +107,12 @@ export function emulatorPerTest(
       return ns;
     },
   };
+}
+
+/** node:test's hooks, loaded only when no others are given (a Jest or Vitest run never loads node:test). */
+function nodeTestHooks(): TestHooks {
+  const { beforeEach, afterEach } = createRequire(import.meta.url)('node:test') as typeof import('node:test');
+  return { beforeEach, afterEach };
 }
 
 /** A fresh namespace of the target, in process or over HTTP. */
