@@ -330,6 +330,114 @@ describe('the web console', { skip: chromiumMissing() }, () => {
     );
   });
 
+  test('the inject forms deliver a presence with show and status, a subscription and an error stanza; a normal message as a user', async () => {
+    await page.getByRole('link', { name: 'Presence' }).click();
+    const presence = page.getByRole('form', { name: 'Inject a presence' });
+    await presence.getByLabel('From').fill('frank@example.com/laptop');
+    await presence.getByLabel('Show').selectOption('away');
+    await presence.getByLabel('Status').fill('at lunch');
+    await presence.getByRole('button', { name: 'Send presence' }).click();
+    await presence
+      .getByRole('status')
+      .filter({ hasText: /^Delivered: POST \/_ah\/xmpp\/presence\/available\/ answered 200/ })
+      .waitFor();
+    const seen = (await postJson(em.url, '/v1/xmpp/get_presence', { jid: 'frank@example.com' })).body.presence[0];
+    assert.deepEqual([seen.available, seen.show, seen.status], [true, 'away', 'at lunch']);
+    const subscription = page.getByRole('form', { name: 'Inject a subscription' });
+    await subscription.getByLabel('From').fill('gina@example.com');
+    await subscription.getByRole('button', { name: 'Send subscription' }).click();
+    await subscription
+      .getByRole('status')
+      .filter({ hasText: /^Delivered: POST \/_ah\/xmpp\/subscription\/subscribe\/ answered 200/ })
+      .waitFor();
+    const error = page.getByRole('form', { name: 'Inject an error stanza' });
+    await error.getByLabel('From').fill('hank@example.com');
+    await error.getByRole('button', { name: 'Send error' }).click();
+    await error
+      .getByRole('status')
+      .filter({ hasText: /^Delivered: POST \/_ah\/xmpp\/error\/ answered 200/ })
+      .waitFor();
+    assert.deepEqual(
+      bot.received.filter((r) => ['frank', 'gina', 'hank'].some((u) => r.from.startsWith(u))).map((r) => [r.kind, r.from, r.type]),
+      [
+        ['presence', 'frank@example.com/laptop', 'available'],
+        ['subscription', 'gina@example.com', 'subscribe'],
+        ['error', 'hank@example.com', undefined],
+      ],
+    );
+    await shot('presence-injected');
+    // A normal (not chat) message from a user with a resource, through the composer.
+    await page.getByRole('link', { name: /^Conversations/ }).click();
+    await page.getByLabel('As user (JID/resource)').fill('ivy@example.com/work');
+    await page.getByRole('form', { name: 'Send a message to the app as a user' }).getByRole('combobox', { name: 'Type' }).selectOption('normal');
+    await page.getByRole('textbox', { name: /^Message/ }).fill('hello there');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Delivered: POST \/_ah\/xmpp\/message\/chat\/ answered 200/ })
+      .waitFor();
+    const ivy = page.getByRole('list', { name: 'Messages between ivy@example.com and dev-app@appspot.com' });
+    await ivy.locator('.bubble.out', { hasText: 'Greetings!' }).waitFor();
+    const delivered = (await (await fetch(`${em.url}/v1/outbox?to=ivy@example.com`)).json()) as { entries: Array<{ in_reply_to: string }> };
+    assert.equal(delivered.entries.length, 1);
+    await page.getByRole('form', { name: 'Send a message to the app as a user' }).getByRole('combobox', { name: 'Type' }).selectOption('chat');
+  });
+
+  test("the transcript downloads as JSON lines, with the app's calls in it", async () => {
+    await page.getByRole('link', { name: 'Outbox' }).click();
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 30_000 }),
+      page.getByRole('button', { name: /^Download transcript/ }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), 'xmpp-emu-transcript.jsonl');
+    const text = fs.readFileSync(await download.path(), 'utf8');
+    const events = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; seq: number; entry?: { body?: string } });
+    assert.ok(events.some((e) => e.type === 'sent' && e.entry?.body === 'Greetings!'));
+    assert.ok(events.some((e) => e.type === 'call'));
+    const seqs = events.map((e) => e.seq);
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((a, b) => a - b),
+      'in order',
+    );
+    assert.equal(new Set(seqs).size, seqs.length, 'each once');
+  });
+
+  test('accessible: every control has a name, Tab reaches them with a visible focus ring, in every view', async () => {
+    for (const view of ['Conversations', 'Presence', 'Inspector', 'Outbox', 'Faults', 'Overview']) {
+      await page.getByRole('link', { name: new RegExp(`^${view}`) }).click();
+      await page.locator('main h2').first().waitFor();
+      const unnamed = await page.evaluate(() =>
+        [...document.querySelectorAll('input, select, textarea, button')]
+          .filter((el) => {
+            const c = el as HTMLInputElement;
+            const name =
+              (c.labels?.length ? [...c.labels].map((l) => l.textContent).join('') : '') +
+              (c.getAttribute('aria-label') ?? '') +
+              (c.getAttribute('aria-labelledby') ?? '');
+            return c.type !== 'hidden' && !name.trim() && !(c.tagName === 'BUTTON' && c.textContent?.trim());
+          })
+          .map((el) => el.outerHTML.slice(0, 120)),
+      );
+      assert.deepEqual(unnamed, [], `${view}: controls without a name`);
+    }
+    await page.getByRole('link', { name: /^Conversations/ }).focus();
+    await page.keyboard.press('Tab');
+    const ring = await page.evaluate(() => {
+      const s = getComputedStyle(document.activeElement!);
+      return { tag: document.activeElement!.tagName, outline: s.outlineStyle, width: parseFloat(s.outlineWidth) };
+    });
+    assert.notEqual(ring.outline, 'none', `the focused ${ring.tag} shows where the focus is`);
+    assert.ok(ring.width >= 2, `a focus ring of ${ring.width}px`);
+    // Keyboard only: Enter on a focused tab opens its view.
+    await page.getByRole('link', { name: 'Faults' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: /^Fault rules/ }).waitFor();
+  });
+
   test('10,000 outbox entries: only the rows in view are in the page, and End reaches the last', async () => {
     const engine = engineOf(em);
     for (let i = 1; i <= 10_000; i++) engine.sendMessage({ jids: `load${i % 50}@example.com`, body: `load ${i}` });
