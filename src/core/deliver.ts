@@ -2,6 +2,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
+import { urlToHttpOptions } from 'node:url';
 import type FormDataType from 'form-data';
 import { ADMIN_HEADERS, type Part } from '../domain/inbound.js';
 import { randomHex, type Random } from '../domain/random.js';
@@ -69,6 +70,24 @@ export function joinUrl(base: string, path: string): string {
   return base.replace(/\/+$/, '') + path;
 }
 
+/** The app's URLs parsed once each (there are a handful: the app's and its versions', by path), not per delivery. */
+const targets = new Map<string, { url: URL; options: http.RequestOptions } | null>();
+
+function targetOf(url: string): { url: URL; options: http.RequestOptions } | null {
+  let t = targets.get(url);
+  if (t === undefined) {
+    try {
+      const parsed = new URL(url);
+      t = { url: parsed, options: urlToHttpOptions(parsed) };
+    } catch {
+      t = null;
+    }
+    if (targets.size >= 256) targets.clear();
+    targets.set(url, t);
+  }
+  return t;
+}
+
 export function postParts(
   url: string,
   parts: Part[],
@@ -81,13 +100,12 @@ export function postParts(
   const { body, contentType } = encodeParts(parts, boundaries);
   const elapsed = (): number => Math.round((performance.now() - started) * 100) / 100;
   return new Promise((resolve) => {
-    let target: URL;
-    try {
-      target = new URL(url);
-    } catch {
+    const parsed = targetOf(url);
+    if (!parsed) {
       resolve({ status: null, reason: `the app URL "${url}" is not a valid URL`, durationMs: 0 });
       return;
     }
+    const target = parsed.url;
     const lib = target.protocol === 'https:' ? https : http;
     const headers: Record<string, string> = {
       Host: target.host,
@@ -114,7 +132,8 @@ export function postParts(
       clearTimeout(timer);
       resolve({ ...o, durationMs: elapsed(), exchange: { request, response } });
     };
-    const req = lib.request(target, {
+    const req = lib.request({
+      ...parsed.options,
       method: 'POST',
       agent: target.protocol === 'https:' ? agents.https : agents.http,
       headers,

@@ -18,7 +18,9 @@ export function approxBytes(value: unknown, depth = 0): number {
   if (typeof value === 'string') return 2 * value.length + 16;
   if (value === null || typeof value !== 'object' || depth > 4) return 8;
   let n = 32;
-  for (const v of Array.isArray(value) ? value : Object.values(value)) n += 8 + approxBytes(v, depth + 1);
+  // for...in, not Object.values(): no array per object walked (this runs for every event kept).
+  if (Array.isArray(value)) for (const v of value) n += 8 + approxBytes(v, depth + 1);
+  else for (const k in value) n += 8 + approxBytes((value as Record<string, unknown>)[k], depth + 1);
   return n;
 }
 

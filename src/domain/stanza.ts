@@ -4,10 +4,9 @@ import { escapeAttr, escapedTextBytes, escapeText } from './xml.js';
 export const JABBER_CLIENT = 'jabber:client';
 
 function attrs(pairs: Array<[string, string | null | undefined]>): string {
-  return pairs
-    .filter((p): p is [string, string] => p[1] !== null && p[1] !== undefined && p[1] !== '')
-    .map(([k, v]) => ` ${k}="${escapeAttr(v)}"`)
-    .join('');
+  let out = '';
+  for (const [k, v] of pairs) if (v !== null && v !== undefined && v !== '') out += ` ${k}="${escapeAttr(v)}"`;
+  return out;
 }
 
 export interface MessageStanzaInput {

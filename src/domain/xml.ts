@@ -21,14 +21,21 @@ const TEXT_ESCAPES: Record<string, string> = {
 };
 const ATTR_ESCAPES: Record<string, string> = { ...TEXT_ESCAPES, '\t': '&#x9;', '\n': '&#xA;' };
 
+// One test before any replace: most values (JIDs, types, short bodies) have nothing to escape, and are returned as
+// they are, with no copy.
+const TEXT_SPECIAL = /[&<>"'\r\u0085\u2028\u2029]/;
+const TEXT_SPECIALS = new RegExp(TEXT_SPECIAL.source, 'g');
+const ATTR_SPECIAL = /[&<>"'\r\n\t\u0085\u2028\u2029]/;
+const ATTR_SPECIALS = new RegExp(ATTR_SPECIAL.source, 'g');
+
 /** Escape character data; line-end characters are written as references so parsers do not fold them into \n. */
 export function escapeText(s: string): string {
-  return s.replace(/[&<>"'\r\u0085\u2028\u2029]/g, (c) => TEXT_ESCAPES[c]!);
+  return TEXT_SPECIAL.test(s) ? s.replace(TEXT_SPECIALS, (c) => TEXT_ESCAPES[c]!) : s;
 }
 
 /** Escape an attribute value; whitespace is referenced so attribute normalisation keeps it. */
 export function escapeAttr(s: string): string {
-  return s.replace(/[&<>"'\r\n\t\u0085\u2028\u2029]/g, (c) => ATTR_ESCAPES[c]!);
+  return ATTR_SPECIAL.test(s) ? s.replace(ATTR_SPECIALS, (c) => ATTR_ESCAPES[c]!) : s;
 }
 
 /** What escaping each character adds to the UTF-8 byte count of character data. */

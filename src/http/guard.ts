@@ -52,7 +52,9 @@ function header(req: Pick<IncomingMessage, 'headers'>, name: string): string | u
 
 /** The media type of a Content-Type header, lower case and without parameters ('' when absent). */
 export function mediaType(contentType: string | undefined): string {
-  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (contentType === undefined) return '';
+  const semi = contentType.indexOf(';');
+  return (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
 }
 
 /**
