@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { startEchoBot, type RunningBot } from '../../fixtures/echo-bot/bot.js';
 import { engineOf } from '../../src/core/start.js';
 import { startEmulator, type RunningEmulator } from '../../src/index.js';
@@ -16,6 +16,16 @@ import { bodyOf, xmppjs } from './xmpp-stack.js';
 
 /** Screenshots of each view, to look at (gitignored). */
 const SHOTS = path.resolve('test-output', 'console');
+
+/** Wait (at most 30 s) for a status line in `scope` to say `text`; on time-out, fail saying what the status lines said. */
+async function statusSays(scope: Page | Locator, text: string | RegExp): Promise<void> {
+  const lines = scope.getByRole('status');
+  try {
+    await lines.filter({ hasText: text }).first().waitFor({ timeout: 30_000 });
+  } catch {
+    assert.fail(`no status line said ${String(text)} within 30 s; they said: ${JSON.stringify(await lines.allTextContents())}`);
+  }
+}
 
 describe('the web console', { skip: chromiumMissing() }, () => {
   let bot: RunningBot;
@@ -60,7 +70,7 @@ describe('the web console', { skip: chromiumMissing() }, () => {
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
     await page.goto(`${em.url}/`);
-    await page.getByRole('status').filter({ hasText: 'live' }).waitFor();
+    await statusSays(page, 'live');
     await page.getByLabel('As user (JID/resource)').fill('alice@example.com/phone');
     await page.getByLabel(/^Message/).fill('hello');
     await page.getByLabel(/^Message/).press('Enter');
@@ -70,10 +80,7 @@ describe('the web console', { skip: chromiumMissing() }, () => {
     // The reply sits under the message that caused it.
     const bodies = await thread.locator('.bubble .body').allTextContents();
     assert.deepEqual(bodies.slice(-2), ['hello', 'Greetings!']);
-    await page
-      .getByRole('status')
-      .filter({ hasText: /Delivered: POST \/_ah\/xmpp\/message\/chat\/ answered 200/ })
-      .waitFor();
+    await statusSays(page, /Delivered: POST \/_ah\/xmpp\/message\/chat\/ answered 200/);
     await shot('conversations');
     assert.deepEqual(errors, [], 'no errors in the page (a CSP violation would show here)');
   });
@@ -83,16 +90,16 @@ describe('the web console', { skip: chromiumMissing() }, () => {
     await page.getByLabel('Add a JID').fill('bob@example.com');
     await page.getByRole('button', { name: 'Add' }).click();
     await page.getByLabel('show of bob@example.com').selectOption('dnd');
-    await page.getByRole('status').filter({ hasText: 'bob@example.com: available (dnd)' }).waitFor();
+    await statusSays(page, 'bob@example.com: available (dnd)');
     const status = page.getByLabel('status of bob@example.com');
     await status.fill('in a meeting');
     await status.press('Enter');
-    await page.getByRole('status').filter({ hasText: 'bob@example.com: available (dnd) "in a meeting"' }).waitFor();
+    await statusSays(page, 'bob@example.com: available (dnd) "in a meeting"');
     const r = await postJson(em.url, '/v1/xmpp/get_presence', { jid: 'bob@example.com/laptop' });
     assert.equal(r.status, 200);
     assert.deepEqual(r.body.presence[0], { jid: 'bob@example.com/laptop', valid: true, available: true, show: 'dnd', status: 'in a meeting' });
     await page.getByLabel('bob@example.com available', { exact: true }).uncheck();
-    await page.getByRole('status').filter({ hasText: 'bob@example.com: unavailable' }).waitFor();
+    await statusSays(page, 'bob@example.com: unavailable');
     assert.equal((await postJson(em.url, '/v1/xmpp/get_presence', { jid: 'bob@example.com' })).body.presence[0].available, false);
     await shot('presence');
   });
@@ -123,7 +130,7 @@ describe('the web console', { skip: chromiumMissing() }, () => {
     await page.getByRole('list', { name: 'Outbox entries, oldest first' }).getByText('Greetings!').waitFor();
     await page.getByLabel('Contains').fill('nothing like this');
     await page.getByRole('button', { name: 'Filter' }).click();
-    await page.getByRole('status').filter({ hasText: '0 matching entries' }).waitFor();
+    await statusSays(page, '0 matching entries');
     await page.getByRole('button', { name: 'Show all' }).click();
     await page.getByRole('list', { name: 'Outbox entries, oldest first' }).getByText('Greetings!').waitFor();
     await shot('outbox');
@@ -149,20 +156,20 @@ describe('the web console', { skip: chromiumMissing() }, () => {
     });
     const send = (body: string): Promise<unknown> => postJson(em.url, '/v1/xmpp/send_message', { jids: 'rita@example.com', body });
     await watched.goto(`${em.url}/#/outbox`);
-    await watched.getByRole('status').filter({ hasText: 'live' }).waitFor();
+    await statusSays(watched, 'live');
     for (let i = 1; i <= 3; i++) await send(`before ${i}`);
     const list = watched.getByRole('list', { name: 'Outbox entries, oldest first' });
     await list.getByText('before 3', { exact: true }).waitFor();
     await watched.context().setOffline(true);
     await watched.evaluate(() => (window as unknown as { sockets: WebSocket[] }).sockets.at(-1)!.close());
-    await watched.getByRole('status').filter({ hasText: 'offline' }).waitFor();
+    await statusSays(watched, 'offline');
     for (let i = 1; i <= 3; i++) await send(`during ${i}`);
     // A reconnect attempt has failed while offline, so the page has not seen these yet.
     const opened = await watched.evaluate(() => (window as unknown as { sockets: WebSocket[] }).sockets.length);
     await watched.waitForFunction((n) => (window as unknown as { sockets: WebSocket[] }).sockets.length > n, opened);
     assert.equal(await list.getByText('during 1', { exact: true }).count(), 0);
     await watched.context().setOffline(false);
-    await watched.getByRole('status').filter({ hasText: 'live' }).waitFor();
+    await statusSays(watched, 'live');
     await list.getByText('during 3', { exact: true }).waitFor();
     await send('after');
     await list.getByText('after', { exact: true }).waitFor();
@@ -249,10 +256,7 @@ describe('the web console', { skip: chromiumMissing() }, () => {
     await page.getByLabel('Effect').selectOption('latency_ms');
     await page.getByLabel('Latency (ms)').fill('soon');
     await page.getByRole('button', { name: 'Add the rule' }).click();
-    await page
-      .getByRole('status')
-      .filter({ hasText: /^BAD_REQUEST: .*latency_ms/ })
-      .waitFor();
+    await statusSays(page, /^BAD_REQUEST: .*latency_ms/);
     await page.getByLabel('Effect').selectOption('error');
     await page.getByLabel('Error code').fill('OVER_QUOTA');
     await page.getByLabel('Times').fill('1');
@@ -305,14 +309,14 @@ describe('the web console', { skip: chromiumMissing() }, () => {
     await shot('namespace-team-a');
     // After a reload the page is still in team-a, with its thread (replayed from the feed).
     await page.reload();
-    await page.getByRole('status').filter({ hasText: 'live' }).waitFor();
+    await statusSays(page, 'live');
     assert.equal(await page.getByLabel('Namespace').inputValue(), 'team-a');
     await page.getByRole('link', { name: /^Conversations/ }).click();
     await thread.locator('.bubble.out', { hasText: 'Greetings!' }).waitFor();
     // Clear acts on team-a only.
     await page.getByRole('link', { name: 'Outbox' }).click();
     await page.getByRole('button', { name: 'Clear the outbox' }).click();
-    await page.getByRole('status').filter({ hasText: 'Cleared 1 entries' }).waitFor();
+    await statusSays(page, 'Cleared 1 entries');
     assert.ok(((await (await fetch(`${em.url}/v1/outbox`)).json()) as { entries: unknown[] }).entries.length > 0, 'the default outbox is untouched');
     await page.getByLabel('Namespace').fill('default');
     await page.getByRole('button', { name: 'Open', exact: true }).click();
@@ -337,26 +341,17 @@ describe('the web console', { skip: chromiumMissing() }, () => {
     await presence.getByLabel('Show').selectOption('away');
     await presence.getByLabel('Status').fill('at lunch');
     await presence.getByRole('button', { name: 'Send presence' }).click();
-    await presence
-      .getByRole('status')
-      .filter({ hasText: /^Delivered: POST \/_ah\/xmpp\/presence\/available\/ answered 200/ })
-      .waitFor();
+    await statusSays(presence, /^Delivered: POST \/_ah\/xmpp\/presence\/available\/ answered 200/);
     const seen = (await postJson(em.url, '/v1/xmpp/get_presence', { jid: 'frank@example.com' })).body.presence[0];
     assert.deepEqual([seen.available, seen.show, seen.status], [true, 'away', 'at lunch']);
     const subscription = page.getByRole('form', { name: 'Inject a subscription' });
     await subscription.getByLabel('From').fill('gina@example.com');
     await subscription.getByRole('button', { name: 'Send subscription' }).click();
-    await subscription
-      .getByRole('status')
-      .filter({ hasText: /^Delivered: POST \/_ah\/xmpp\/subscription\/subscribe\/ answered 200/ })
-      .waitFor();
+    await statusSays(subscription, /^Delivered: POST \/_ah\/xmpp\/subscription\/subscribe\/ answered 200/);
     const error = page.getByRole('form', { name: 'Inject an error stanza' });
     await error.getByLabel('From').fill('hank@example.com');
     await error.getByRole('button', { name: 'Send error' }).click();
-    await error
-      .getByRole('status')
-      .filter({ hasText: /^Delivered: POST \/_ah\/xmpp\/error\/ answered 200/ })
-      .waitFor();
+    await statusSays(error, /^Delivered: POST \/_ah\/xmpp\/error\/ answered 200/);
     assert.deepEqual(
       bot.received.filter((r) => ['frank', 'gina', 'hank'].some((u) => r.from.startsWith(u))).map((r) => [r.kind, r.from, r.type]),
       [
@@ -372,10 +367,7 @@ describe('the web console', { skip: chromiumMissing() }, () => {
     await page.getByRole('form', { name: 'Send a message to the app as a user' }).getByRole('combobox', { name: 'Type' }).selectOption('normal');
     await page.getByRole('textbox', { name: /^Message/ }).fill('hello there');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
-    await page
-      .getByRole('status')
-      .filter({ hasText: /Delivered: POST \/_ah\/xmpp\/message\/chat\/ answered 200/ })
-      .waitFor();
+    await statusSays(page, /Delivered: POST \/_ah\/xmpp\/message\/chat\/ answered 200/);
     const ivy = page.getByRole('list', { name: 'Messages between ivy@example.com and dev-app@appspot.com' });
     await ivy.locator('.bubble.out', { hasText: 'Greetings!' }).waitFor();
     const delivered = (await (await fetch(`${em.url}/v1/outbox?to=ivy@example.com`)).json()) as { entries: Array<{ in_reply_to: string }> };

@@ -78,6 +78,10 @@ function PresenceRow({ row: given }: { row: Row }): JSX.Element {
   // Edits apply to what is on screen at once, so a second edit does not undo a first one still on its way.
   const [row, setRow] = useState(given);
   useEffect(() => setRow(given), [given.available, given.show, given.status, given.subscribed, given.invited]);
+  // The status being typed is the page's own until it is sent (on Enter or leaving the field): a refetch that lands
+  // meanwhile does not replace the input under the typist; a change from elsewhere shows once it is not being edited.
+  const [status, setStatus] = useState(row.status);
+  useEffect(() => setStatus(row.status), [row.status]);
   const put = (change: Partial<Row>): void => {
     const next = { ...row, ...change };
     setRow(next);
@@ -123,9 +127,9 @@ function PresenceRow({ row: given }: { row: Row }): JSX.Element {
       <td>
         <input
           aria-label={`status of ${row.jid}`}
-          key={row.status}
-          defaultValue={row.status}
+          value={status}
           maxLength={1024}
+          onInput={(e) => setStatus(e.currentTarget.value)}
           onChange={(e) => put({ status: e.currentTarget.value })}
           onKeyDown={(e) => e.key === 'Enter' && e.currentTarget.blur()}
         />
