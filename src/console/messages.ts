@@ -3,7 +3,7 @@
 import type { EmulatorEvent, OutboxEntry } from '../core/events.js';
 import { compileFilter, type OutboxFilter } from '../core/outbox.js';
 import type { RemoteControl } from '../control/remote.js';
-import { consoleFormatter, type ConsoleFormat } from './printer.js';
+import { consoleFormatter, type ConsoleFormat, type ConsoleFormatter } from './printer.js';
 
 export interface MessagesOptions {
   control: RemoteControl;
@@ -26,15 +26,20 @@ function asEvent(entry: OutboxEntry): EmulatorEvent {
  * feed. With a filter, only what the app sent and the filter matches is printed, live as in the backlog.
  */
 export async function showMessages(o: MessagesOptions): Promise<number> {
-  const formatter = consoleFormatter(o.format);
   const filtered = Object.values(o.filter).some((v) => v !== undefined);
+  // The backlog's replies are printed at once: their deliveries' lines are past and never come. Live replies wait
+  // for their delivery's line only when that line will be printed (no filter hides it).
+  const listed = consoleFormatter({ ...o.format, holdReplies: false });
+  const live = filtered ? listed : consoleFormatter(o.format);
   const matches = compileFilter(o.filter);
-  const show = (e: EmulatorEvent): void => {
+  const print = (e: EmulatorEvent, formatter: ConsoleFormatter): void => {
     if (filtered && (e.type !== 'sent' || !matches(e.entry))) return;
     o.out.write(formatter.format(e));
   };
+  const show = (e: EmulatorEvent): void => print(e, live);
+  const showListed = (entry: OutboxEntry): void => print(asEvent(entry), listed);
   if (!o.follow) {
-    for (const entry of await o.control.outbox(o.filter)) show(asEvent(entry));
+    for (const entry of await o.control.outbox(o.filter)) showListed(entry);
     return 0;
   }
   // The feed opens first and holds what arrives while the backlog is read; entries already in the backlog are not
@@ -51,13 +56,13 @@ export async function showMessages(o: MessagesOptions): Promise<number> {
     },
   );
   const backlog = await o.control.outbox(o.filter);
-  backlog.forEach((entry) => show(asEvent(entry)));
+  backlog.forEach(showListed);
   const lastId = backlog.at(-1)?.id ?? 0;
   for (const e of held) if (e.type !== 'sent' || e.entry.id > lastId) show(e);
   held = null;
   o.err.write(`following live events from ${o.control.base}/v1/events (Ctrl-C to stop)\n`);
   const byUser = await Promise.race([o.stopped.then(() => true), ended.then(() => false)]);
-  o.out.write(formatter.drain());
+  o.out.write(live.drain());
   if (byUser) {
     close();
     return 0;

@@ -89,6 +89,11 @@ export interface ConsoleFormat {
   width: number;
   /** a running emulator's console: hint at a likely cause when the app fails before it ever called (line style) */
   hints?: boolean;
+  /**
+   * false: print a reply at once, not held for its delivery's line. For lists (the cause is long past) and filtered
+   * feeds (the cause's `delivered` event is filtered out), where that line never comes.
+   */
+  holdReplies?: boolean;
 }
 
 /** An app that fails a delivery without ever calling the emulator is often calling another one (or none). */
@@ -139,7 +144,7 @@ export function consoleFormatter(f: ConsoleFormat): ConsoleFormatter {
     if (event.type === 'sent' || event.type === 'rejected') appCalled = true;
     // An invitation's presence change is what its own `invite` line already says.
     if (event.type === 'presence' && event.source === 'invite') return '';
-    const cause = event.type === 'sent' ? event.entry.in_reply_to : undefined;
+    const cause = event.type === 'sent' && f.holdReplies !== false ? event.entry.in_reply_to : undefined;
     if (cause) {
       if (printed.has(cause)) return line(event, true);
       const waiting = held.get(cause);

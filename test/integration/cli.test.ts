@@ -222,3 +222,28 @@ test('repl: lines go to the app as the current user, replies appear inline, comm
   again.child.stdin.end();
   assert.equal(await again.exited, 0);
 });
+
+// `messages` shows the replies the app sent while handling a delivery (the README's quick start): listed at once, not
+// held for a delivery line that is long past, and live under a filter that hides that line.
+test('send, then messages: the reply is listed, also by --in-reply-to the delivery', async () => {
+  const sent = await cli(['send', '--emulator', host, '--json', '--from', 'alice@example.com', 'hello']);
+  assert.equal(sent.code, 0, sent.stderr);
+  const { id } = JSON.parse(sent.stdout) as { id: string };
+  const all = await cli(['messages', '--emulator', host]);
+  assert.equal(all.code, 0, all.stderr);
+  assert.match(all.stdout, /Greetings!/);
+  const byCause = await cli(['messages', '--emulator', host, '--in-reply-to', id]);
+  assert.equal(byCause.code, 0, byCause.stderr);
+  assert.match(byCause.stdout, /Greetings!/);
+  assert.match((await cli(['messages', '--emulator', host, '--to', 'alice@example.com'])).stdout, /Greetings!/);
+});
+
+test('messages --follow --to: a live reply is printed as it comes, not held for a delivery line the filter hides', async () => {
+  const f = runCli(['messages', '--follow', '--emulator', host, '--to', 'bob@example.com']);
+  await f.waitFor(/following live events/, 'stderr');
+  const sent = await cli(['send', '--emulator', host, '--from', 'bob@example.com', 'hello there']);
+  assert.equal(sent.code, 0, sent.stderr);
+  await f.waitFor(/Greetings!/);
+  f.child.kill('SIGINT');
+  assert.equal(await f.exited, 0);
+});
