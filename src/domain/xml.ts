@@ -89,6 +89,14 @@ export function xmlFragmentError(fragment: string): string | null {
 /** Deeper nesting than any stanza needs; past it the parse stops, so a hostile document costs linear time. */
 export const MAX_XML_DEPTH = 100;
 
+/**
+ * Why an element `depth` levels down (the root at 1) is refused, or null. Every XML reader checks each open tag
+ * with it and stops at the first refusal: namespace handling makes each open element cost its depth.
+ */
+export function xmlDepthError(depth: number): string | null {
+  return depth > MAX_XML_DEPTH ? `elements nest deeper than ${MAX_XML_DEPTH} levels` : null;
+}
+
 /** Why `doc` is not a well-formed XML document (or nests deeper than MAX_XML_DEPTH), or null when it is. */
 export function xmlDocumentError(doc: string): string | null {
   Saxes ??= (load('saxes') as { SaxesParser: typeof Parser }).SaxesParser;
@@ -100,7 +108,8 @@ export function xmlDocumentError(doc: string): string | null {
   // Namespace handling makes each open element cost its depth, so thousands of levels took seconds to minutes.
   let depth = 0;
   parser.on('opentagstart', () => {
-    if (++depth > MAX_XML_DEPTH) throw new Error(`elements nest deeper than ${MAX_XML_DEPTH} levels`);
+    const tooDeep = xmlDepthError(++depth);
+    if (tooDeep) throw new Error(tooDeep);
   });
   parser.on('closetag', () => void depth--);
   try {

@@ -2,6 +2,7 @@
 // WebSocket frames that each hold one standalone element. Both feed the same session through XmlSink.
 import { StringDecoder } from 'node:string_decoder';
 import { SaxesParser, type SaxesTagNS } from 'saxes';
+import { xmlDepthError } from '../domain/xml.js';
 import { NS, type Element } from './element.js';
 
 /** RFC 6120 §11 forbids these in a stream; saxes reports them as events, not errors. */
@@ -47,6 +48,13 @@ function wire(parser: SaxesParser<{ xmlns: true }>, rootDepth: number, sink: Xml
     );
   parser.on('opentag', (tag) => {
     if (failed()) return;
+    // A stanza nested past raw_xml's limit is refused, and the parse of the chunk stops here (the throw leaves
+    // saxes' write): each deeper level would cost its depth again.
+    const tooDeep = xmlDepthError(depth - rootDepth + 1);
+    if (tooDeep) {
+      fail('policy-violation', `a stanza's ${tooDeep}`);
+      throw new Error(tooDeep);
+    }
     if (depth === 0 && rootDepth === 1) {
       if (tag.local !== 'stream' || tag.uri !== NS.stream)
         return fail('invalid-namespace', `the stream must open with <stream:stream xmlns:stream="${NS.stream}">`);

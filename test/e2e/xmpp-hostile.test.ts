@@ -119,6 +119,28 @@ test('TCP: garbage, a huge stanza and plain-text SASL are refused with stream er
   await healthy();
 });
 
+test('a stanza nested 30,000 deep, before TLS or sign-in, is refused past 100 levels at once; /healthz answers meanwhile', async () => {
+  // 30,000 levels fit under the 256 KiB stanza limit; parsed whole, each level cost its depth (seconds of a frozen loop).
+  const deep = `<message xmlns="jabber:client">${'<x>'.repeat(30_000)}${'</x>'.repeat(30_000)}</message>`;
+  const s = net.connect(stack.em.xmppPort!, '127.0.0.1');
+  let got = '';
+  s.on('data', (d) => (got += d.toString()));
+  s.on('error', () => undefined);
+  await new Promise((resolve) => s.once('connect', resolve));
+  s.write(`<stream:stream xmlns="jabber:client" xmlns:stream="http://etherx.jabber.org/streams" to="example.com" version="1.0">${deep}`);
+  const [health] = await Promise.all([fetch(`${stack.em.url}/healthz`), new Promise((resolve) => s.once('close', resolve))]);
+  assert.equal(health.status, 200);
+  assert.match(got, /<policy-violation [^>]*\/><text [^>]*>a stanza&apos;s elements nest deeper than 100 levels<\/text><\/stream:error><\/stream:stream>$/);
+  const c = await rawWs(stack.em.xmppWebsocket!);
+  await openStream(c);
+  c.ws.send(deep);
+  const [error] = await Promise.all([c.frame(), fetch(`${stack.em.url}/healthz`).then((r) => assert.equal(r.status, 200))]);
+  assert.match(error, /<policy-violation [^>]*\/><text [^>]*>a stanza&apos;s elements nest deeper than 100 levels</);
+  assert.match(await c.frame(), /^<close /);
+  assert.equal(await c.closed, 1000);
+  await healthy();
+});
+
 test('a client that never finishes the handshake is cut off after the handshake timeout', async () => {
   const quick = await startStack({ xmppHandshakeTimeoutMs: 200 });
   try {

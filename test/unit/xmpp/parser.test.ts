@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { MAX_XML_DEPTH } from '../../../src/domain/xml.js';
 import { serialize, type Element } from '../../../src/xmpp/element.js';
 import { readFrame, StreamReader, type XmlSink } from '../../../src/xmpp/parser.js';
 
@@ -75,6 +76,28 @@ test('a TCP stream: a stanza over the limit, text between stanzas and a foreign 
     reader.write(Buffer.from('<more/>'));
     assert.equal(r.seen.filter((s) => s.startsWith('error')).length, 1, text.slice(0, 60));
     assert.equal(r.seen.at(-1), want);
+  }
+});
+
+test("a stanza nested past raw_xml's MAX_XML_DEPTH is refused (policy-violation) and the parse stops there, in a frame and on a stream", () => {
+  const stanza = (levels: number): string => `<message xmlns="jabber:client">${'<x>'.repeat(levels - 1)}${'</x>'.repeat(levels - 1)}</message>`;
+  const header = `<stream:stream xmlns="jabber:client" xmlns:stream="http://etherx.jabber.org/streams" to="example.com" version="1.0">`;
+  const onStream = (xml: string): string[] => {
+    const sink = recorder();
+    const reader = new StreamReader(sink, 1 << 20);
+    reader.write(Buffer.from(header + xml));
+    return sink.seen.slice(1);
+  };
+  const inFrame = (xml: string): string[] => {
+    const sink = recorder();
+    readFrame(xml, sink);
+    return sink.seen;
+  };
+  for (const read of [onStream, inFrame]) {
+    assert.deepEqual(read(stanza(MAX_XML_DEPTH)), [stanza(MAX_XML_DEPTH).replace(/<x><\/x>/, '<x/>')]);
+    assert.deepEqual(read(stanza(MAX_XML_DEPTH + 1)), ['error policy-violation']);
+    // The reviewer's input: 30,000 levels (210 KB, under the stanza size limit) are refused once, at level 101.
+    assert.deepEqual(read(stanza(30_000)), ['error policy-violation']);
   }
 });
 
