@@ -8,14 +8,18 @@ import type { ControlPort } from './control/port.js';
 import { RemoteControl } from './control/remote.js';
 import type { NamespacedEmulator, RunningEmulator } from './core/start.js';
 
-/** The two hooks of a test runner: node:test's by default; pass `{ beforeEach, afterEach }` from Jest, Vitest or Mocha. */
+/**
+ * The two hooks of a test runner: node:test's by default; pass `{ beforeEach, afterEach }` from Jest, Vitest or Mocha.
+ * Each hook is told which test it runs for, as the runner says it: node:test and Vitest pass the test's context as
+ * the first argument, Mocha sets `this.currentTest`, Jest (circus) calls both hooks of a test with the same `this`.
+ */
 export interface TestHooks {
-  beforeEach(fn: () => Promise<void>): unknown;
-  afterEach(fn: () => Promise<void>): unknown;
+  beforeEach(fn: (this: unknown, ...args: unknown[]) => Promise<void>): unknown;
+  afterEach(fn: (this: unknown, ...args: unknown[]) => Promise<void>): unknown;
 }
 
 /** One test's namespace: the emulator's methods for that namespace only, where it is, and `delete()` (done for you
- * after each test). */
+ * after each test; a call after it refuses, and it waits for the calls still in flight). */
 export type TestNamespace = NamespacedEmulator;
 
 /** What a test file drives: the namespace of the test now running. */
@@ -62,19 +66,28 @@ void everyMethod;
  * after it; outside a test, or when tests of the file overlap, the methods refuse with a reason.
  */
 export function emulatorPerTest(target: EmulatorTarget | (() => EmulatorTarget), hooks: TestHooks = nodeTestHooks()): PerTestEmulator {
-  const running = new Set<TestNamespace>();
-  hooks.beforeEach(async () => {
-    running.add(await open(typeof target === 'function' ? target() : target));
+  // Keyed by the test, so that afterEach deletes the namespace of the test that ended, also when tests overlap.
+  const running = new Map<object, TestNamespace>();
+  // The functions have no declared parameters: Mocha and Jest take a function with one for a callback-style hook.
+  hooks.beforeEach(async function (this: unknown, ...args: unknown[]) {
+    const test = testOf(this, args);
+    if (running.has(test)) throw new Error(OVERLAP_UNNAMED);
+    const ns = await open(typeof target === 'function' ? target() : target);
+    if (running.has(test)) {
+      await ns.delete();
+      throw new Error(OVERLAP_UNNAMED);
+    }
+    running.set(test, ns);
   });
-  hooks.afterEach(async () => {
-    // The oldest first: with overlapping tests the methods refused anyway.
-    const [done] = running;
+  hooks.afterEach(async function (this: unknown, ...args: unknown[]) {
+    const test = testOf(this, args);
+    const done = running.get(test);
     if (!done) return;
-    running.delete(done);
+    running.delete(test);
     await done.delete();
   });
   const current = (): TestNamespace => {
-    if (running.size === 1) return [...running][0]!;
+    if (running.size === 1) return running.values().next().value!;
     throw new Error(
       running.size === 0
         ? 'no test is running: the per-test namespace is made before each test; call this inside a test'
@@ -82,7 +95,7 @@ export function emulatorPerTest(target: EmulatorTarget | (() => EmulatorTarget),
     );
   };
   const port = Object.fromEntries(
-    METHODS.map((m) => [m, (...args: unknown[]) => (current()[m] as (...a: unknown[]) => unknown)(...args)]),
+    METHODS.map((m) => [m, refusing(m, (...args) => (current()[m] as (...a: unknown[]) => unknown)(...args))]),
   ) as unknown as ControlPort;
   return {
     ...port,
@@ -109,14 +122,69 @@ export function emulatorPerTest(target: EmulatorTarget | (() => EmulatorTarget),
   };
 }
 
+/** Hooks that say nothing of their test (a runner that passes neither a context nor a per-test `this`). */
+const UNNAMED = Object.freeze({});
+const OVERLAP_UNNAMED =
+  'two tests of this file overlap and the runner does not tell their hooks apart (no test context, no per-test `this`): run them one at a time, or use `const ns = await emulator.forTest(t)` in each';
+
+/** The test a hook runs for: node:test's and Vitest's context (first argument), Mocha's `this.currentTest`, Jest's
+ * per-test `this`; else one shared key, and overlapping tests are refused. */
+function testOf(self: unknown, args: unknown[]): object {
+  const [context] = args;
+  if (typeof context === 'object' && context !== null) return context;
+  const mocha = (self as { currentTest?: unknown } | undefined)?.currentTest;
+  if (typeof mocha === 'object' && mocha !== null) return mocha;
+  if (typeof self === 'object' && self !== null && self !== globalThis) return self;
+  return UNNAMED;
+}
+
 /** node:test's hooks, loaded only when no others are given (a Jest or Vitest run never loads node:test). */
 function nodeTestHooks(): TestHooks {
   const { beforeEach, afterEach } = createRequire(import.meta.url)('node:test') as typeof import('node:test');
   return { beforeEach, afterEach };
 }
 
-/** A fresh namespace of the target, in process or over HTTP. */
+/** A fresh namespace of the target, in process or over HTTP; see `guarded`. */
 async function open(target: EmulatorTarget): Promise<TestNamespace> {
+  return guarded(await make(target));
+}
+
+/**
+ * A namespace whose calls are counted: delete() first waits for the calls in flight, and a call after it refuses.
+ * Every call makes its namespace if it does not exist, so a call that reached the emulator after the delete would
+ * silently bring back a namespace nobody deletes.
+ */
+function guarded(ns: TestNamespace): TestNamespace {
+  const inFlight = new Set<Promise<unknown>>();
+  let deleting: Promise<void> | undefined;
+  const methods = Object.fromEntries(
+    METHODS.map((m) => [
+      m,
+      refusing(m, (...args) => {
+        if (deleting) throw new Error(`${m}(): the namespace ${ns.namespace} is deleted (its test ended); a call now would make it again`);
+        const result = (ns[m] as (...a: unknown[]) => unknown)(...args);
+        if (result instanceof Promise) {
+          inFlight.add(result);
+          const settled = (): boolean => inFlight.delete(result);
+          result.then(settled, settled);
+        }
+        return result;
+      }),
+    ]),
+  ) as unknown as ControlPort;
+  return {
+    ...ns,
+    ...methods,
+    delete: () =>
+      (deleting ??= (async () => {
+        await Promise.allSettled([...inFlight]);
+        await ns.delete();
+      })()),
+  };
+}
+
+/** A fresh namespace of the target, in process or over HTTP. */
+async function make(target: EmulatorTarget): Promise<TestNamespace> {
   if (typeof target === 'string' || target instanceof RemoteControl) {
     const remote = (typeof target === 'string' ? new RemoteControl(target) : target).namespace();
     // Made now, so that a wrong address fails in the hook, not in the middle of the test.
@@ -132,6 +200,18 @@ async function open(target: EmulatorTarget): Promise<TestNamespace> {
   }
   const ns = target.namespace();
   return { ...ns };
+}
+
+/** A method whose refusal comes as its promise's rejection (only onEvent, which returns no promise, throws). */
+function refusing(m: (typeof METHODS)[number], fn: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  if (m === 'onEvent') return fn;
+  return (...args) => {
+    try {
+      return fn(...args);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  };
 }
 
 /** The ControlPort methods of an object, bound to it (a class's methods live on its prototype). */

@@ -7,7 +7,7 @@ import type { ControlPort } from '../control/port.js';
 import { chalkFor } from './printer.js';
 import { formatLine } from './line.js';
 import { describeClock, type ClockChange } from '../domain/clock.js';
-import { describeEffect, type FaultRuleInput } from '../domain/faults.js';
+import { describeRule, type FaultRuleInput } from '../domain/faults.js';
 import { describeListing, describePresence } from '../domain/presence.js';
 import { parseJid } from '../domain/jid.js';
 import {
@@ -307,11 +307,7 @@ export function startRepl(o: ReplOptions): Repl {
       case '.fault': {
         if (!rest) {
           const rules = await o.control.listFaults();
-          print(
-            rules.length
-              ? rules.map((r) => `  ${r.id}${r.name ? ` (${r.name})` : ''}: ${r.call.join(',')} → ${describeEffect(r)}, fired ${r.fired}`).join('\n')
-              : '  (no fault rules)',
-          );
+          print(rules.length ? rules.map((r) => `  ${describeRule(r)}`).join('\n') : '  (no fault rules)');
         } else if (rest === 'clear') print(c.dim(`removed ${await o.control.clearFaults()} fault rules`));
         else if (args[0] === 'remove' && args[1]) {
           await o.control.removeFault(args[1]);
@@ -324,7 +320,7 @@ export function startRepl(o: ReplOptions): Repl {
             print('usage: .fault {"call":"send_message","status":"OTHER_ERROR","jid":"bob@*"} | .fault remove ID | .fault clear');
             break;
           }
-          for (const r of await o.control.addFault(rule)) print(c.yellow(`${r.id}: ${describeEffect(r)}`));
+          for (const r of await o.control.addFault(rule)) print(c.yellow(describeRule(r)));
         }
         break;
       }

@@ -1,7 +1,7 @@
 // Plays a conversation against a running app through any ControlPort and reports each step.
 import { describeClock } from '../domain/clock.js';
 import { describeStep, expectFilter as filterOf, type Conversation, type Expectation, type Step } from '../domain/conversation.js';
-import { describeEffect } from '../domain/faults.js';
+import { describeRule } from '../domain/faults.js';
 import { TimeoutError } from '../domain/errors.js';
 import type { ControlPort } from './port.js';
 import type { DeliveryResult } from '../core/events.js';
@@ -82,7 +82,7 @@ async function runStep(step: Step, control: ControlPort, cursor: RunState): Prom
     case 'fault': {
       const added = await control.addFault(step.rules);
       cursor.faults.push(...added.map((r) => r.id));
-      return { ok: true, detail: added.map((r) => `${r.id}: ${describeEffect(r)}`).join('; ') };
+      return { ok: true, detail: added.map(describeRule).join('; ') };
     }
     case 'clock':
       return { ok: true, detail: `clock at ${describeClock(await control.setClock(step.change))}` };

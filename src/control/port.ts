@@ -69,7 +69,8 @@ export interface ControlPort {
   onEvent(listener: EventListener): () => void;
 
   // The bad days: server-side assertions, faults, the clock, a fresh start.
-  /** the negative wait: resolves when nothing matching arrives within timeoutMs, else rejects (ASSERTION_FAILED) */
+  /** the negative wait: resolves when nothing matching arrives within timeoutMs, else rejects (ASSERTION_FAILED);
+   * without `since`, only entries after the call count (entries already in the outbox do not) */
   expectNone(options: WaitOptions): Promise<void>;
   /** the entries matching each step, in order; rejects with a TimeoutError naming the step that did not come */
   expectSequence(options: SequenceOptions): Promise<OutboxEntry[]>;

@@ -198,9 +198,13 @@ export class Engine implements ControlPort {
     return this.outboxStore.lastId;
   }
 
-  /** The negative wait: resolves when nothing matching arrives within timeoutMs; an AssertionFailedError if it does. */
-  async expectNone({ timeoutMs = DEFAULT_WAIT_MS, ...filter }: WaitOptions, signal?: AbortSignal): Promise<void> {
-    const entry = await this.outboxStore.wait(filter, timeoutMs, signal);
+  /**
+   * The negative wait: resolves when nothing matching arrives within timeoutMs; an AssertionFailedError if it does.
+   * Without `since`, only what arrives after the call counts (the outbox's last id when it is received): a reply
+   * sent before the wait began did not "arrive within the time".
+   */
+  async expectNone({ timeoutMs = DEFAULT_WAIT_MS, since = this.outboxStore.lastId, ...filter }: WaitOptions, signal?: AbortSignal): Promise<void> {
+    const entry = await this.outboxStore.wait({ ...filter, since }, timeoutMs, signal);
     if (entry) {
       throw new AssertionFailedError(
         `expected nothing matching ${describeFilter(filter)} within ${timeoutMs} ms, but the app sent #${entry.id} to ${entry.to.join(', ')}${entry.body !== undefined ? `: ${JSON.stringify(entry.body)}` : ` (${entry.kind})`}`,

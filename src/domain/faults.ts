@@ -238,6 +238,20 @@ export function describeEffect(rule: FaultRule): string {
   return parts.join(', ');
 }
 
+/**
+ * A rule whole in one line, for listings: what it matches, what it does, when and how often it may fire, how often it
+ * did. "f13: send_message for q@example.com → status INVALID_JID; at most 2 times, fired 0".
+ */
+export function describeRule(rule: FaultRule): string {
+  const match = `${rule.call.join(',')}${rule.jid !== undefined ? ` for ${rule.jid}` : ''}${rule.body !== undefined ? ` with body /${rule.body}/` : ''}`;
+  const scope: string[] = [];
+  if (rule.times !== undefined) scope.push(`at most ${rule.times} ${rule.times === 1 ? 'time' : 'times'}`);
+  if (rule.probability !== undefined) scope.push(`probability ${rule.probability}`);
+  if (rule.from !== undefined) scope.push(`from ${rule.from}`);
+  if (rule.until !== undefined) scope.push(`until ${rule.until}`);
+  return `${rule.id}${rule.name ? ` (${rule.name})` : ''}: ${match} → ${describeEffect(rule)}; ${scope.length ? scope.join(', ') : 'every match'}, fired ${rule.fired}`;
+}
+
 /** A fired fault in a line: "f2 (flaky network): send_message → status OTHER_ERROR". */
 export function describeFault(f: { rule: string; name?: string; call: string; effect: string }): string {
   return `${f.rule}${f.name ? ` (${f.name})` : ''}: ${f.call} → ${f.effect}`;

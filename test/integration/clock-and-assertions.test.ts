@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startEmulator, TimeoutError, type RunningEmulator } from '../../src/index.js';
 import { RemoteControl } from '../../src/control/remote.js';
-import { postJson } from '../helpers.js';
+import { getJson, postJson } from '../helpers.js';
 
 let em: RunningEmulator;
 before(async () => {
@@ -55,6 +55,23 @@ test('expectNone passes when nothing matching comes, and fails with ASSERTION_FA
   const later = assert.rejects(em.expectNone({ to: 'carol@example.com', timeoutMs: 5_000 }), /expected nothing matching/);
   await send('surprise', 'carol@example.com');
   await later;
+});
+
+test('expectNone without since looks only at what arrives after the call: an earlier reply does not fail it', async () => {
+  await send('an earlier reply', 'frank@example.com');
+  // Over HTTP, through RemoteControl and in process: the entry already in the outbox does not count.
+  const http = await getJson(em.url, '/v1/outbox/expect_none?to=frank@example.com&timeout_ms=50');
+  assert.equal(http.status, 200, JSON.stringify(http.body));
+  await new RemoteControl(em.url).expectNone({ to: 'frank@example.com', timeoutMs: 50 });
+  await em.expectNone({ to: 'frank@example.com', timeoutMs: 50 });
+  // An explicit since is honoured: since=0 looks at the whole outbox.
+  const whole = await getJson(em.url, '/v1/outbox/expect_none?to=frank@example.com&since=0&timeout_ms=50');
+  assert.equal(whole.status, 409);
+  assert.match(whole.body.error.message, /"an earlier reply"/);
+  // What arrives during the wait still fails it.
+  const during = assert.rejects(em.expectNone({ to: 'frank@example.com', timeoutMs: 5_000 }), /"a new reply"/);
+  await send('a new reply', 'frank@example.com');
+  await during;
 });
 
 test('expectSequence: in order within one conversation; a swapped order names the step that did not come', async () => {

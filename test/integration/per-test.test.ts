@@ -13,6 +13,7 @@ import { startStack, type Stack } from '../e2e/xmpp-stack.js';
 import { getJson } from '../helpers.js';
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'per-test-worker.js');
+const OVERLAP_WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'per-test-overlap-worker.js');
 const WORKERS = 8;
 
 let stack: Stack;
@@ -47,28 +48,53 @@ test(`${WORKERS} node --test processes, tests written without a namespace: none 
   );
 });
 
-/** Hooks as Jest, Vitest and Mocha pass them: the test below plays the runner. */
-function fakeRunner(): TestHooks & { run(test: () => Promise<void>): Promise<void>; overlap(): Promise<void>; endAll(): Promise<void> } {
-  const before: Array<() => Promise<void>> = [];
-  const after: Array<() => Promise<void>> = [];
-  return {
-    beforeEach: (fn) => before.push(fn),
-    afterEach: (fn) => after.push(fn),
-    async run(t) {
-      for (const fn of before) await fn();
+const namespaces = async (): Promise<string[]> => ((await getJson(em.url, '/v1/namespaces')).body.namespaces as Array<{ name: string }>).map((n) => n.name);
+
+test('node:test tests that overlap: each namespace is deleted when its own test ends, none is left or made again', async () => {
+  const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--test', '--test-reporter=tap', OVERLAP_WORKER], { env: { ...env, EMULATOR_URL: em.url } });
+  assert.match(stdout, /^# pass 4$/m);
+  assert.deepEqual(await namespaces(), ['default']);
+});
+
+/** How a runner tells a hook which test it runs for. */
+type Style = 'node:test/Vitest' | 'Mocha' | 'Jest' | 'none';
+
+/** Hooks as node:test, Vitest, Mocha and Jest call them (or a runner that says nothing): the test plays the runner. */
+function fakeRunner(
+  style: Style = 'node:test/Vitest',
+): TestHooks & { start(): Promise<{ end(): Promise<void> }>; run(test: () => Promise<void>): Promise<void> } {
+  type Hook = (this: unknown, ...args: unknown[]) => Promise<void>;
+  const before: Hook[] = [];
+  const after: Hook[] = [];
+  const mochaContext: { currentTest?: object } = {};
+  const call = async (hooks: Hook[], test: object): Promise<void> => {
+    for (const fn of hooks) {
+      if (style === 'node:test/Vitest') await fn.call(undefined, test);
+      else if (style === 'Mocha') {
+        mochaContext.currentTest = test;
+        await fn.call(mochaContext);
+      } else await fn.call(style === 'Jest' ? test : undefined);
+    }
+  };
+  const runner = {
+    beforeEach: (fn: Hook) => before.push(fn),
+    afterEach: (fn: Hook) => after.push(fn),
+    async start() {
+      const test = { name: 'a test' };
+      await call(before, test);
+      return { end: () => call(after, test) };
+    },
+    async run(t: () => Promise<void>) {
+      const { end } = await runner.start();
       try {
         await t();
       } finally {
-        for (const fn of after) await fn();
+        await end();
       }
     },
-    async overlap() {
-      for (const fn of [...before, ...before]) await fn();
-    },
-    async endAll() {
-      for (const fn of [...after, ...after]) await fn();
-    },
   };
+  return runner;
 }
 
 test('with Jest/Vitest/Mocha hooks: a fresh namespace per test, deleted after; outside a test or with overlapping tests it refuses', async () => {
@@ -88,14 +114,53 @@ test('with Jest/Vitest/Mocha hooks: a fresh namespace per test, deleted after; o
     });
   }
   assert.notEqual(names[0], names[1]);
-  const listed = ((await getJson(em.url, '/v1/namespaces')).body.namespaces as Array<{ name: string }>).map((n) => n.name);
+  const listed = await namespaces();
   assert.ok(!names.some((n) => listed.includes(n)), 'deleted after each test');
-  await runner.overlap();
+  const [a, b] = [await runner.start(), await runner.start()];
   assert.throws(() => emulator.namespace, /2 tests of this file run at once.*forTest/);
   const own = await emulator.forTest({ after: () => undefined });
   assert.deepEqual(await own.outbox(), []);
   await own.delete();
-  await runner.endAll();
+  await a.end();
+  await b.end();
+  assert.deepEqual(await namespaces(), ['default']);
+});
+
+for (const style of ['node:test/Vitest', 'Mocha', 'Jest'] as const) {
+  test(`overlapping tests (${style} hooks): afterEach deletes the namespace of the test that ended, not another`, async () => {
+    const runner = fakeRunner(style);
+    const perTest = emulatorPerTest(em.url, runner);
+    const first = await runner.start();
+    const firstName = perTest.namespace;
+    const second = await runner.start();
+    const secondName = (await namespaces()).find((n) => n !== 'default' && n !== firstName)!;
+    assert.ok(secondName);
+    await second.end();
+    assert.deepEqual(await namespaces(), ['default', firstName].sort(), 'the first test still runs in its namespace');
+    assert.equal(perTest.namespace, firstName, 'the one test left is the current one again');
+    assert.deepEqual(await perTest.outbox(), []);
+    await first.end();
+    assert.deepEqual(await namespaces(), ['default']);
+  });
+}
+
+test('a runner that does not tell its tests apart: an overlapping test is refused in its beforeEach, with the reason', async () => {
+  const runner = fakeRunner('none');
+  emulatorPerTest(em.url, runner);
+  const first = await runner.start();
+  await assert.rejects(runner.start(), /does not tell their hooks apart.*forTest/);
+  await first.end();
+  assert.deepEqual(await namespaces(), ['default']);
+});
+
+test('a deleted namespace is not made again: delete() waits for the calls in flight, a call after it refuses', async () => {
+  const ns = await emulatorPerTest(em.url, fakeRunner()).forTest();
+  const inFlight = ns.outbox();
+  const deleted = ns.delete();
+  await assert.rejects(ns.outbox(), new RegExp(`outbox\\(\\): the namespace ${ns.namespace} is deleted`));
+  assert.deepEqual(await inFlight, []);
+  await deleted;
+  assert.ok(!(await namespaces()).includes(ns.namespace));
 });
 
 test('a remote target (another process): forTest(t) gives a namespace deleted when t ends', async (t) => {
