@@ -1,5 +1,6 @@
 // The bounded store of what the app sent: capped in entries and in bytes (oldest dropped, and counted), indexed by
 // recipient, queried by monotonic id, awaitable. Self-contained: each namespace can own one.
+import { BadRequestError } from '../domain/errors.js';
 import { bareJid } from '../domain/jid.js';
 import type { OutboxKind } from '../domain/vocabulary.js';
 import type { OutboxEntry } from './events.js';
@@ -93,8 +94,17 @@ function jidTest(wanted: string): (actual: string) => boolean {
   };
 }
 
+/**
+ * Refuses a filter no entry can mean (BAD_REQUEST). Every surface compiles its filter with compileFilter, so the
+ * in-process API, HTTP and the CLI refuse alike; `where` names the field's place in a request.
+ */
+export function checkFilter(f: OutboxFilter, where = ''): void {
+  if (f.in_reply_to === '') throw new BadRequestError(`${where}in_reply_to must be a delivery id (the "id" an injection answered), not empty`);
+}
+
 /** The filter as one predicate, its strings lower-cased once rather than per entry. */
 export function compileFilter(f: OutboxFilter): Test {
+  checkFilter(f);
   const tests: Test[] = [];
   if (f.since !== undefined) tests.push((e) => e.id > f.since!);
   if (f.kind !== undefined) tests.push((e) => e.kind === f.kind);

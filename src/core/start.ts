@@ -136,6 +136,9 @@ export async function startEmulator(input: StartOptions = {}): Promise<RunningEm
       // In-flight deliveries get their timeout; then every client connection is ended, however it behaves.
       await engine.close();
       await Promise.all(watchers.map((w) => w.close()));
+      // Long-polls the engine released answer within the promise jobs now queued ("the emulator shut down after N
+      // ms"); one turn of the loop lets them write that answer before their connections are ended.
+      await new Promise((resolve) => setImmediate(resolve));
       server.closeAllConnections();
       destroyConnections();
       await stopped;

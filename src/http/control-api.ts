@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PresenceInput } from '../control/port.js';
 import type { Engine } from '../core/engine.js';
-import type { Outbox, OutboxFilter } from '../core/outbox.js';
+import { checkFilter, type Outbox, type OutboxFilter } from '../core/outbox.js';
 import type { ClockChange } from '../domain/clock.js';
 import { BadRequestError } from '../domain/errors.js';
 import { compilePattern } from '../domain/pattern.js';
@@ -90,8 +90,8 @@ function readFilter(text: (k: string) => string | undefined, whole: (k: string) 
   const since = whole('since');
   if (since !== undefined) f.since = since;
   const cause = text('in_reply_to');
-  if (cause === '') throw new BadRequestError(`${where}in_reply_to must be a delivery id (the "id" an injection answered), not empty`);
   if (cause !== undefined) f.in_reply_to = cause;
+  checkFilter(f, where);
   return f;
 }
 

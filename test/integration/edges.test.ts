@@ -1,5 +1,6 @@
 // The small defects of issue 9, item 11: each answer says what really happened, and nothing refuses a user's line.
 import assert from 'node:assert/strict';
+import diagnostics_channel from 'node:diagnostics_channel';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -70,4 +71,23 @@ test('a long-poll released by shutdown says how long it really waited', async ()
   await close();
   const e = await waiting;
   assert.match(e.message, /shut down after \d+ ms of the 600000 ms wait/);
+});
+
+test('an HTTP long-poll cut off by shutdown gets the coded answer, not an empty reply', async () => {
+  const { em, close } = await startEmulatorWithApp();
+  // Node publishes each request just before the emulator's handler runs; the handler registers its wait
+  // synchronously, so once this resolves (a promise job, after that handler) the long-poll is waiting.
+  const started = new Promise<void>((resolve) => {
+    const onStart = (): void => {
+      diagnostics_channel.unsubscribe('http.server.request.start', onStart);
+      resolve();
+    };
+    diagnostics_channel.subscribe('http.server.request.start', onStart);
+  });
+  const answer = raw(em.port, 'GET /v1/outbox/wait?timeout_ms=60000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  await started;
+  await close();
+  const got = await answer;
+  assert.match(got, /^HTTP\/1\.1 408 /);
+  assert.match(got, /"code":"TIMEOUT","message":"the emulator shut down after \d+ ms of the 60000 ms wait/);
 });

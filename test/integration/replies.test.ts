@@ -126,6 +126,27 @@ test('the control API reads in_reply_to from the query and from JSON steps, and 
   }
 });
 
+test('an empty in_reply_to is refused alike in-process, over HTTP and by the CLI (one rule), never waited on', async () => {
+  const empty = /in_reply_to must be a delivery id .*not empty/;
+  for (const port of [em, remote]) {
+    // A refusal, not a time-out: the wait would otherwise end with TIMEOUT after 1 ms.
+    for (const call of [
+      () => port.waitFor({ in_reply_to: '', timeoutMs: 1 }),
+      () => port.expectNone({ in_reply_to: '', timeoutMs: 1 }),
+      () => port.outbox({ in_reply_to: '' }),
+    ])
+      await assert.rejects(call(), (e: Error & { code?: string }) => e.code === 'BAD_REQUEST' && empty.test(e.message));
+  }
+  const waited = await getJson(em.url, '/v1/outbox/wait?in_reply_to=&timeout_ms=1');
+  assert.equal(waited.status, 400);
+  assert.match(waited.body.error.message, empty);
+  for (const args of [['messages'], ['messages', '--follow']]) {
+    const r = await cli([...args, '--emulator', host, '--in-reply-to', '']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, empty);
+  }
+});
+
 test('a conversation file waits for the reply to its latest injection with "reply": true', async () => {
   const file = (steps: unknown[]): ReturnType<typeof parseConversation> =>
     parseConversation(JSON.stringify({ from: 'alice@example.com', timeout_ms: 3000, steps }), 'reply.json');
