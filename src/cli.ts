@@ -494,7 +494,7 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
 
   emulatorOption(program.command('replay').description('play a recorded transcript (--record) against the app again; exit 1 when it sends anything different'))
     .argument('<transcript>', 'a transcript written by start --record')
-    .option('--namespace <name>', "which namespace's events of the recording to replay (default: default)")
+    .option('--namespace <name>', 'replay only this namespace of the recording (default: each namespace into its own)')
     .option('--timeout <ms>', 'how long each turn waits for as many replies as it had then (default 2000)')
     .option('--json', 'print the report as JSON')
     .action(async (file: string, f: { emulator?: string; namespace?: string; timeout?: string; json?: boolean }) => {
@@ -505,7 +505,8 @@ export function buildProgram(io: CliIO, result: { code: number | undefined } = {
         throw new BadRequestError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
       }
       const timeoutMs = positiveInt(f.timeout, '--timeout');
-      const report = await replayTranscript(text, new RemoteControl(emulatorAddress(f.emulator, io)), {
+      const emulator = new RemoteControl(emulatorAddress(f.emulator, io));
+      const report = await replayTranscript(text, (name) => (name === 'default' ? emulator : emulator.namespace(name)), {
         ...(f.namespace !== undefined ? { namespace: f.namespace } : {}),
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       });

@@ -1,7 +1,7 @@
 // Plays the inbound side of a recorded transcript through any ControlPort, turn by turn, and compares what the app
 // sends now with what it sent then (ids and times left out).
-import { diffTurn, injectionOf, readTranscript, type Turn, type TurnDifference } from '../domain/replay.js';
-import { TimeoutError } from '../domain/errors.js';
+import { diffTurn, injectionOf, readTranscripts, type Turn, type TurnDifference } from '../domain/replay.js';
+import { BadRequestError, TimeoutError } from '../domain/errors.js';
 import type { OutboxEntry } from '../core/events.js';
 import type { ControlPort, InboundError, InboundMessage, InboundPresence, InboundSubscription } from './port.js';
 
@@ -46,17 +46,37 @@ async function collect(control: ControlPort, since: number, want: number, timeou
   return got;
 }
 
-export async function replayTranscript(text: string, control: ControlPort, opts: { namespace?: string; timeoutMs?: number } = {}): Promise<ReplayReport> {
-  const turns = readTranscript(text, opts.namespace);
-  const differences: TurnDifference[] = [];
-  let since = await control.lastOutboxId();
-  for (const turn of turns) {
-    for (const s of turn.setup) await control.setPresence(s.jid, s.state);
-    await deliver(control, turn);
-    const got = await collect(control, since, turn.sent.length, opts.timeoutMs ?? DEFAULT_TURN_TIMEOUT_MS);
-    since = got.at(-1)?.id ?? since;
-    const d = diffTurn(turn, got as unknown as Array<Record<string, unknown>>);
-    if (d) differences.push(d);
+/**
+ * Each recorded namespace's turns are played into that namespace (`controlFor(name)`) and compared there; with
+ * `namespace`, that one only, and a namespace the transcript has no delivery in is a coded error naming those it has.
+ */
+export async function replayTranscript(
+  text: string,
+  controlFor: (namespace: string) => ControlPort,
+  opts: { namespace?: string; timeoutMs?: number } = {},
+): Promise<ReplayReport> {
+  const recorded = readTranscripts(text);
+  if (opts.namespace !== undefined && !recorded.has(opts.namespace)) {
+    const has = [...recorded.keys()];
+    throw new BadRequestError(
+      `the transcript has no deliveries in namespace "${opts.namespace}"; ${has.length ? `it has deliveries in: ${has.join(', ')}` : 'it has no deliveries at all'}`,
+    );
   }
-  return { turns: turns.length, differences, ok: differences.length === 0 };
+  const differences: TurnDifference[] = [];
+  let count = 0;
+  for (const [namespace, turns] of recorded) {
+    if (opts.namespace !== undefined && namespace !== opts.namespace) continue;
+    const control = controlFor(namespace);
+    let since = await control.lastOutboxId();
+    for (const turn of turns) {
+      for (const s of turn.setup) await control.setPresence(s.jid, s.state);
+      await deliver(control, turn);
+      const got = await collect(control, since, turn.sent.length, opts.timeoutMs ?? DEFAULT_TURN_TIMEOUT_MS);
+      since = got.at(-1)?.id ?? since;
+      const d = diffTurn(turn, got as unknown as Array<Record<string, unknown>>, namespace);
+      if (d) differences.push(d);
+    }
+    count += turns.length;
+  }
+  return { turns: count, differences, ok: differences.length === 0 };
 }

@@ -16,7 +16,7 @@ import type { XmppService } from '../domain/app-yaml.js';
 import { Clock, readClockChange, type ClockChange, type ClockState } from '../domain/clock.js';
 import { AssertionFailedError, errorFromBody, InvalidJidError, NondefaultModuleError, NotFoundError, TimeoutError } from '../domain/errors.js';
 import { describeEffect, FAULT_STATUSES, FaultBook, type FaultCall, type FaultRule, type FaultRuleInput, type FiredFault } from '../domain/faults.js';
-import { planError, planMessage, planPresence, planSubscription, withClientStanza, type Plan } from '../domain/inbound.js';
+import { planError, planMessage, planPresence, planSubscription, takeReplayMark, withClientStanza, type Plan } from '../domain/inbound.js';
 import { parseJid } from '../domain/jid.js';
 import { PresenceBook, readPresenceEntry, type ConnectedClient, type PresenceFixture, type PresenceListing } from '../domain/presence.js';
 import { QuotaMeter } from '../domain/quotas.js';
@@ -602,14 +602,16 @@ export class Engine implements ControlPort {
     // Its delivered line is written once the app answers; while lines cannot be written, nothing is sent at all.
     this.space.journal?.ready(`the inbound ${kind}`);
     const ctx = { app: this.app, enabled: this.space.enabled };
+    const { input: fields, replay } = takeReplayMark(input);
     const built: Plan =
       kind === 'message'
-        ? planMessage(input, ctx)
+        ? planMessage(fields, ctx)
         : kind === 'presence'
-          ? planPresence(input, ctx)
+          ? planPresence(fields, ctx)
           : kind === 'subscription'
-            ? planSubscription(input, ctx)
-            : planError(input, ctx);
+            ? planSubscription(fields, ctx)
+            : planError(fields, ctx);
+    if (replay) built.delivery.replay = true;
     // A real XMPP client's stanza is posted as it was sent (sender stamped), not rebuilt from the fields.
     const plan = clientStanza === undefined ? built : withClientStanza(built, clientStanza);
     if (applyState) this.applyInboundState(plan, loopDepth > 0);
@@ -834,5 +836,6 @@ function inboundOf(d: Plan['delivery']): RecordedInbound {
     ...(d.show ? { show: d.show } : {}),
     ...(d.status ? { status: d.status } : {}),
     ...(d.kind === 'error' ? { stanza: d.stanza } : {}),
+    ...(d.replay ? { replay: true } : {}),
   };
 }

@@ -1,7 +1,7 @@
 // Planning an inbound delivery: which path, which multipart fields, or why nothing is delivered. No I/O.
 import { routeInbound, defaultAppJid, type AppIdentity } from './addresses.js';
 import type { XmppService } from './app-yaml.js';
-import { InvalidJidError, InvalidXmlError, NoBodyError, InvalidTypeError } from './errors.js';
+import { BadRequestError, InvalidJidError, InvalidXmlError, NoBodyError, InvalidTypeError } from './errors.js';
 import { parseJid } from './jid.js';
 import { errorStanza, messageStanza, presenceStanza } from './stanza.js';
 import { MAX_MESSAGE_BYTES, optionalString, rejectUnknownFields, requireObject, truncate, validateShow, validateStatus } from './validate.js';
@@ -45,6 +45,8 @@ export interface Delivery {
   body?: string;
   show?: string;
   status?: string;
+  /** played again by `xmpp-emu replay`: a transcript reader skips it, so replaying never adds turns to a recording */
+  replay?: boolean;
 }
 
 export type Plan = { deliver: true; delivery: Delivery } | { deliver: false; delivery: Delivery; reason: string };
@@ -53,6 +55,17 @@ export interface InboundContext {
   app: AppIdentity;
   /** null: no app.yaml, every service enabled */
   enabled: readonly XmppService[] | null;
+}
+
+/**
+ * An injection's `replay: true` (sent by `xmpp-emu replay`): taken off the fields before they are checked, and put on
+ * the delivery, so that its `delivered` event says it was replayed.
+ */
+export function takeReplayMark(input: unknown): { input: unknown; replay: boolean } {
+  if (typeof input !== 'object' || input === null || Array.isArray(input) || !('replay' in input)) return { input, replay: false };
+  const { replay, ...fields } = input as Record<string, unknown>;
+  if (typeof replay !== 'boolean') throw new BadRequestError(`replay must be true or false, not ${truncate(JSON.stringify(replay) ?? String(replay))}`);
+  return { input: fields, replay };
 }
 
 function readFromJid(f: Record<string, unknown>): string {

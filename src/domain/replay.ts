@@ -12,6 +12,8 @@ export interface RecordedInbound {
   show?: string;
   status?: string;
   stanza?: string;
+  /** delivered again by `xmpp-emu replay` (it sends `replay: true`): not an input of the recording */
+  replay?: boolean;
 }
 
 /** Presence the developer set (PUT /v1/presence) before a delivery: replayed before it, so the app reads the same. */
@@ -38,9 +40,9 @@ function normaliseEntry(entry: Record<string, unknown>): Record<string, unknown>
   return out;
 }
 
-/** The input an injection needs to deliver the same thing again. */
+/** The input an injection needs to deliver the same thing again, marked as a replay. */
 export function injectionOf(r: RecordedInbound): Record<string, unknown> {
-  const base = { from: r.from, to: r.to };
+  const base = { from: r.from, to: r.to, replay: true };
   switch (r.kind) {
     case 'message':
       return { ...base, body: r.body ?? '', type: r.type };
@@ -57,16 +59,25 @@ function describeInbound(r: RecordedInbound): string {
   return r.kind === 'message' ? `message from ${r.from}: ${JSON.stringify(r.body)}` : `${r.kind} ${r.type} from ${r.from}`;
 }
 
+/** A namespace's part of a transcript while it is read. */
+interface Reading {
+  turns: Turn[];
+  pending: Array<Record<string, unknown>>;
+  setup: PresenceSetup[];
+  /** the last delivery was a replay's: what the app sent after it is the replay's too */
+  afterReplay: boolean;
+}
+
 /**
- * Split a transcript (JSON lines) into turns. A delivery's `delivered` line is written when the app has answered, so
- * what the app sent while handling it comes before it: turn N holds the entries between delivery N-1's line and
- * delivery N's. The app's own loop-back deliveries are effects, not inputs, so they are not turns.
- * `namespace`: only that namespace's events (events without one belong to "default").
+ * Split a transcript (JSON lines) into turns, per namespace (events without one belong to "default"); only the
+ * namespaces with a delivery to play are in the map. A delivery's `delivered` line is written when the app has
+ * answered, so what the app sent while handling it comes before it: turn N holds the entries between delivery N-1's
+ * line and delivery N's. The app's own loop-back deliveries are effects, not inputs, so they are not turns; nor are
+ * the deliveries an earlier replay made (`inbound.replay`) into an emulator recording to the same file: they, what
+ * the app sent for them and the presence set before them are skipped, so replaying never grows the recording.
  */
-export function readTranscript(text: string, namespace = 'default'): Turn[] {
-  const turns: Turn[] = [];
-  let pending: Array<Record<string, unknown>> = [];
-  let setup: PresenceSetup[] = [];
+export function readTranscripts(text: string): Map<string, Turn[]> {
+  const readings = new Map<string, Reading>();
   const lines = text.split('\n');
   for (const [i, line] of lines.entries()) {
     if (line.trim() === '') continue;
@@ -77,29 +88,48 @@ export function readTranscript(text: string, namespace = 'default'): Turn[] {
       throw new BadRequestError(`transcript line ${i + 1} is not JSON: ${(e as Error).message}`);
     }
     if (event === null || typeof event !== 'object') throw new BadRequestError(`transcript line ${i + 1} is not an event object`);
-    if ((event.namespace ?? 'default') !== namespace) continue;
+    const namespace = String(event.namespace ?? 'default');
+    let r = readings.get(namespace);
+    if (!r) readings.set(namespace, (r = { turns: [], pending: [], setup: [], afterReplay: false }));
     if (event.type === 'sent') {
-      pending.push(normaliseEntry(event.entry as Record<string, unknown>));
+      r.pending.push(normaliseEntry(event.entry as Record<string, unknown>));
     } else if (event.type === 'presence' && event.source === 'api') {
       const p = event.presence as { available: boolean; show: string; status: string };
-      setup.push({ jid: String(event.jid), state: { available: p.available, show: p.show, status: p.status, subscribed: event.subscribed === true } });
+      r.setup.push({ jid: String(event.jid), state: { available: p.available, show: p.show, status: p.status, subscribed: event.subscribed === true } });
     } else if (event.type === 'delivered') {
       const result = event.result as { loopback?: boolean; duplicate?: boolean } | undefined;
       const inbound = event.inbound as RecordedInbound | undefined;
       // The app's own loop-backs and a fault's second POST are effects, not inputs.
       if (result?.loopback || result?.duplicate) continue;
       if (!inbound) throw new BadRequestError(`transcript line ${i + 1}: a delivered event without "inbound" (recorded by an older xmpp-emu?)`);
-      turns.push({ index: turns.length + 1, setup, inbound, sent: pending });
-      pending = [];
-      setup = [];
+      if (inbound.replay) {
+        r.afterReplay = true;
+      } else {
+        r.afterReplay = false;
+        r.turns.push({ index: r.turns.length + 1, setup: r.setup, inbound, sent: r.pending });
+      }
+      r.pending = [];
+      r.setup = [];
     }
   }
-  // What the app sent after the last delivery answered belongs to that delivery.
-  if (turns.length > 0) turns[turns.length - 1]!.sent.push(...pending);
+  const turns = new Map<string, Turn[]>();
+  for (const [namespace, r] of readings) {
+    if (r.turns.length === 0) continue;
+    // What the app sent after the last delivery answered belongs to that delivery.
+    if (!r.afterReplay) r.turns.at(-1)!.sent.push(...r.pending);
+    turns.set(namespace, r.turns);
+  }
   return turns;
 }
 
+/** One namespace's turns (see readTranscripts). */
+export function readTranscript(text: string, namespace = 'default'): Turn[] {
+  return readTranscripts(text).get(namespace) ?? [];
+}
+
 export interface TurnDifference {
+  /** the namespace the turn was recorded and replayed in */
+  namespace: string;
   index: number;
   inbound: string;
   expected: Array<Record<string, unknown>>;
@@ -111,15 +141,15 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 /** The turns whose sent entries differ, entry by entry, in order. */
-export function diffTurn(turn: Turn, actual: Array<Record<string, unknown>>): TurnDifference | null {
+export function diffTurn(turn: Turn, actual: Array<Record<string, unknown>>, namespace = 'default'): TurnDifference | null {
   const now = actual.map(normaliseEntry);
   if (now.length === turn.sent.length && now.every((e, i) => same(e, turn.sent[i]))) return null;
-  return { index: turn.index, inbound: describeInbound(turn.inbound), expected: turn.sent, actual: now };
+  return { namespace, index: turn.index, inbound: describeInbound(turn.inbound), expected: turn.sent, actual: now };
 }
 
 /** A readable diff: `-` what the app sent then, `+` what it sends now. */
 export function formatDifference(d: TurnDifference): string {
-  const lines = [`turn ${d.index} (${d.inbound}):`];
+  const lines = [`turn ${d.index}${d.namespace === 'default' ? '' : ` in namespace ${d.namespace}`} (${d.inbound}):`];
   const n = Math.max(d.expected.length, d.actual.length);
   for (let i = 0; i < n; i++) {
     const e = d.expected[i];

@@ -63,6 +63,35 @@ test('replaying it against a changed bot shows the difference and exits 1', asyn
   }
 });
 
+test('each namespace is replayed into its own; replaying into the emulator that records the same file does not grow it; an unknown namespace is exit 2', async () => {
+  const file = tempPath('xmpp-emu-replay-ns-', 'session.jsonl');
+  const rec = await startEmulator({ port: 0, appUrl: bot.url, appYaml: null, record: file });
+  client.host = rec.env.XMPP_EMULATOR_HOST;
+  try {
+    const teamA = rec.namespace('team-a');
+    await rec.injectMessage({ from: 'alice@example.com', body: '/echo in default' });
+    await teamA.injectMessage({ from: 'carol@example.com', body: '/echo in team-a' });
+    await teamA.waitFor({ contains: 'in team-a' });
+    for (const round of [1, 2]) {
+      const r = await cli(['replay', file, '--emulator', rec.env.XMPP_EMULATOR_HOST]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /^replay: 2 turns, the app sent the same$/m, `round ${round}: the replayed deliveries are not turns`);
+    }
+    // Each turn went to the namespace it was recorded in, and its reply came back there.
+    assert.equal((await teamA.outbox({ contains: 'in team-a' })).length, 3);
+    assert.deepEqual(await rec.outbox({ contains: 'in team-a' }), []);
+    assert.equal((await rec.outbox({ contains: 'in default' })).length, 3);
+    const only = await cli(['replay', file, '--emulator', rec.env.XMPP_EMULATOR_HOST, '--namespace', 'team-a']);
+    assert.match(only.stdout, /^replay: 1 turn, the app sent the same$/m);
+    const nope = await cli(['replay', file, '--emulator', rec.env.XMPP_EMULATOR_HOST, '--namespace', 'nope']);
+    assert.equal(nope.code, 2, nope.stdout + nope.stderr);
+    assert.match(nope.stderr, /no deliveries in namespace "nope"; it has deliveries in: default, team-a/);
+  } finally {
+    client.host = em.env.XMPP_EMULATOR_HOST;
+    await rec.close();
+  }
+});
+
 test('a file that is not a transcript is a one-line error (exit 2)', async () => {
   const r = await cli(['replay', '/nonexistent/session.jsonl', '--emulator', em.env.XMPP_EMULATOR_HOST]);
   assert.equal(r.code, 2);

@@ -31,7 +31,7 @@ test('a transcript splits into turns: each delivery and what the app sent for it
     turns[1]!.sent.map((e) => e.body),
     ['to myself', 'hi'],
   );
-  assert.deepEqual(injectionOf(turns[1]!.inbound), { from: 'alice@example.com', to: 'dev-app@appspot.com', body: '/echo hi', type: 'chat' });
+  assert.deepEqual(injectionOf(turns[1]!.inbound), { from: 'alice@example.com', to: 'dev-app@appspot.com', body: '/echo hi', type: 'chat', replay: true });
   assert.equal(readTranscript(transcript, 'other').length, 0);
 });
 
