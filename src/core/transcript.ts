@@ -1,8 +1,9 @@
 // --record FILE: the journal. Every event is one JSON line, written synchronously before any subscriber hears it, so
 // a crash loses nothing written. A service call's line is written before the call takes effect (Namespaces.commit):
 // a call whose line cannot be written (full disk, /dev/full, EIO) is refused with UNSPECIFIED_ERROR and leaves no
-// trace, so every call the app was told succeeded is in the file. Recording resumes by itself with the first line
-// that can be written again (the disk freed up); config events say when it failed and, on resuming, what is missing.
+// trace, so every change the app was told succeeded is in the file. Reads change nothing and go on: their `call`
+// lines may be missing, and are counted. Recording resumes by itself with the first line that can be written again
+// (the disk freed up); config events say when it failed and, on resuming, what is missing.
 import fs from 'node:fs';
 import { UnspecifiedError } from '../domain/errors.js';
 import type { EmulatorEvent, EventBody } from './events.js';
