@@ -17,10 +17,12 @@ interface Kept {
 export function approxBytes(value: unknown, depth = 0): number {
   if (typeof value === 'string') return 2 * value.length + 16;
   if (value === null || typeof value !== 'object' || depth > 4) return 8;
+  // Bytes (an /rpc_http call's request) are counted, not walked element by element.
+  if (ArrayBuffer.isView(value)) return value.byteLength + 32;
   let n = 32;
-  // for...in, not Object.values(): no array per object walked (this runs for every event kept).
+  // Own keys only, and no array per object walked (this runs for every event kept).
   if (Array.isArray(value)) for (const v of value) n += 8 + approxBytes(v, depth + 1);
-  else for (const k in value) n += 8 + approxBytes((value as Record<string, unknown>)[k], depth + 1);
+  else for (const k in value) if (Object.hasOwn(value, k)) n += 8 + approxBytes((value as Record<string, unknown>)[k], depth + 1);
   return n;
 }
 

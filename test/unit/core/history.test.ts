@@ -32,3 +32,10 @@ test('the history is bounded in bytes, by an estimate that counts the text it ho
   assert.ok(h.after(0).length <= 5, `${h.after(0).length} kept`);
   assert.equal(h.lastSeq, 50);
 });
+
+test('bytes an event carries (an /rpc_http call request) count as their length, not element by element', () => {
+  const wire = Buffer.alloc(100_000, 7);
+  const n = approxBytes({ type: 'call', request: wire, answer: { statuses: [0] } });
+  assert.ok(n >= 100_000 && n < 101_000, `${n}`);
+  assert.ok(approxBytes(new Uint8Array(10)) < 100);
+});
