@@ -117,7 +117,7 @@ export interface ConsoleFormatter {
 export function consoleFormatter(f: ConsoleFormat): ConsoleFormatter {
   const c = chalkFor(f.color);
   if (f.json) return { format: (event) => `${JSON.stringify(event)}\n`, drain: () => '' };
-  // The human styles leave `call` out: a send's own line already says it, and the dev server printed no reads.
+  // The human styles leave `call` (a read) out: the dev server printed no reads.
   if (f.style === 'devserver') return { format: (event) => (event.type === 'call' ? '' : `${formatEvent(event, c)}\n`), drain: () => '' };
   const held = new Map<string, EmulatorEvent[]>();
   // Deliveries already printed, newest last: a late reply to one of them is printed at once.

@@ -550,7 +550,7 @@ export class Engine implements ControlPort {
     return entry;
   }
 
-  /** One of the four service calls by its JSON API name, for every protocol; each answered call is one `call` event. */
+  /** One of the four service calls by its JSON API name, for every protocol; each answered call is one event: `sent` for a send, `call` for a read. */
   call(name: EngineCall, input: unknown, ctx: CallContext): EngineAnswer {
     let answer: EngineAnswer;
     let entry: OutboxEntry | undefined;
@@ -573,17 +573,19 @@ export class Engine implements ControlPort {
         answer = {};
         break;
     }
-    // References only: the request and answer are serialised by whoever reads the event (the feed, a transcript).
-    this.emit({
-      type: 'call',
-      call: name,
-      protocol: ctx.protocol,
-      ...(ctx.wire ? { method: ctx.wire.method } : {}),
-      request: ctx.wire ? ctx.wire.request : input,
-      answer,
-      in_reply_to: entry ? entry.in_reply_to : this.space.tickets.deliveryOf(ctx.ticket),
-      ...(entry ? { entry: entry.id } : {}),
-    });
+    // A call that left an outbox entry is already told by its `sent` event (the entry holds what was sent, its
+    // statuses, protocol and cause); a second event would serialise the body again in the feed, the transcript and
+    // --json. A read leaves no entry, so it is told here. References only: serialised by whoever reads the event.
+    if (entry === undefined)
+      this.emit({
+        type: 'call',
+        call: name,
+        protocol: ctx.protocol,
+        ...(ctx.wire ? { method: ctx.wire.method } : {}),
+        request: ctx.wire ? ctx.wire.request : input,
+        answer,
+        in_reply_to: this.space.tickets.deliveryOf(ctx.ticket),
+      });
     return answer;
   }
 

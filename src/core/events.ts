@@ -102,22 +102,22 @@ export interface XmppSessionEvent extends ConnectedClient {
 }
 
 /**
- * A call the app made and the emulator answered (refusals are `rejected`): the request as the protocol carried it
- * (the JSON body, or the decoded protobuf) and the answer, in the JSON API's shape. Built from references the call
- * already holds, never copied or serialised on the call's path; a send's outbox entry (`entry`) is its own `sent` event.
+ * A read the app made and the emulator answered (get_presence, bulk or single): the request as the protocol carried
+ * it (the JSON body, or the decoded protobuf) and the answer, in the JSON API's shape. A call that changes something
+ * (send_message, send_invite, send_presence) is told by its `sent` event instead, whose outbox entry holds what was
+ * sent, its statuses, protocol and cause; refusals are `rejected`. So each answered call is one event. Built from
+ * references the call already holds, never copied or serialised on the call's path.
  */
 export interface CallEvent {
   type: 'call';
   call: EngineCall;
   protocol: Protocol;
-  /** the API-server method (xmpp.GetPresence, xmpp.BulkGetPresence, ...), for the protobuf protocols */
+  /** the API-server method (xmpp.GetPresence, xmpp.BulkGetPresence), for the protobuf protocols */
   method?: string;
   request: unknown;
   answer: EngineAnswer;
   /** the delivery whose handler made the call (its ticket), or null */
   in_reply_to: string | null;
-  /** the outbox entry the call left (send_message, send_invite, send_presence) */
-  entry?: number;
 }
 
 /** A call the emulator refused: what was called, how, the coded error it answered, and the request (bounded). */

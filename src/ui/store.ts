@@ -60,9 +60,8 @@ export class Space {
   events: AnyEvent[] = [];
   threads = new Map<string, Thread>();
   outbox: OutboxEntry[] = [];
-  /** outbox ids are per namespace: an entry's `sent` event, and the `call` event that made it */
+  /** outbox ids are per namespace: an entry's `sent` event */
   readonly seqOfEntry = new Map<number, number>();
-  readonly callOfEntry = new Map<number, number>();
   rejected = 0;
   /** XMPP client sessions by bare JID: the latest xmpp.session event of each */
   readonly sessions = new Map<string, AnyEvent>();
@@ -81,9 +80,6 @@ export class Space {
     switch (ev.type) {
       case 'sent':
         this.onSent(ev.entry as OutboxEntry, ev.seq);
-        break;
-      case 'call':
-        if (typeof ev.entry === 'number') this.callOfEntry.set(ev.entry, ev.seq);
         break;
       case 'delivered':
         this.onDelivered(ev.result as DeliveryResult, ev);
@@ -112,7 +108,6 @@ export class Space {
   forget(ev: AnyEvent): void {
     if (this.events[0] === ev) this.events.shift();
     if (ev.type === 'sent') this.seqOfEntry.delete((ev.entry as OutboxEntry).id);
-    else if (ev.type === 'call' && typeof ev.entry === 'number') this.callOfEntry.delete(ev.entry);
   }
 
   private onSent(entry: OutboxEntry, seq: number): void {
@@ -369,16 +364,6 @@ export class Store {
 
   markRead(key: string): void {
     if (this.here.markRead(key)) this.changed();
-  }
-
-  /** The `call` event that made a `sent` event's entry. */
-  seqOfCall(sent: AnyEvent): number | undefined {
-    return this.spaces.get(namespaceOf(sent))?.callOfEntry.get((sent.entry as OutboxEntry).id);
-  }
-
-  /** The `sent` event of outbox entry `id` of the namespace `of` belongs to. */
-  seqOfEntryIn(of: AnyEvent, id: number): number | undefined {
-    return this.spaces.get(namespaceOf(of))?.seqOfEntry.get(id);
   }
 
   /** Namespaces seen on the feed, the default first. */

@@ -1,5 +1,6 @@
-// Every call the app makes and the emulator answers is one `call` event, whichever protocol carried it: the request
-// as it came (the JSON body, or the decoded protobuf) and the answer. Refusals stay `rejected`. Read over the live
+// Every call the app makes and the emulator answers is one event, whichever protocol carried it: a read is a `call`
+// event with the request as it came (the JSON body, or the decoded protobuf) and the answer; a send is its `sent`
+// event (the outbox entry). Refusals stay `rejected`. Read over the live
 // feed, so what a subscriber gets is the serialised event.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -83,15 +84,18 @@ test('BulkGetPresence on /rpc_http and GetPresence on / are call events with the
   );
 });
 
-test('a send is a sent event (the outbox entry) and a call event naming that entry, with its statuses as the answer', async () => {
+test('a send is one sent event: its outbox entry holds the request, protocol and statuses, and no call event repeats it', async () => {
   const since = lastSeq();
   await rpc(em.url, '/rpc_http', 'xmpp', 'SendMessage', { jid: ['dave@example.com', 'not a jid'], body: 'hi', raw_xml: false });
   const sent = await next(since, (x) => x.type === 'sent');
+  assert.deepEqual(
+    { to: sent.entry.to, body: sent.entry.body, raw_xml: sent.entry.raw_xml, protocol: sent.entry.protocol, statuses: sent.entry.statuses },
+    { to: ['dave@example.com', 'not a jid'], body: 'hi', raw_xml: false, protocol: 'rpc_http', statuses: [0, 1] },
+  );
+  // A read made next is the first call event after the send: nothing of type call came between them.
+  await postJson(em.url, '/v1/xmpp/get_presence', { jid: 'bob@example.com' });
   const call = await next(since, (x) => x.type === 'call');
-  assert.equal(call.entry, sent.entry.id);
-  assert.equal(call.method, 'xmpp.SendMessage');
-  assert.deepEqual(call.request, { jid: ['dave@example.com', 'not a jid'], body: 'hi', raw_xml: false });
-  assert.deepEqual(call.answer, { statuses: [0, 1] });
+  assert.equal(call.call, 'get_presence');
   assert.ok(call.seq > sent.seq);
 });
 

@@ -83,7 +83,7 @@ function openFeed(url: string): { hello: Promise<any>; events: any[]; upTo(n: nu
   ws.on('message', (d) => {
     const m = JSON.parse(String(d));
     if (m.type === 'hello') return gotHello(m);
-    // The replay comes in batches; live events one per frame. Only what the app sent is counted (each send is also a call).
+    // The replay comes in batches; live events one per frame. Only what the app sent is counted.
     const sent = (e: any): boolean => e.type === 'sent';
     if (m.type === 'replay') events.push(...m.events.filter(sent));
     else if (sent(m)) events.push(m);
@@ -105,7 +105,8 @@ test('the feed replays the kept events after ?since=SEQ, then goes live: nothing
     ['one', 'two', 'three'],
   );
   const seqs = three.map((e) => e.seq);
-  assert.deepEqual(seqs, [start + 1, start + 3, start + 5]);
+  // A send is one event (its `sent`), so three sends are three consecutive events.
+  assert.deepEqual(seqs, [start + 1, start + 2, start + 3]);
   all.ws.close();
   // A client that saw "one" asks for what came after it, then gets the next live event, each once.
   const resumed = openFeed(`${ws}?since=${seqs[0]}`);

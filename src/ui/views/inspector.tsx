@@ -124,13 +124,7 @@ function Detail({ e, store }: { e: AnyEvent; store: Store }): JSX.Element {
       {e.type === 'delivered' ? (
         <Delivery r={e.result as DeliveryResult} x={e.exchange as Exchange | undefined} replies={store.repliesTo.get((e.result as DeliveryResult).id) ?? []} />
       ) : null}
-      {e.type === 'sent' ? (
-        <Sent
-          entry={e.entry as OutboxEntry}
-          cause={store.seqOfDelivery.get((e.entry as OutboxEntry).in_reply_to ?? '') ?? null}
-          call={store.seqOfCall(e) ?? null}
-        />
-      ) : null}
+      {e.type === 'sent' ? <Sent entry={e.entry as OutboxEntry} cause={store.seqOfDelivery.get((e.entry as OutboxEntry).in_reply_to ?? '') ?? null} /> : null}
       {e.type === 'call' ? <Call e={e} store={store} /> : null}
       {e.type === 'rejected' ? <Rejected e={e} /> : null}
       <details open={!['delivered', 'sent', 'call', 'rejected'].includes(e.type)}>
@@ -228,22 +222,31 @@ function Delivery({ r, x, replies }: { r: DeliveryResult; x: Exchange | undefine
   );
 }
 
-function Sent({ entry, cause, call }: { entry: OutboxEntry; cause: number | null; call: number | null }): JSX.Element {
+/** A call that changed something (send_message, send_invite, send_presence): its outbox entry is its request as
+ * recorded, with the statuses it answered. */
+function Sent({ entry, cause }: { entry: OutboxEntry; cause: number | null }): JSX.Element {
   return (
     <div>
+      <p class="result ok">
+        The app's {entry.kind} call over <code>{entry.protocol}</code>: answered
+        {entry.statuses ? (
+          <>
+            {' '}
+            <code>{JSON.stringify({ statuses: entry.statuses })}</code>
+          </>
+        ) : null}
+      </p>
       <Links label="Sent while handling the delivery" seqs={cause === null ? [] : [cause]} />
-      <Links label="The call, with its request and answer:" seqs={call === null ? [] : [call]} />
       <h3>The outbox entry</h3>
       <pre class="code">{JSON.stringify(entry, null, 2)}</pre>
     </div>
   );
 }
 
-/** A call the app made and the emulator answered: the request as it travelled, and the answer. */
+/** A read the app made and the emulator answered: the request as it travelled, and the answer. */
 function Call({ e, store }: { e: AnyEvent; store: Store }): JSX.Element {
   const c = e as unknown as CallEvent;
   const cause = c.in_reply_to === null ? undefined : store.seqOfDelivery.get(c.in_reply_to);
-  const entry = c.entry === undefined ? undefined : store.seqOfEntryIn(e, c.entry);
   return (
     <div>
       <p class="result ok">
@@ -258,7 +261,6 @@ function Call({ e, store }: { e: AnyEvent; store: Store }): JSX.Element {
       </p>
       <Links label="Made while handling the delivery" seqs={cause === undefined ? [] : [cause]} />
       {c.in_reply_to !== null && cause === undefined ? <p>Made while handling delivery {c.in_reply_to} (no longer kept).</p> : null}
-      <Links label="What it left in the outbox:" seqs={entry === undefined ? [] : [entry]} />
       <h3>Request{c.method ? ` (the decoded protobuf of ${c.method})` : ' (JSON)'}</h3>
       <pre class="code">{JSON.stringify(c.request ?? null, null, 2)}</pre>
       <h3>The answer</h3>
