@@ -14,9 +14,26 @@ const APP_CALL = 'app → emu ';
 
 /** HH:MM:SS.mmm in local time: a console is read beside other local logs. */
 export function clock(iso: string): string {
+  // An ISO time in seconds (YYYY-MM-DDTHH:MM:SS.mmmZ): its local HH:MM:SS is worked out once a second, not for
+  // every line (parsing and local-time fields cost more than the rest of a line), the milliseconds are copied.
+  if (iso.length === 24 && iso.charCodeAt(23) === 90 && iso.charCodeAt(19) === 46) {
+    const second = iso.slice(0, 19);
+    if (second !== lastSecond) {
+      lastSecond = second;
+      lastHms = localHms(new Date(iso));
+    }
+    return `${lastHms}.${iso.slice(20, 23)}`;
+  }
   const d = new Date(iso);
+  return `${localHms(d)}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+}
+
+let lastSecond = '';
+let lastHms = '';
+
+function localHms(d: Date): string {
   const two = (n: number): string => String(n).padStart(2, '0');
-  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
 }
 
 /** One visible line: control characters and line breaks shown, not obeyed. */
@@ -31,9 +48,22 @@ const MIN_BODY = 24;
 /** Cut `text` so that `used + text` fits in `width` columns, marking the cut with an ellipsis. */
 export function fit(text: string, used: number, width: number): string {
   const room = width - used;
+  // Columns are code points; without surrogates, one per UTF-16 unit (no array of the text's characters).
+  if (text.length <= room) return text;
+  if (!SURROGATE.test(text)) return room <= 1 ? '…' : `${text.slice(0, room - 1)}…`;
   const chars = [...text];
   if (chars.length <= room) return text;
   return room <= 1 ? '…' : `${chars.slice(0, room - 1).join('')}…`;
+}
+
+const SURROGATE = /[\ud800-\udfff]/;
+// eslint-disable-next-line no-control-regex -- the escape sequences chalk writes
+const ANSI_STYLE = /\u001b\[[0-9;]*m/g;
+
+/** The columns `text` takes: its code points, styles left out. */
+function columns(text: string): number {
+  const bare = text.includes('\u001b') ? text.replace(ANSI_STYLE, '') : text;
+  return SURROGATE.test(bare) ? [...bare].length : bare.length;
 }
 
 function deliveryKind(r: DeliveryResult): string {
@@ -44,11 +74,6 @@ function deliveryKind(r: DeliveryResult): string {
 
 function ms(n: number): string {
   return `${n < 10 ? n.toFixed(1) : Math.round(n)} ms`;
-}
-
-/** A message body in quotes, so leading and trailing spaces show. */
-function quoted(text: string): string {
-  return `"${text}"`;
 }
 
 function deliveryStatus(r: DeliveryResult, c: ChalkInstance): string {
@@ -62,7 +87,6 @@ function sentStatus(e: OutboxEntry, c: ChalkInstance): string {
 }
 
 function sentBody(e: OutboxEntry): string {
-  if (e.kind === 'message') return quoted(e.body ?? '');
   if (e.kind === 'invite') return '';
   return [e.type || 'available', e.show, e.status ? `"${e.status}"` : ''].filter(Boolean).join(' ');
 }
@@ -74,6 +98,8 @@ interface Parts {
   addresses: string;
   status: string;
   body: string;
+  /** a message body: shown in quotes, so leading and trailing spaces show */
+  quoted?: boolean;
   /** the whole line in one colour (refusals are red) */
   tone?: (s: string) => string;
 }
@@ -89,13 +115,16 @@ function partsOf(event: EmulatorEvent, c: ChalkInstance): Parts {
         kind: deliveryKind(r),
         addresses: `${r.from} → ${r.to}`,
         status: deliveryStatus(r, c),
-        body: r.body === undefined ? '' : quoted(r.body),
+        body: r.body ?? '',
+        quoted: r.body !== undefined,
       };
     }
     case 'sent': {
       const e = event.entry;
       const kind = e.kind === 'presence' ? 'presence' : e.kind;
-      return { time, direction: APP_TO_USER, kind, addresses: `${e.from} → ${e.to.join(', ')}`, status: sentStatus(e, c), body: sentBody(e) };
+      const message = e.kind === 'message';
+      const body = message ? (e.body ?? '') : sentBody(e);
+      return { time, direction: APP_TO_USER, kind, addresses: `${e.from} → ${e.to.join(', ')}`, status: sentStatus(e, c), body, quoted: message };
     }
     case 'rejected':
       return {
@@ -152,15 +181,14 @@ export function formatLine(event: EmulatorEvent, c: ChalkInstance, width: number
     .filter((s) => s !== '')
     .join('  ');
   let line = head;
-  if (p.body !== '') {
-    // eslint-disable-next-line no-control-regex
-    const used = [...head.replace(/\u001b\[[0-9;]*m/g, '')].length + 2;
+  if (p.body !== '' || p.quoted) {
+    const used = columns(head) + 2;
     // A long status (a failure's reason) still leaves the body a few columns.
     const room = Math.max(width, used + MIN_BODY);
-    // Only what can show is flattened and cut: a 100 KB body costs what a line does. The prefix holds more code
-    // points than the room, so a cut body still gets its ellipsis.
-    const body = p.body.length > 2 * room + 2 ? p.body.slice(0, 2 * room + 2) : p.body;
-    line = `${head}  ${fit(flat(body), used, room)}`;
+    // Only what can show is quoted, flattened and cut: a 100 KB body costs what a line does (its prefix is a view,
+    // not a copy). The prefix holds more code points than the room, so a cut body still gets its ellipsis.
+    const cut = p.body.length > 2 * room ? p.body.slice(0, 2 * room) : p.body;
+    line = `${head}  ${fit(flat(p.quoted ? `"${cut}"` : cut), used, room)}`;
   }
   return p.tone ? p.tone(line) : line;
 }

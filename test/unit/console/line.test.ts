@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DeliveryResult, EmulatorEvent, OutboxEntry } from '../../../src/core/events.js';
-import { fit, formatLine } from '../../../src/console/line.js';
+import { clock, fit, formatLine } from '../../../src/console/line.js';
 import { chalkFor, consoleFormatter } from '../../../src/console/printer.js';
 
 const plain = chalkFor(false);
@@ -123,4 +123,72 @@ test("an invitation is one line (the app's invite), not a presence line besides"
     f.format(sent({ kind: 'invite', to: ['carol@example.com'], body: undefined })),
     /app → user  invite\s+app@appspot\.com\/bot → carol@example\.com  sent\n$/,
   );
+});
+
+// What a body looks like on its line, written the plain way: the whole body quoted and flattened, then cut by code
+// points. formatLine only flattens the part that can show; this pins that the line is the same, character for
+// character, wherever the cut falls (in a line break, a control character, an astral character, a lone surrogate).
+function shownRef(body: string, room: number): string {
+  const flatBody = `"${body}"`
+    .replace(/\r?\n/g, '⏎')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const chars = [...flatBody];
+  return chars.length <= room ? flatBody : `${chars.slice(0, room - 1).join('')}…`;
+}
+
+test('the body shown is the whole body quoted, flattened and cut, wherever the cut falls', () => {
+  const pieces = ['x', '\r\n', '\n', '\r', '\u0001', '\u007f', '\u2028', '😀', '\ud800', '\udc00', 'é', ' '];
+  let checked = 0;
+  for (const width of [40, 120, 160]) {
+    for (const color of [false, true]) {
+      const c = chalkFor(color);
+      // eslint-disable-next-line no-control-regex
+      const head = formatLine(sent({ body: 'x' }), c, width).replace(/ {2}"x"(\u001b\[\d+m)*$/, '');
+      // eslint-disable-next-line no-control-regex
+      const used = [...head.replace(/\u001b\[[0-9;]*m/g, '')].length + 2;
+      // A narrow line still leaves the body 24 columns.
+      const room = Math.max(width, used + 24) - used;
+      for (const piece of pieces) {
+        // The piece at every position around the cut, in bodies just under, at and over the room, and very long.
+        for (let at = room - 8; at <= room + 2; at++) {
+          for (const tail of [0, 1, 2, 5, 100_000]) {
+            const body = `${'y'.repeat(Math.max(0, at))}${piece}${piece}${'z'.repeat(tail)}`;
+            const line = formatLine(sent({ body }), c, width);
+            const expected = `${head}  ${shownRef(body, room)}`;
+            assert.equal(line, expected, JSON.stringify({ width, color, piece, at, tail }));
+            checked++;
+          }
+        }
+      }
+      assert.equal(formatLine(sent({ body: '' }), c, width), `${head}  ""`);
+    }
+  }
+  assert.ok(checked > 1000);
+  // A delivered message's body the same way.
+  const d = formatLine(delivery({ body: `${'😀'.repeat(200)}\r\n` }), plain, 120);
+  const dHead = formatLine(delivery({ body: '' }), plain, 120).slice(0, -4);
+  assert.equal(d, `${dHead}  ${shownRef(`${'😀'.repeat(200)}\r\n`, 120 - [...dHead].length - 2)}`);
+  assert.equal([...d].length, 120);
+});
+
+test('clock() is the local time of the instant, to the millisecond, in any ISO form', () => {
+  const ref = (iso: string): string => {
+    const d = new Date(iso);
+    const two = (n: number): string => String(n).padStart(2, '0');
+    return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+  };
+  const isos = [
+    '2026-11-24T07:00:00.000Z',
+    '2026-11-24T07:00:00.999Z',
+    '2026-11-24T07:00:01.005Z',
+    '2026-11-24T07:00:00.500Z',
+    '2026-03-29T00:59:59.999Z',
+    '2026-03-29T01:00:00.000Z',
+    '1970-01-01T00:00:00.000Z',
+    '+010000-01-01T00:00:00.250Z',
+    '2026-11-24T07:00:00Z',
+    '2026-11-24T08:00:00.123+01:00',
+  ];
+  for (const iso of [...isos, ...isos.reverse()]) assert.equal(clock(iso), ref(iso), iso);
 });
