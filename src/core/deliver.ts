@@ -52,13 +52,61 @@ export class Boundaries {
   }
 }
 
-/** Encode the parts: each names its own Content-Type and charset, and none has a filename (so parsers read fields). */
-export function encodeParts(parts: Part[], boundaries: Boundaries): { body: Buffer; contentType: string } {
+/**
+ * Where the values go in form-data's encoding of one shape of form (these names and Content-Types, this boundary):
+ * the text before each value and the closing text, from form-data itself (a form of markers, encoded once), so a
+ * delivery fills the values in with one concatenation. A FormData stream object per delivery cost 8.5 µs of CPU on
+ * the way out (1 µs now), before the request could be written.
+ */
+interface Layout {
+  around: string[];
+  contentType: string;
+}
+
+/** A handful of shapes (one per kind of delivery, per boundary); the map is cleared if a run ever makes many. */
+const layouts = new Map<string, Layout>();
+
+/** NUL, which no part header holds, around each value's index. */
+const marker = (i: number): string => `\u0000${i}\u0000`;
+
+function layoutOf(parts: Part[], boundary: string): Layout {
+  let key = boundary;
+  for (const p of parts) key += `\u0000${p.name}\u0000${p.contentType}`;
+  let layout = layouts.get(key);
+  if (!layout) {
+    const form = formOf(
+      parts.map((p, i) => ({ ...p, value: marker(i) })),
+      boundary,
+    );
+    let text = form.getBuffer().toString('utf8');
+    const around: string[] = [];
+    parts.forEach((_, i) => {
+      const [before, after] = text.split(marker(i)) as [string, string];
+      around.push(before);
+      text = after;
+    });
+    around.push(text);
+    layout = { around, contentType: form.getHeaders()['content-type'] as string };
+    if (layouts.size >= 64) layouts.clear();
+    layouts.set(key, layout);
+  }
+  return layout;
+}
+
+function formOf(parts: Part[], boundary: string): FormDataType {
   FormData ??= load('form-data') as typeof FormDataType;
   const form = new FormData();
-  form.setBoundary(boundaries.for(parts));
+  form.setBoundary(boundary);
   for (const p of parts) form.append(p.name, p.value, { contentType: p.contentType });
-  return { body: form.getBuffer(), contentType: form.getHeaders()['content-type'] as string };
+  return form;
+}
+
+/** Encode the parts: each names its own Content-Type and charset, and none has a filename (so parsers read fields). */
+export function encodeParts(parts: Part[], boundaries: Boundaries): { body: Buffer; contentType: string } {
+  const { around, contentType } = layoutOf(parts, boundaries.for(parts));
+  let text = around[0]!;
+  for (let i = 0; i < parts.length; i++) text += parts[i]!.value + around[i + 1]!;
+  return { body: Buffer.from(text, 'utf8'), contentType };
 }
 
 /** Why a request to the app failed, in words. */

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { test } from 'node:test';
+import type FormDataType from 'form-data';
 import { Boundaries, encodeParts, joinUrl } from '../../../src/core/deliver.js';
 import { seededRandom } from '../../../src/domain/random.js';
 
@@ -28,5 +30,28 @@ test('multipart encoding: a part that contains the boundary gets another one, an
 test('joinUrl: one slash between the app URL and the path', () => {
   for (const base of ['http://127.0.0.1:8080', 'http://127.0.0.1:8080/', 'http://127.0.0.1:8080//']) {
     assert.equal(joinUrl(base, '/_ah/xmpp/message/chat/'), 'http://127.0.0.1:8080/_ah/xmpp/message/chat/');
+  }
+});
+
+test('multipart encoding: the same bytes as form-data builds for the same parts, whatever the values', () => {
+  const require = createRequire(import.meta.url);
+  const FormData = require('form-data') as typeof FormDataType;
+  const boundaries = new Boundaries(seededRandom(3));
+  const values = ['', 'hello', 'Ünïcødé ✓ 🎉', 'a\r\nb\nc"d\\e', '\u0000 0 \u0000', '<x a="1">&amp;</x>', 'z'.repeat(70_000)];
+  const shapes = [['from', 'to', 'body', 'stanza'], ['from', 'to', 'stanza'], ['stanza']];
+  for (const names of shapes) {
+    for (const [i, value] of values.entries()) {
+      const parts = names.map((name, k) => ({
+        name,
+        value: k === 0 ? value : `${name} ${values[(i + k) % values.length]}`,
+        contentType: k % 2 ? 'text/xml; charset="UTF-8"' : 'text/plain; charset="UTF-8"',
+      }));
+      const { body, contentType } = encodeParts(parts, boundaries);
+      const form = new FormData();
+      form.setBoundary(contentType.split('boundary=')[1]!);
+      for (const p of parts) form.append(p.name, p.value, { contentType: p.contentType });
+      assert.equal(contentType, form.getHeaders()['content-type']);
+      assert.ok(body.equals(form.getBuffer()), `${names.join(',')} with value #${i}`);
+    }
   }
 });
