@@ -1,5 +1,6 @@
 // The console: one line per event (default), the old dev server's blocks (`--console devserver`), or JSON lines.
 import { Chalk, type ChalkInstance } from 'chalk';
+import { eventJson, utf8Encoding } from '../core/event-json.js';
 import type { EmulatorEvent, OutboxEntry, DeliveryResult } from '../core/events.js';
 import { describeClock } from '../domain/clock.js';
 import { describeFault } from '../domain/faults.js';
@@ -116,7 +117,7 @@ export interface ConsoleFormatter {
 
 export function consoleFormatter(f: ConsoleFormat): ConsoleFormatter {
   const c = chalkFor(f.color);
-  if (f.json) return { format: (event) => `${JSON.stringify(event)}\n`, drain: () => '' };
+  if (f.json) return { format: (event) => `${eventJson(event)}\n`, drain: () => '' };
   // The human styles leave `call` (a read) out: the dev server printed no reads.
   if (f.style === 'devserver') return { format: (event) => (event.type === 'call' ? '' : `${formatEvent(event, c)}\n`), drain: () => '' };
   const held = new Map<string, EmulatorEvent[]>();
@@ -173,18 +174,36 @@ export function chalkFor(color: boolean): ChalkInstance {
   return new Chalk({ level: color ? 1 : 0 });
 }
 
+/** At most this many characters of lines per write (a single longer line is written alone). */
+const WRITE_BATCH = 64 * 1024;
+
 /**
  * Write each event to `out`: JSON lines, or the human format (coloured when `color`). Lines are gathered and
- * written once per turn of the event loop, in order: under load, one write instead of one per call.
+ * written once per turn of the event loop, in order: under load, one write instead of one per call. Batches stay
+ * small: joining a turn's 50 KB lines into one string took fresh pages (faulted in) for every write.
  */
 export function attachPrinter(on: (l: (e: EmulatorEvent) => void) => () => void, out: NodeJS.WritableStream, f: ConsoleFormat): () => void {
   const formatter = consoleFormatter(f);
   let pending: string[] = [];
+  const write = (texts: string[]): void => {
+    const text = texts.join('');
+    out.write(text, utf8Encoding(text));
+  };
   const flush = (): void => {
     if (pending.length === 0) return;
-    const text = pending.join('');
+    const texts = pending;
     pending = [];
-    out.write(text);
+    let from = 0;
+    let size = 0;
+    for (let i = 0; i < texts.length; i++) {
+      if (size > 0 && size + texts[i]!.length > WRITE_BATCH) {
+        write(texts.slice(from, i));
+        from = i;
+        size = 0;
+      }
+      size += texts[i]!.length;
+    }
+    write(texts.slice(from));
   };
   const off = on((event) => {
     const text = formatter.format(event);

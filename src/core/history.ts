@@ -1,6 +1,7 @@
 // The recent events, bounded in count and bytes: a subscriber that (re)connects with ?since=SEQ gets what it
 // missed, so the console neither loses nor doubles anything across a reconnect. Events are kept as they are (a
 // `sent` event shares its entry with the outbox) and serialised only when replayed: keeping costs no JSON.
+import { eventJson } from './event-json.js';
 import type { EmulatorEvent } from './events.js';
 import { DEFAULT_NAMESPACE } from './namespaces.js';
 
@@ -73,7 +74,7 @@ export class EventHistory {
     const out: string[] = [];
     for (let i = lo; i < this.kept.length; i++) {
       const { event } = this.kept[i]!;
-      if (namespace === undefined || (event.namespace ?? DEFAULT_NAMESPACE) === namespace) out.push(JSON.stringify(event));
+      if (namespace === undefined || (event.namespace ?? DEFAULT_NAMESPACE) === namespace) out.push(eventJson(event));
     }
     return out;
   }

@@ -6,6 +6,7 @@
 // (the disk freed up); config events say when it failed and, on resuming, what is missing.
 import fs from 'node:fs';
 import { UnspecifiedError } from '../domain/errors.js';
+import { eventJson, utf8Bytes } from './event-json.js';
 import type { EmulatorEvent, EventBody } from './events.js';
 
 /** fs.writeSync's shape (tests hand in a disk that fills up and frees again). */
@@ -39,14 +40,14 @@ export class Transcript {
 
   /** A service call's line: written whole, or the call's coded error with nothing written. */
   commit(event: EmulatorEvent): void {
-    if (this.append(`${JSON.stringify(event)}\n`)) return;
+    if (this.append(`${eventJson(event)}\n`)) return;
     this.failing!.refused++;
     throw new UnspecifiedError(this.refusal(`the ${event.type} event`));
   }
 
   /** Any other event's line: written when it can be; one that cannot is counted and named when recording resumes. */
   note(event: EmulatorEvent): void {
-    if (!this.append(`${JSON.stringify(event)}\n`)) this.failing!.missing++;
+    if (!this.append(`${eventJson(event)}\n`)) this.failing!.missing++;
   }
 
   /** Before an injection or another change whose line comes later: the coded error while lines cannot be written
@@ -75,7 +76,7 @@ export class Transcript {
   /** Write all of `text` (writeSync may write less than asked on a nearly full disk), or none of it. */
   private append(text: string): boolean {
     if (this.closed) return true;
-    const bytes = Buffer.from(text, 'utf8');
+    const bytes = utf8Bytes(text);
     try {
       for (let done = 0; done < bytes.length;) done += this.write(this.fd, bytes, done, bytes.length - done);
     } catch (e) {

@@ -2,6 +2,7 @@
 // a few milliseconds go to each client in one write. A client follows every namespace or one: each group (every
 // namespace, or one) gets its frames joined once per flush. Memory is bounded per client and in total.
 import type { Socket } from 'node:net';
+import { eventJson, utf8Bytes } from '../core/event-json.js';
 import type { EmulatorEvent } from '../core/events.js';
 import { DEFAULT_NAMESPACE } from '../core/namespaces.js';
 
@@ -90,7 +91,7 @@ export class FeedBroadcast {
   publish(event: EmulatorEvent): void {
     const namespace = namespaceOf(event);
     if (!this.groups.has(EVERY) && !this.groups.has(namespace)) return;
-    const payload = Buffer.from(JSON.stringify(event));
+    const payload = utf8Bytes(eventJson(event));
     this.pending.push({ namespace, frame: [textFrameHeader(payload.length), payload] });
     if (this.timer) return;
     // The first event after a quiet spell goes out at once; under load, frames gather for FLUSH_MS.
