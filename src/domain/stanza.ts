@@ -37,8 +37,14 @@ export function messageStanza(m: MessageStanzaInput): string {
  */
 export function messageStanzaBytes(m: MessageStanzaInput, bodyBytes = Buffer.byteLength(m.body, 'utf8')): number {
   const children = m.rawXml ? bodyBytes : '<body></body>'.length + escapedTextBytes(m.body, bodyBytes);
-  return Buffer.byteLength(messageOpen(m), 'utf8') + children + '</message>'.length;
+  // The tags and each attribute counted apart: no opening tag built to be measured.
+  return MESSAGE_TAGS_BYTES + attrBytes('from', m.from) + attrBytes('to', m.to) + attrBytes('type', m.type) + children;
 }
+
+const MESSAGE_TAGS_BYTES = `<message xmlns="${JABBER_CLIENT}"></message>`.length;
+
+/** The UTF-8 bytes of ` name="value"` as attrs() writes it (nothing for an empty value). */
+const attrBytes = (name: string, value: string): number => (value === '' ? 0 : name.length + 4 + Buffer.byteLength(escapeAttr(value), 'utf8'));
 
 export interface PresenceStanzaInput {
   from: string;

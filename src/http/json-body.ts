@@ -1,6 +1,6 @@
 // JSON bodies without a framework. Reading: size limit, gzip/deflate/br, UTF-8 and JSON checks, each failure a coded
 // error (what express.json did, in one pass over the bytes and no middleware chain). Writing: one JSON answer.
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
@@ -58,10 +58,12 @@ export function readJsonBody(req: IncomingMessage, limit: number, done: (err: Xm
   source.on('end', () => {
     const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
     if (buf.length === 0) return finish(null, {});
-    if (!isUtf8(buf)) return finish(new BadRequestError('the request body is not valid UTF-8'));
+    // ASCII (most bodies) is the same text read as latin1, which is a copy; UTF-8 decoding goes byte by byte.
+    const ascii = isAscii(buf);
+    if (!ascii && !isUtf8(buf)) return finish(new BadRequestError('the request body is not valid UTF-8'));
     let value: unknown;
     try {
-      value = JSON.parse(buf.toString('utf8'));
+      value = JSON.parse(buf.toString(ascii ? 'latin1' : 'utf8'));
     } catch (e) {
       return finish(new BadRequestError(`malformed JSON in the request body: ${(e as Error).message}`));
     }
