@@ -737,7 +737,7 @@ export class Engine implements ControlPort {
         ...tag,
       };
     };
-    const result = await this.space.deliveries(() => this.trackLoop(base.loop_depth ?? 0, once));
+    const result = await this.space.deliveries.run(() => this.trackLoop(base.loop_depth ?? 0, once));
     this.emit({ type: 'delivered', result, inbound, ...(exchange ? { exchange } : {}) });
     if (fault?.delivery === 'duplicate')
       this.emit({ type: 'delivered', result: { ...(await once()), duplicate: true }, inbound, ...(exchange ? { exchange } : {}) });

@@ -27,30 +27,55 @@ export function approxBytes(value: unknown, depth = 0): number {
   return n;
 }
 
+/** Events kept unsized at most: past it they are sized at once, so the byte bound is overshot by a few events only. */
+const UNSIZED_MAX = 64;
+
 export class EventHistory {
   private kept: Kept[] = [];
   /** index of the oldest kept event in `kept` (dropping by index is O(1); the array is compacted now and then) */
   private start = 0;
   private bytes = 0;
+  /** index in `kept` of the first event not yet sized */
+  private sized = 0;
+  private sizing = false;
 
   constructor(
     private readonly maxEvents = HISTORY_MAX_EVENTS,
     private readonly maxBytes = HISTORY_MAX_BYTES,
   ) {}
 
+  /**
+   * Keep the event. Its size is counted after this turn of the event loop (or as soon as anything reads the history,
+   * or after UNSIZED_MAX events): a delivery's `delivered` event is heard before its caller's promise resolves, and
+   * walking it is work that caller need not wait for.
+   */
   add(event: EmulatorEvent): void {
-    const bytes = approxBytes(event);
-    this.kept.push({ seq: event.seq, event, bytes });
-    this.bytes += bytes;
+    this.kept.push({ seq: event.seq, event, bytes: 0 });
+    if (this.kept.length - this.sized > UNSIZED_MAX) this.settle();
+    else if (!this.sizing) {
+      this.sizing = true;
+      setImmediate(this.settle);
+    }
+  }
+
+  /** Size the events kept since the last time, then drop the oldest past either bound. */
+  private readonly settle = (): void => {
+    this.sizing = false;
+    for (; this.sized < this.kept.length; this.sized++) {
+      const k = this.kept[this.sized]!;
+      k.bytes = approxBytes(k.event);
+      this.bytes += k.bytes;
+    }
     while (this.kept.length - this.start > this.maxEvents || (this.bytes > this.maxBytes && this.kept.length - this.start > 1)) {
       this.bytes -= this.kept[this.start]!.bytes;
       this.kept[this.start++] = undefined as unknown as Kept;
     }
     if (this.start > 1024 && this.start * 2 > this.kept.length) {
       this.kept = this.kept.slice(this.start);
+      this.sized -= this.start;
       this.start = 0;
     }
-  }
+  };
 
   /** The seq of the newest event seen (0 before any). */
   get lastSeq(): number {
@@ -59,11 +84,13 @@ export class EventHistory {
 
   /** The seq of the oldest event still kept, or null when none is. */
   get firstSeq(): number | null {
+    this.settle();
     return this.kept[this.start]?.seq ?? null;
   }
 
   /** The JSON of every kept event with a seq greater than `since`, oldest first; only one namespace's when named. */
   after(since: number, namespace?: string): string[] {
+    this.settle();
     let lo = this.start;
     let hi = this.kept.length;
     while (lo < hi) {

@@ -13,9 +13,9 @@ import type { Options } from '../options.js';
 import { Boundaries } from './deliver.js';
 import type { Engine } from './engine.js';
 import type { EmulatorEvent, EventBody } from './events.js';
+import { Slots } from './slots.js';
 import { TicketBook } from './tickets.js';
 import type { Transcript } from './transcript.js';
-import pLimit from 'p-limit';
 
 export const DEFAULT_NAMESPACE = 'default';
 /** Namespaces alive at once besides the default; past it, a new one is refused until one is deleted. */
@@ -44,7 +44,7 @@ export class Namespaces {
   readonly agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
   /** At most this many POSTs to the app at once; the rest wait their turn (a call to 40,000 of the app's own
    * addresses must not open 40,000 sockets) */
-  readonly deliveries = pLimit(DELIVERY_CONCURRENCY);
+  readonly deliveries = new Slots(DELIVERY_CONCURRENCY);
   /** null: no app.yaml, so every inbound service is enabled */
   enabled: XmppService[] | null = null;
   /** the presence file's last good state, applied to every namespace (and to each new one) */

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import type FormDataType from 'form-data';
-import { Boundaries, encodeParts, joinUrl } from '../../../src/core/deliver.js';
+import http from 'node:http';
+import https from 'node:https';
+import { Boundaries, encodeParts, joinUrl, postParts } from '../../../src/core/deliver.js';
 import { seededRandom } from '../../../src/domain/random.js';
 
 const part = (value: string) => [{ name: 'body', value, contentType: 'text/plain; charset="UTF-8"' }];
@@ -53,5 +55,45 @@ test('multipart encoding: the same bytes as form-data builds for the same parts,
       assert.equal(contentType, form.getHeaders()['content-type']);
       assert.ok(body.equals(form.getBuffer()), `${names.join(',')} with value #${i}`);
     }
+  }
+});
+
+test('each POST gives up after its own timeout, however many are waiting and whatever their lengths; an answer in time is kept', async () => {
+  // An app that answers /fast at once and never answers anything else.
+  const hanging = new Set<http.ServerResponse>();
+  const server = http.createServer((req, res) => {
+    req.resume();
+    if (req.url === '/fast') res.end('ok');
+    else hanging.add(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  const boundaries = new Boundaries(seededRandom(1));
+  const post = (path: string, timeoutMs: number) => postParts(`${base}${path}`, part('x'), {}, timeoutMs, agents, boundaries);
+  try {
+    const started = performance.now();
+    const long = post('/hang', 400);
+    const short = post('/hang', 100);
+    const fast = await post('/fast', 100);
+    assert.equal(fast.status, 200);
+    const later = post('/hang', 100);
+    const laterStarted = performance.now();
+    const [s, l, t] = await Promise.all([short, long, later]);
+    for (const [o, ms] of [
+      [s, 100],
+      [l, 400],
+      [t, 100],
+    ] as const) {
+      assert.equal(o.status, null);
+      assert.match(o.reason!, new RegExp(`did not answer within ${ms} ms`));
+      assert.ok(o.durationMs >= ms - 1, `gave up after ${o.durationMs} ms, not before ${ms}`);
+    }
+    assert.ok(performance.now() - laterStarted >= 99);
+    assert.ok(performance.now() - started >= 399);
+  } finally {
+    agents.http.destroy();
+    for (const res of hanging) res.destroy();
+    server.close();
   }
 });

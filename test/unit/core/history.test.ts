@@ -39,3 +39,38 @@ test('bytes an event carries (an /rpc_http call request) count as their length, 
   assert.ok(n >= 100_000 && n < 101_000, `${n}`);
   assert.ok(approxBytes(new Uint8Array(10)) < 100);
 });
+
+test("an event is sized after the turn it was kept in (not in its emitter's), or at once when the history is read", async () => {
+  let walked = 0;
+  const counted = (seq: number): EmulatorEvent => {
+    const e = config(seq, 'm');
+    Object.defineProperty(e, 'message', { enumerable: true, get: () => (walked++, 'm') });
+    return e;
+  };
+  const h = new EventHistory(100, 1_000_000);
+  h.add(counted(1));
+  h.add(counted(2));
+  assert.equal(walked, 0, 'add() walks nothing');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(walked, 2, 'both sized once the turn is over');
+  h.add(counted(3));
+  assert.equal(h.firstSeq, 1);
+  assert.equal(walked, 3, 'a read sizes what is pending first');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(walked, 3, 'and nothing twice');
+});
+
+test('the count bound holds after the turn, and past 64 unsized events they are sized in the same turn', async () => {
+  const h = new EventHistory(10, 1_000_000);
+  for (let i = 1; i <= 30; i++) h.add(config(i, `m${i}`));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(h.firstSeq, 21);
+  let walked = 0;
+  const b = new EventHistory(1_000, 1_000_000);
+  for (let i = 1; i <= 65; i++) {
+    const e = config(i, 'm');
+    Object.defineProperty(e, 'message', { enumerable: true, get: () => (walked++, 'm') });
+    b.add(e);
+  }
+  assert.equal(walked, 65, 'no read, no turn: sized anyway, so the byte bound is never far off');
+});
