@@ -421,7 +421,7 @@ export class Engine implements ControlPort {
 
   sendMessage(input: unknown, ctx: CallContext = JSON_CALL): { statuses: number[]; entry: OutboxEntry } {
     this.begin(ctx);
-    const req = validateSendMessage(input);
+    const req = validateSendMessage(input, ctx.asciiText);
     const version = this.versionOf(ctx);
     const from = resolveSender(req.fromJid, this.app, version);
     const statuses: number[] = req.jids.map((j) => (parseJid(j).ok ? NO_ERROR : INVALID_JID));

@@ -102,7 +102,8 @@ export interface SendMessageRequest {
   bodyBytes: number;
 }
 
-export function validateSendMessage(input: unknown): SendMessageRequest {
+/** `asciiText`: the caller saw that every string in `input` is ASCII from U+0020 to U+007F (see CallContext). */
+export function validateSendMessage(input: unknown, asciiText = false): SendMessageRequest {
   const f = requireObject(input);
   rejectUnknownFields(f, ['jids', 'body', 'from_jid', 'message_type', 'raw_xml']);
   // The service reported a missing body before bad JIDs.
@@ -112,11 +113,11 @@ export function validateSendMessage(input: unknown): SendMessageRequest {
   const fromJid = optionalString(f, 'from_jid');
   const messageType = oneOf(optionalString(f, 'message_type') ?? 'chat', MESSAGE_TYPES, 'message_type', InvalidTypeError);
   const rawXml = optionalBoolean(f, 'raw_xml') ?? false;
-  const bodyBytes = checkSizes({ jids, body, fromJid, messageType, rawXml });
+  const bodyBytes = checkSizes({ jids, body, fromJid, messageType, rawXml }, asciiText ? body.length : Buffer.byteLength(body, 'utf8'));
   if (rawXml) {
     const why = xmlFragmentError(body);
     if (why) throw new InvalidXmlError(`body is not well-formed XML (raw_xml is true): ${why}`);
-  } else {
+  } else if (!asciiText) {
     const bad = firstNonXmlChar(body);
     if (bad) throw new InvalidXmlError(`body contains ${bad}, which an XMPP stanza cannot carry`);
   }
@@ -126,9 +127,8 @@ export function validateSendMessage(input: unknown): SendMessageRequest {
 // Bytes a field can add to its content in the encoding: a tag and a length (a length under 2 MB fits in 3 bytes).
 const FIELD_OVERHEAD = 4;
 
-/** The body's UTF-8 length, once within the service's limits. */
-function checkSizes(req: Omit<SendMessageRequest, 'single' | 'bodyBytes'>): number {
-  const bodyBytes = Buffer.byteLength(req.body, 'utf8');
+/** The body's UTF-8 length (`bodyBytes`), once within the service's limits. */
+function checkSizes(req: Omit<SendMessageRequest, 'single' | 'bodyBytes'>, bodyBytes: number): number {
   if (bodyBytes > MAX_MESSAGE_BYTES) {
     throw new ExceededMaxSizeError(`body is ${bodyBytes} bytes; a message may be at most ${MAX_MESSAGE_BYTES} bytes (100 KB)`);
   }

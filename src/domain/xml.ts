@@ -38,8 +38,9 @@ export function escapeAttr(s: string): string {
   return ATTR_SPECIAL.test(s) ? s.replace(ATTR_SPECIALS, (c) => ATTR_ESCAPES[c]!) : s;
 }
 
-/** What escaping each character adds to the UTF-8 byte count of character data. */
+/** What escaping each character adds to the UTF-8 byte count of character data; the ASCII ones apart. */
 const TEXT_ESCAPE_EXTRA: ReadonlyArray<[string, number]> = Object.entries(TEXT_ESCAPES).map(([c, e]) => [c, Buffer.byteLength(e) - Buffer.byteLength(c)]);
+const ASCII_ESCAPE_EXTRA = TEXT_ESCAPE_EXTRA.filter(([c]) => c.charCodeAt(0) < 0x80);
 
 /**
  * The UTF-8 byte length of escapeText(s), without building it: `utf8Bytes` (the caller already has it) plus what
@@ -47,7 +48,9 @@ const TEXT_ESCAPE_EXTRA: ReadonlyArray<[string, number]> = Object.entries(TEXT_E
  */
 export function escapedTextBytes(s: string, utf8Bytes = Buffer.byteLength(s, 'utf8')): number {
   let n = utf8Bytes;
-  for (const [c, extra] of TEXT_ESCAPE_EXTRA) for (let i = s.indexOf(c); i !== -1; i = s.indexOf(c, i + 1)) n += extra;
+  // As many UTF-8 bytes as units: ASCII text, where only the ASCII escapes can occur.
+  for (const [c, extra] of utf8Bytes === s.length ? ASCII_ESCAPE_EXTRA : TEXT_ESCAPE_EXTRA)
+    for (let i = s.indexOf(c); i !== -1; i = s.indexOf(c, i + 1)) n += extra;
   return n;
 }
 

@@ -13,6 +13,8 @@ const DECODERS: Record<string, () => zlib.Gunzip | zlib.Inflate | zlib.BrotliDec
   br: () => zlib.createBrotliDecompress(),
 };
 
+const BACKSLASH = 0x5c;
+
 function charsetOf(contentType: string | undefined): string | null {
   const m = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType ?? '');
   return m ? m[1]!.toLowerCase() : null;
@@ -24,10 +26,12 @@ function tooLarge(limit: number, length: number | null, decompressed = false): X
 }
 
 /**
- * Read `req`'s body as JSON (any JSON value; an empty body reads as {}). `done` gets a coded error or the value.
- * The limit applies to the decoded bytes, so a small compressed body cannot inflate past it.
+ * Read `req`'s body as JSON (any JSON value; an empty body reads as {}). `done` gets a coded error or the value, and
+ * `asciiText`: true when every string in it is ASCII from U+0020 to U+007F (no escape and no byte above 0x7F in the
+ * text; JSON strings cannot hold raw control characters). The limit applies to the decoded bytes, so a small
+ * compressed body cannot inflate past it.
  */
-export function readJsonBody(req: IncomingMessage, limit: number, done: (err: XmppError | null, value?: unknown) => void): void {
+export function readJsonBody(req: IncomingMessage, limit: number, done: (err: XmppError | null, value?: unknown, asciiText?: boolean) => void): void {
   const declared = req.headers['content-length'] === undefined ? null : Number(req.headers['content-length']);
   const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
   const charset = charsetOf(req.headers['content-type']);
@@ -43,10 +47,10 @@ export function readJsonBody(req: IncomingMessage, limit: number, done: (err: Xm
   const chunks: Buffer[] = [];
   let size = 0;
   let finished = false;
-  const finish = (err: XmppError | null, value?: unknown): void => {
+  const finish = (err: XmppError | null, value?: unknown, asciiText = false): void => {
     if (finished) return;
     finished = true;
-    done(err, value);
+    done(err, value, asciiText);
   };
   source.on('data', (c: Buffer) => {
     size += c.length;
@@ -67,7 +71,7 @@ export function readJsonBody(req: IncomingMessage, limit: number, done: (err: Xm
     } catch (e) {
       return finish(new BadRequestError(`malformed JSON in the request body: ${(e as Error).message}`));
     }
-    finish(null, value);
+    finish(null, value, ascii && !buf.includes(BACKSLASH));
   });
 }
 

@@ -59,7 +59,7 @@ export function serviceApi(root: Engine, listenHost: string): (req: IncomingMess
     const unknown = (body?: unknown): void => refuse(new NotFoundError(`no such endpoint: ${req.method} ${path}`), body);
     if (req.method !== 'POST') return (unknown(), true);
     // The body is read even for an unknown call, so its rejected event shows what the app sent.
-    readJsonBody(req, SERVICE_BODY_LIMIT, (err, body) => {
+    readJsonBody(req, SERVICE_BODY_LIMIT, (err, body, asciiText) => {
       try {
         engine = callerEngine(root, req, ctx.ticket);
       } catch (e) {
@@ -67,6 +67,7 @@ export function serviceApi(root: Engine, listenHost: string): (req: IncomingMess
       }
       if (err) return refuse(err);
       if (!CALLS.has(name)) return unknown(body);
+      if (asciiText) ctx.asciiText = true;
       // Answered after any latency the call's faults add (at once when none do).
       engine.serve(
         () => engine.call(name as EngineCall, body, ctx),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import type { ErrorCode } from '../../../src/domain/errors.js';
 import { validateGetPresence, validateSendInvite, validateSendMessage, validateSendPresence } from '../../../src/domain/validate.js';
 
@@ -73,4 +74,29 @@ test('good requests are normalised with the original defaults', () => {
   // 1024 characters (not bytes) is allowed: the limit counts characters.
   assert.equal(validateSendPresence({ jid: 'a@b.c', status: 'é'.repeat(1024), presence_show: 'dnd' }).status!.length, 1024);
   assert.equal(validateSendMessage({ jids: 'a@b.c', body: 'x'.repeat(100 * 1024) }).body.length, 102400);
+});
+
+test('a body its caller read as plain ASCII validates to the same request, sizes included (property)', () => {
+  const unit = fc.constantFrom(...Array.from({ length: 0x60 }, (_, i) => String.fromCharCode(0x20 + i)));
+  fc.assert(
+    fc.property(
+      fc.oneof(fc.string({ unit, minLength: 1, maxLength: 40 }), fc.string({ unit, minLength: 3000, maxLength: 5000 })),
+      fc.boolean(),
+      fc.constantFrom(undefined, 'chat', 'groupchat'),
+      (body, rawXml, type) => {
+        const input = { jids: ['a@b.c', 'bad'], body, ...(rawXml ? { raw_xml: true } : {}), ...(type ? { message_type: type } : {}) };
+        const outcome = (ascii: boolean): unknown => {
+          try {
+            return validateSendMessage(input, ascii);
+          } catch (e) {
+            return { error: (e as Error).message };
+          }
+        };
+        assert.deepEqual(outcome(true), outcome(false));
+      },
+    ),
+    { numRuns: 300 },
+  );
+  assert.equal(validateSendMessage({ jids: 'a@b.c', body: 'x'.repeat(5000) }, true).bodyBytes, 5000);
+  assert.throws(() => validateSendMessage({ jids: 'a@b.c', body: 'x'.repeat(100 * 1024 + 1) }, true), /102401 bytes/);
 });

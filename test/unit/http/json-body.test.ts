@@ -6,10 +6,13 @@ import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { readJsonBody } from '../../../src/http/json-body.js';
 
-function read(chunks: Buffer[], headers: Record<string, string> = {}): Promise<{ err: { code: string; message: string } | null; value?: unknown }> {
+function read(
+  chunks: Buffer[],
+  headers: Record<string, string> = {},
+): Promise<{ err: { code: string; message: string } | null; value?: unknown; asciiText?: boolean }> {
   const req = Object.assign(new PassThrough(), { headers: { 'content-type': 'application/json', ...headers } }) as unknown as IncomingMessage;
   return new Promise((resolve) => {
-    readJsonBody(req, 1 << 20, (err, value) => resolve({ err: err && { code: err.code, message: err.message }, value }));
+    readJsonBody(req, 1 << 20, (err, value, asciiText) => resolve({ err: err && { code: err.code, message: err.message }, value, asciiText }));
     for (const c of chunks) (req as unknown as PassThrough).write(c);
     (req as unknown as PassThrough).end();
   });
@@ -49,4 +52,24 @@ test('bytes that are not UTF-8 are refused, not read as latin1', async () => {
   const r = await read([Buffer.from('{"body":')]);
   assert.equal(r.err?.code, 'BAD_REQUEST');
   assert.match(r.err!.message, /malformed JSON/);
+});
+
+test('asciiText says every string is ASCII from U+0020 to U+007F: no escape and no byte above 0x7F in the text', async () => {
+  const cases: Array<[string, boolean]> = [
+    ['{"jids":"a@b.c","body":"plain <&> \' ~\u007f text"}', true],
+    ['{\n\t"body" : "tabs and line breaks between tokens",\r\n"n":[1,true,null]}', true],
+    ['{"body":"an escaped quote \\" inside"}', false],
+    ['{"body":"a\\u0001 control"}', false],
+    ['{"body":"a\\n line break"}', false],
+    ['{"body":"\\u0041 is A but escaped"}', false],
+    ['{"body":"é"}', false],
+    ['{"body":"\u2028"}', false],
+  ];
+  for (const [text, ascii] of cases) {
+    const r = await read([Buffer.from(text, 'utf8')]);
+    assert.equal(r.err, null, text);
+    assert.equal(r.asciiText, ascii, text);
+    if (ascii) for (const s of JSON.stringify(r.value).match(/"(?:[^"\\]|\\.)*"/g)!) assert.match(JSON.parse(s) as string, /^[\u0020-\u007f]*$/);
+  }
+  assert.equal((await read([Buffer.from('{"body": "a')])).asciiText, false, 'no flag with an error');
 });
