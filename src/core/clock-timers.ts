@@ -4,6 +4,7 @@
 // ends at once every span it passes; and no span lasts longer in real time than it says, so a wait (an HTTP
 // long-poll included) cannot hang on a frozen clock that nobody advances.
 import type { Clock } from '../domain/clock.js';
+import type { WaitSignal } from './outbox.js';
 
 /** setTimeout's largest delay; a longer one would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -41,11 +42,20 @@ export class ClockTimers {
     return new Promise((resolve) => this.after(ms, resolve));
   }
 
-  /** A signal that aborts once `ms` have passed (or when `outer` aborts); `cancel` frees its timer. */
-  deadline(ms: number, outer?: AbortSignal): { signal: AbortSignal; cancel(): void } {
+  /** A signal that aborts once `ms` have passed (or when `outer` aborts); `cancel` frees its timer and its listener. */
+  deadline(ms: number, outer?: WaitSignal): { signal: AbortSignal; cancel(): void } {
     const controller = new AbortController();
-    const cancel = this.after(ms, () => controller.abort());
-    return { signal: outer ? AbortSignal.any([outer, controller.signal]) : controller.signal, cancel };
+    const abort = (): void => controller.abort();
+    const cancelTimer = this.after(ms, abort);
+    if (outer?.aborted) abort();
+    else outer?.addEventListener('abort', abort, { once: true });
+    return {
+      signal: controller.signal,
+      cancel: () => {
+        cancelTimer();
+        outer?.removeEventListener('abort', abort);
+      },
+    };
   }
 
   /** The clock was advanced or set: end every span it has passed, the earliest first. */

@@ -35,7 +35,7 @@ import { probeApp, type ProbeResult } from './app-probe.js';
 import { ClockTimers } from './clock-timers.js';
 import { buildInfo, type AppInfo, type Endpoints } from './info.js';
 import { DEFAULT_NAMESPACE, NAMESPACE_OUTBOX_SHARE, Namespaces } from './namespaces.js';
-import { describeFilter, Outbox, type OutboxFilter, type OutboxStats } from './outbox.js';
+import { describeFilter, Outbox, type OutboxFilter, type OutboxStats, type WaitSignal } from './outbox.js';
 import type { EngineAnswer, EngineCall } from '../domain/xmpp-rpc.js';
 
 export interface EngineStats {
@@ -167,18 +167,30 @@ export class Engine implements ControlPort {
     return this.outboxStore.collect(filter, limit);
   }
 
-  /** The first matching entry, stored or yet to come; a TimeoutError after timeoutMs, at shutdown, or when aborted. */
-  async waitFor({ timeoutMs = DEFAULT_WAIT_MS, ...filter }: WaitOptions, signal?: AbortSignal): Promise<OutboxEntry> {
+  /**
+   * The first matching entry, stored or yet to come; a TimeoutError after timeoutMs, at shutdown, or when aborted.
+   * Not an async function: while it waits it keeps one promise reaction, not a suspended frame and its registers
+   * (an HTTP long-poll's route is written the same way; 1,000 pending waits are what each scavenge copies).
+   */
+  waitFor(options: WaitOptions, signal?: WaitSignal): Promise<OutboxEntry> {
     const started = performance.now();
-    const entry = await this.outboxStore.wait(filter, timeoutMs, signal);
-    if (!entry && this.closed) {
-      // Released by shutdown, not by the time-out: say how long it really waited.
-      throw new TimeoutError(
-        `the emulator shut down after ${Math.round(performance.now() - started)} ms of the ${timeoutMs} ms wait; no outbox entry matched ${describeFilter(filter)}`,
-      );
+    const { timeoutMs = DEFAULT_WAIT_MS, ...filter } = options;
+    let waiting: Promise<OutboxEntry | null>;
+    try {
+      waiting = this.outboxStore.wait(filter, timeoutMs, signal);
+    } catch (e) {
+      // A bad filter is refused as a rejection, as an async function would.
+      return Promise.reject(e as Error);
     }
-    if (!entry) throw new TimeoutError(`no outbox entry matched ${describeFilter(filter)} within ${timeoutMs} ms`);
-    return entry;
+    return waiting.then((entry) => {
+      if (entry) return entry;
+      // Released by shutdown, not by the time-out: say how long it really waited.
+      if (this.closed)
+        throw new TimeoutError(
+          `the emulator shut down after ${Math.round(performance.now() - started)} ms of the ${timeoutMs} ms wait; no outbox entry matched ${describeFilter(filter)}`,
+        );
+      throw new TimeoutError(`no outbox entry matched ${describeFilter(filter)} within ${timeoutMs} ms`);
+    });
   }
 
   /** Forget what the app sent, and tell every surface. */
@@ -203,7 +215,7 @@ export class Engine implements ControlPort {
    * Without `since`, only what arrives after the call counts (the outbox's last id when it is received): a reply
    * sent before the wait began did not "arrive within the time".
    */
-  async expectNone({ timeoutMs = DEFAULT_WAIT_MS, since = this.outboxStore.lastId, ...filter }: WaitOptions, signal?: AbortSignal): Promise<void> {
+  async expectNone({ timeoutMs = DEFAULT_WAIT_MS, since = this.outboxStore.lastId, ...filter }: WaitOptions, signal?: WaitSignal): Promise<void> {
     const entry = await this.outboxStore.wait({ ...filter, since }, timeoutMs, signal);
     if (entry) {
       throw new AssertionFailedError(
@@ -213,7 +225,7 @@ export class Engine implements ControlPort {
   }
 
   /** Entries matching each step, in that order (others may come between), within one conversation when named. */
-  async expectSequence({ steps, conversation, since = 0, timeoutMs = DEFAULT_WAIT_MS }: SequenceOptions, signal?: AbortSignal): Promise<OutboxEntry[]> {
+  async expectSequence({ steps, conversation, since = 0, timeoutMs = DEFAULT_WAIT_MS }: SequenceOptions, signal?: WaitSignal): Promise<OutboxEntry[]> {
     // One deadline for the whole sequence, on the namespace's clock.
     const deadline = this.timers.deadline(timeoutMs, signal);
     try {

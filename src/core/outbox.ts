@@ -119,6 +119,8 @@ export function compileFilter(f: OutboxFilter): Test {
   }
   if (f.contains !== undefined) tests.push((e) => (e.body ?? '').includes(f.contains!));
   if (f.matches !== undefined) tests.push((e) => f.matches!.test(e.body ?? ''));
+  // One test (the usual wait: a recipient) is the filter itself: no array and no closure around it kept per wait.
+  if (tests.length === 1) return tests[0]!;
   return (e) => tests.every((t) => t(e));
 }
 
@@ -164,6 +166,17 @@ class IdList {
   }
 }
 
+/** What ends a wait early: an AbortSignal, or anything with these three members. An HTTP long-poll passes its
+ * client's hang-up: an AbortController per pending wait cost ~1 KB of heap and ~8 µs (its EventTarget, listener
+ * objects and closures), which 1,000 pending waits make the collector copy over and over. */
+export interface WaitSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+/** A pending wait. Plain fields and one closure (`stop`), settled by Outbox.settle: what 1,000 of them keep alive
+ * is what each scavenge copies until they are promoted. */
 interface Waiter {
   test: Test;
   bucket: string;
@@ -171,7 +184,12 @@ interface Waiter {
   scanning: boolean;
   held: OutboxEntry | null;
   done: boolean;
-  settle: (e: OutboxEntry | null) => void;
+  /** answers the wait's promise */
+  resolve: (e: OutboxEntry | null) => void;
+  /** ends the wait with null: its timer's callback and its signal's listener */
+  stop: () => void;
+  cancelTimer: (() => void) | null;
+  signal: WaitSignal | undefined;
 }
 
 /** A page of a query: the entries found and the id to continue after, or null when the query is done. */
@@ -293,7 +311,7 @@ export class Outbox {
         if (!w.test(e)) continue;
         this.unregister(w);
         if (w.scanning) w.held = e;
-        else w.settle(e);
+        else this.settle(w, e);
       }
     }
   }
@@ -383,13 +401,15 @@ export class Outbox {
     return this.page(filter, 0, 1).entries[0];
   }
 
-  /** The first entry matching, already stored or yet to come; null after timeoutMs (Infinity: never) or when aborted. */
-  wait(filter: OutboxFilter, timeoutMs: number, signal?: AbortSignal): Promise<OutboxEntry | null> {
+  /** The first entry matching, already stored or yet to come; null after timeoutMs (Infinity: never) or once aborted. */
+  wait(filter: OutboxFilter, timeoutMs: number, signal?: WaitSignal): Promise<OutboxEntry | null> {
     const test = compileFilter(filter);
     const upto = this.lastId;
     // The first slice runs now: most waits (a recipient's index, or `since` near the end) finish within it.
     const first = this.page(filter, 0, 1, upto, performance.now() + SLICE_MS, test);
     if (first.entries[0]) return Promise.resolve(first.entries[0]);
+    // Aborted before it began: nothing to wait for (an abort listener added now would never be called).
+    if (signal?.aborted) return Promise.resolve(null);
     return new Promise((resolve) => {
       const w: Waiter = {
         test,
@@ -397,28 +417,33 @@ export class Outbox {
         scanning: first.next !== null,
         held: null,
         done: false,
-        settle: (e) => {
-          if (w.done) return;
-          w.done = true;
-          this.unregister(w);
-          cancelTimer();
-          signal?.removeEventListener('abort', onAbort);
-          resolve(e);
-        },
+        resolve,
+        stop: () => this.settle(w, null),
+        cancelTimer: null,
+        signal,
       };
-      const onAbort = (): void => w.settle(null);
       // Infinity: no timer of its own (the caller's signal ends it).
-      const cancelTimer = Number.isFinite(timeoutMs) ? this.after(timeoutMs, onAbort) : () => undefined;
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (Number.isFinite(timeoutMs)) w.cancelTimer = this.after(timeoutMs, w.stop);
+      signal?.addEventListener('abort', w.stop, { once: true });
       // Registered before the rest of the scan, so nothing added while it yields is missed.
       this.register(w);
       // A scan that fails (a bug) answers the wait as nothing found, said on stderr, rather than leave it hanging.
       if (w.scanning)
         this.finishScan(w, filter, first.next!, upto).catch((e: Error) => {
           console.error(`xmpp-emu: an outbox wait's scan failed: ${e.stack ?? e.message}`);
-          w.settle(null);
+          this.settle(w, null);
         });
     });
+  }
+
+  /** Answer a wait once (a match, or null), and drop what it held: its bucket slot, its timer, its signal's listener. */
+  private settle(w: Waiter, e: OutboxEntry | null): void {
+    if (w.done) return;
+    w.done = true;
+    this.unregister(w);
+    w.cancelTimer?.();
+    w.signal?.removeEventListener('abort', w.stop);
+    w.resolve(e);
   }
 
   /** The rest of a wait's scan of stored entries, in slices; the oldest stored match wins over a newer one held. */
@@ -428,11 +453,11 @@ export class Outbox {
       await yieldToLoop();
       if (w.done) return;
       const p = this.page(filter, next, 1, upto, performance.now() + SLICE_MS, w.test);
-      if (p.entries[0]) return w.settle(p.entries[0]);
+      if (p.entries[0]) return this.settle(w, p.entries[0]);
       next = p.next;
     }
     w.scanning = false;
-    if (w.held) w.settle(w.held);
+    if (w.held) this.settle(w, w.held);
   }
 
   clear(): number {
@@ -456,8 +481,15 @@ export class Outbox {
     return { size: this.size, cap: this.cap, bytes: this.bytes, max_bytes: max, dropped: this.dropped, total: this.nextId - 1, last_id: this.nextId - 1 };
   }
 
+  /** Waits pending now (for tests: a wait that ends, however it ends, leaves nothing behind). */
+  get waiting(): number {
+    let n = 0;
+    for (const set of this.waiters.values()) n += set.size;
+    return n;
+  }
+
   /** Release every waiter (at shutdown), answering null. */
   close(): void {
-    for (const set of [...this.waiters.values()]) for (const w of [...set]) w.settle(null);
+    for (const set of [...this.waiters.values()]) for (const w of [...set]) this.settle(w, null);
   }
 }

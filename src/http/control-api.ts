@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PresenceInput } from '../control/port.js';
 import type { Engine } from '../core/engine.js';
-import { checkFilter, type Outbox, type OutboxFilter } from '../core/outbox.js';
+import { checkFilter, type Outbox, type OutboxFilter, type WaitSignal } from '../core/outbox.js';
 import type { ClockChange } from '../domain/clock.js';
 import { BadRequestError } from '../domain/errors.js';
 import { compilePattern } from '../domain/pattern.js';
@@ -26,6 +26,24 @@ export interface ControlRequest extends IncomingMessage {
 export interface ControlResponse extends ServerResponse {
   status(code: number): this;
   json(value: unknown): void;
+}
+
+/** The client's hang-up as a wait's signal, so a long wait stops with it: the response's own 'close' event, with no
+ * AbortController per pending wait (see WaitSignal). 'close' is emitted once, so `once` needs no wrapper. */
+class HangUp implements WaitSignal {
+  constructor(private readonly res: ControlResponse) {}
+
+  get aborted(): boolean {
+    return this.res.closed;
+  }
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    this.res.on('close', listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    this.res.off('close', listener);
+  }
 }
 
 function queryString(req: ControlRequest, key: string): string | undefined {
@@ -159,15 +177,17 @@ export const CONTROL_ROUTES: ReadonlyArray<{ method: Method; path: string; handl
   {
     method: 'get',
     path: '/v1/outbox/wait',
-    handle: async (engine, req, res) => {
+    // Not async, as engine.waitFor is not: a pending long-poll keeps two small closures, not a suspended frame.
+    handle: (engine, req, res) => {
       const filter = filterFromQuery(req);
       const timeoutMs = queryInt(req, 'timeout_ms', 0, MAX_WAIT_MS);
-      const signal = abortOnClose(res);
-      try {
-        res.json({ entry: await engine.waitFor({ ...filter, ...(timeoutMs !== undefined ? { timeoutMs } : {}) }, signal) });
-      } catch (e) {
-        if (!res.destroyed) throw e;
-      }
+      return engine.waitFor({ ...filter, ...(timeoutMs !== undefined ? { timeoutMs } : {}) }, new HangUp(res)).then(
+        (entry) => res.json({ entry }),
+        (e: unknown) => {
+          // A client that hung up is told nothing.
+          if (!res.destroyed) throw e;
+        },
+      );
     },
   },
   // The negative wait: 200 when nothing matching arrives within timeout_ms (default 5000), 409 ASSERTION_FAILED if it does.
@@ -176,7 +196,7 @@ export const CONTROL_ROUTES: ReadonlyArray<{ method: Method; path: string; handl
     path: '/v1/outbox/expect_none',
     handle: async (engine, req, res) => {
       const timeoutMs = queryInt(req, 'timeout_ms', 0, MAX_WAIT_MS);
-      await engine.expectNone({ ...filterFromQuery(req), ...(timeoutMs !== undefined ? { timeoutMs } : {}) }, abortOnClose(res));
+      await engine.expectNone({ ...filterFromQuery(req), ...(timeoutMs !== undefined ? { timeoutMs } : {}) }, new HangUp(res));
       if (!res.destroyed) res.json({ ok: true });
     },
   },
@@ -202,7 +222,7 @@ export const CONTROL_ROUTES: ReadonlyArray<{ method: Method; path: string; handl
           ...(since !== undefined ? { since } : {}),
           ...(timeoutMs !== undefined ? { timeoutMs: timeoutMs as number } : {}),
         },
-        abortOnClose(res),
+        new HangUp(res),
       );
       if (!res.destroyed) res.json({ entries });
     },
@@ -264,10 +284,3 @@ export const CONTROL_ROUTES: ReadonlyArray<{ method: Method; path: string; handl
 
 /** The path prefixes the guard covers: every route's path up to its first parameter. */
 export const CONTROL_PATHS: readonly string[] = [...new Set(CONTROL_ROUTES.map((r) => r.path.replace(/\/:.*$/, '')))];
-
-/** A signal that aborts when the client hangs up, so a long wait stops with it. */
-function abortOnClose(res: ControlResponse): AbortSignal {
-  const abort = new AbortController();
-  res.on('close', () => abort.abort());
-  return abort.signal;
-}

@@ -103,8 +103,15 @@ export function controlRouter(root: Engine, listenHost: string): (req: IncomingM
     const { route, params } = found;
     const run = (body: unknown): void => {
       const control = Object.assign(req, { body, query: querystring.parse(q === -1 ? '' : url.slice(q + 1)), params }) as ControlRequest;
-      // A route may throw or reject: either way the client gets the coded error.
-      new Promise((resolve) => resolve(route.handle(engineFor(root, control), control, res))).catch((e: unknown) => answerError(res, e));
+      // A route may throw or reject: either way the client gets the coded error. (No promise around a route that
+      // returns one: a pending long-poll keeps its own chain only.)
+      let answered: unknown;
+      try {
+        answered = route.handle(engineFor(root, control), control, res);
+      } catch (e) {
+        return answerError(res, e);
+      }
+      if (answered instanceof Promise) answered.catch((e: unknown) => answerError(res, e));
     };
     if (!hasBody(req)) run(undefined);
     else readJsonBody(req, SERVICE_BODY_LIMIT, (err, body) => (err ? answerError(res, err) : run(body)));

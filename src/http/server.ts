@@ -52,9 +52,14 @@ export function createHttpServer(engine: Engine, extras: HttpExtras = {}): HttpS
   // Node's closeAllConnections() does not reach upgraded sockets, and a WebSocket client that ignores the close
   // frame would hold server.close() for ws's 30 s close timeout: every socket is tracked here instead.
   const sockets = new Set<Duplex>();
+  // One listener for every connection ('close' calls it with the socket as `this`), not a closure per socket kept
+  // for as long as a long-poll holds it.
+  function forget(this: Duplex): void {
+    sockets.delete(this);
+  }
   server.on('connection', (socket: Duplex) => {
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    socket.on('close', forget);
   });
   // What Node's parser refuses (bad syntax, headers over 16 KB) gets a coded body too, not a bare status line.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { entryBytes, matchesFilter, Outbox, type OutboxFilter } from '../../../src/core/outbox.js';
+import { entryBytes, matchesFilter, Outbox, type OutboxFilter, type WaitSignal } from '../../../src/core/outbox.js';
 
 const msg = (to: string, body: string) => ({
   time: '',
@@ -67,6 +68,58 @@ test('wait resolves with an entry that arrives later, or null at the time-out', 
   const w = o.wait({ contains: 'never' }, 60_000, aborted.signal);
   aborted.abort();
   assert.equal(await w, null);
+});
+
+/** An Outbox whose wait timers are counted while they are pending. */
+function countingTimers(): { o: Outbox; live: () => number } {
+  let live = 0;
+  const after = (ms: number, end: () => void): (() => void) => {
+    live++;
+    const t = setTimeout(end, ms);
+    return () => {
+      live--;
+      clearTimeout(t);
+    };
+  };
+  return { o: new Outbox({ cap: 10, maxBytes: Infinity, after }), live: () => live };
+}
+
+/** A WaitSignal backed by an emitter's 'close', as an HTTP long-poll's hang-up is. */
+function closeSignal(emitter: EventEmitter): WaitSignal {
+  let closed = false;
+  emitter.once('close', () => (closed = true));
+  return {
+    get aborted() {
+      return closed;
+    },
+    addEventListener: (_type, listener) => void emitter.on('close', listener),
+    removeEventListener: (_type, listener) => void emitter.off('close', listener),
+  };
+}
+
+test('a wait ends once, however it ends, and leaves nothing behind: no waiter, no timer, no listener on its signal', async () => {
+  const { o, live } = countingTimers();
+  // Aborted before it began: null at once, nothing registered.
+  assert.equal(await o.wait({ to: 'alice@example.com' }, 60_000, AbortSignal.abort()), null);
+  assert.deepEqual([o.waiting, live()], [0, 0]);
+  // Hung up while pending (an HTTP client that goes away).
+  const client = new EventEmitter();
+  const hungUp = o.wait({ to: 'alice@example.com' }, 60_000, closeSignal(client));
+  assert.deepEqual([o.waiting, live(), client.listenerCount('close')], [1, 1, 2]);
+  client.emit('close');
+  assert.equal(await hungUp, null);
+  assert.deepEqual([o.waiting, live(), client.listenerCount('close')], [0, 0, 0]);
+  // Matched: the entry, and its signal's listener and its timer are gone too.
+  const other = new EventEmitter();
+  const matched = o.wait({ to: 'bob@example.com' }, 60_000, closeSignal(other));
+  o.add(msg('bob@example.com/phone', 'for bob'));
+  assert.equal((await matched)?.body, 'for bob');
+  assert.deepEqual([o.waiting, live(), other.listenerCount('close')], [0, 0, 1]);
+  other.emit('close');
+  // Timed out: null, nothing kept.
+  const timedOut = o.wait({ to: 'carol@example.com' }, 5, closeSignal(new EventEmitter()));
+  assert.equal(await timedOut, null);
+  assert.deepEqual([o.waiting, live()], [0, 0]);
 });
 
 test('the ring keeps order across many wraps and after a clear', () => {
