@@ -464,13 +464,19 @@ export class Engine implements ControlPort {
    */
   private loopBack(entry: OutboxEntry, recipients: string[]): void {
     if (!isDeliverableMessageType(entry.type ?? '')) return;
+    // The app's own addresses among the recipients, each once, found before the body is read (most sends have none).
+    let own: string[] | null = null;
+    for (const to of recipients) {
+      const r = parseJid(to);
+      if (!r.ok || classifyAppAddress(r.jid, this.app.appId) === null || own?.includes(to) || !routeInbound(to, this.app).ok) continue;
+      (own ??= []).push(to);
+    }
+    if (own === null) return;
     // A raw-XML message comes back as the text of its <body>, or not at all.
     const body = entry.raw_xml ? bodyTextOf(entry.body ?? '') : entry.body;
     if (!body) return;
     const depth = (entry.in_reply_to !== null ? (this.loopDepths.get(entry.in_reply_to) ?? 0) : this.deepestLoopInFlight) + 1;
-    for (const to of new Set(recipients)) {
-      const r = parseJid(to);
-      if (!r.ok || classifyAppAddress(r.jid, this.app.appId) === null || !routeInbound(to, this.app).ok) continue;
+    for (const to of own) {
       const input = { from: entry.from, to, body, type: entry.type };
       if (depth > this.options.maxLoopDepth) {
         const plan = planMessage(input, { app: this.app, enabled: this.space.enabled });

@@ -23,6 +23,19 @@ export function versionDomain(appId: string, version: string): string {
   return `${version}.latest.${appId}.appspotchat.com`.toLowerCase();
 }
 
+/** An app's names as addresses compare them, worked out once per app id (a run has one or a few). */
+const appNames = new Map<string, { id: string; chat: string; versionSuffix: string }>();
+
+function namesOf(appId: string): { id: string; chat: string; versionSuffix: string } {
+  let names = appNames.get(appId);
+  if (!names) {
+    if (appNames.size >= 64) appNames.clear();
+    names = { id: appId.toLowerCase(), chat: chatDomain(appId), versionSuffix: `.latest.${chatDomain(appId)}` };
+    appNames.set(appId, names);
+  }
+  return names;
+}
+
 /** The addresses a newcomer can write to, for the banner. */
 export function appAddresses(app: AppIdentity): string[] {
   return [defaultAppJid(app.appId), `ANYTHING@${chatDomain(app.appId)}`, ...app.versions.map((v) => `ANYTHING@${versionDomain(app.appId, v)}`)];
@@ -32,11 +45,12 @@ export function appAddresses(app: AppIdentity): string[] {
 export type AppAddress = { kind: 'appspot' } | { kind: 'custom' } | { kind: 'version'; version: string };
 
 export function classifyAppAddress(jid: Jid, appId: string): AppAddress | null {
-  const id = appId.toLowerCase();
-  if (jid.domain === 'appspot.com') return jid.node.toLowerCase() === id ? { kind: 'appspot' } : null;
-  if (!CUSTOM_NODE.test(jid.node)) return null;
-  if (jid.domain === chatDomain(appId)) return { kind: 'custom' };
-  const suffix = `.latest.${chatDomain(appId)}`;
+  const names = namesOf(appId);
+  if (jid.domain === 'appspot.com') return jid.node.toLowerCase() === names.id ? { kind: 'appspot' } : null;
+  // Every other address of the app is in its chat domain: a user's address is told apart with one comparison.
+  if (!jid.domain.endsWith(names.chat) || !CUSTOM_NODE.test(jid.node)) return null;
+  if (jid.domain === names.chat) return { kind: 'custom' };
+  const suffix = names.versionSuffix;
   if (jid.domain.endsWith(suffix)) {
     const version = jid.domain.slice(0, -suffix.length);
     if (version.length > 0 && !version.includes('.')) return { kind: 'version', version };

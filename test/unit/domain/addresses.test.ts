@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { appAddresses, isAppAddress, resolveSender, routeInbound } from '../../../src/domain/addresses.js';
+import { appAddresses, classifyAppAddress, isAppAddress, resolveSender, routeInbound } from '../../../src/domain/addresses.js';
+import { parseJid } from '../../../src/domain/jid.js';
 import { InvalidJidError } from '../../../src/domain/errors.js';
 
 const app = { appId: 'my-app', versions: ['v2', 'beta'] };
@@ -60,4 +61,34 @@ test('the banner lists the app addresses including each version', () => {
     'ANYTHING@v2.latest.my-app.appspotchat.com',
     'ANYTHING@beta.latest.my-app.appspotchat.com',
   ]);
+});
+
+test("which of the app's addresses a JID is: every kind, and near misses that are a user's", () => {
+  const kind = (jid: string, appId = 'My-App'): unknown => {
+    const r = parseJid(jid);
+    assert.ok(r.ok, jid);
+    return classifyAppAddress(r.jid, appId);
+  };
+  for (const appId of ['My-App', 'my-app', 'other']) {
+    const mine = appId !== 'other';
+    assert.deepEqual(kind('my-app@appspot.com', appId), mine ? { kind: 'appspot' } : null);
+    assert.deepEqual(kind('MY-APP@AppSpot.com/res', appId), mine ? { kind: 'appspot' } : null);
+    assert.deepEqual(kind('anything-1@my-app.appspotchat.com', appId), mine ? { kind: 'custom' } : null);
+    assert.deepEqual(kind('Bot@MY-APP.APPSPOTCHAT.COM/x', appId), mine ? { kind: 'custom' } : null);
+    assert.deepEqual(kind('bot@v2.latest.my-app.appspotchat.com', appId), mine ? { kind: 'version', version: 'v2' } : null);
+  }
+  for (const user of [
+    'alice@example.com',
+    'other@appspot.com',
+    'bot@other-my-app.appspotchat.com',
+    'bot@xmy-app.appspotchat.com',
+    'bot@my-app.appspotchat.com.evil.com',
+    'bot@x.my-app.appspotchat.com',
+    'bot@a.b.latest.my-app.appspotchat.com',
+    'b.o.t@my-app.appspotchat.com',
+    'b_t@v2.latest.my-app.appspotchat.com',
+    'bot@.latest.my-app.appspotchat.com',
+  ]) {
+    if (parseJid(user).ok) assert.equal(kind(user), null, user);
+  }
 });
