@@ -114,17 +114,17 @@ async function healthDuring(port: number, during: () => Promise<void>): Promise<
 }
 
 interface Registered {
-  /** the probe's /healthz latencies (ms) while the waits registered */
+  /** the probe's /healthz latencies (ms) while the waits registered (none when not probed) */
   health: number[];
-  /** the server's main-thread CPU per wait registered (µs), the probes it answered meanwhile included */
+  /** the server's main-thread CPU per wait registered (µs) */
   cpuUs: number;
   /** hang up every wait */
   release(): void;
 }
 
 /** 1,000 long-polls for recipients that get nothing, registered 16 at a time (a test suite's workers), while another
- * process asks /healthz in a loop. The waits stay pending until release(). */
-async function registerWaits(server: Child): Promise<Registered> {
+ * process asks /healthz in a loop (`probed`). The waits stay pending until release(). */
+async function registerWaits(server: Child, probed: boolean): Promise<Registered> {
   const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
   const requests: http.ClientRequest[] = [];
   const register = (i: number): Promise<void> =>
@@ -135,7 +135,7 @@ async function registerWaits(server: Child): Promise<Registered> {
       req.on('finish', () => resolve());
     });
   let cpu = 0;
-  const health = await healthDuring(server.port, async () => {
+  const registerAll = async (): Promise<void> => {
     const before = cpuMicros(server.proc.pid!);
     for (let i = 0; i < 1000; i += 16) {
       await Promise.all(Array.from({ length: Math.min(16, 1000 - i) }, (_, k) => register(i + k)));
@@ -143,7 +143,8 @@ async function registerWaits(server: Child): Promise<Registered> {
       await fetch(`http://127.0.0.1:${server.port}/healthz`);
     }
     cpu = cpuMicros(server.proc.pid!) - before;
-  });
+  };
+  const health = probed ? await healthDuring(server.port, registerAll) : (await registerAll(), []);
   return {
     health,
     cpuUs: cpu / 1000,
@@ -154,28 +155,36 @@ async function registerWaits(server: Child): Promise<Registered> {
   };
 }
 
+/** A fresh server, 1,000 waits registered on it; stopped with them unless `keep`. */
+async function freshWaits(args: string[], probed: boolean, keep = false): Promise<Registered & { child: Child }> {
+  const child = await startChild(args);
+  const waits = await registerWaits(child, probed);
+  if (!keep) {
+    waits.release();
+    await stop(child);
+  }
+  return { ...waits, child };
+}
+
 async function waiterRows(): Promise<void> {
   // /healthz while 1,000 waits register, side by side with a bare node:http server holding the same long-polls
   // (bench/baseline-wait.ts), alternating, a fresh server each run; the medians of RUNS runs. On a shared 2-core
   // machine the probe's worst case also holds what the scheduler does to three busy processes, which the bare
   // server shows.
+  // The CPU per wait is taken on other fresh servers without the probe: how many /healthz the probe gets answered
+  // varies from run to run (about 300 to 6,000), and their cost would count as the waits'.
   const emu: Registered[] = [];
   const bare: Registered[] = [];
-  let pending: { child: Child; waits: Registered } | null = null;
+  const emuCpu: number[] = [];
+  const bareCpu: number[] = [];
+  let pending: (Registered & { child: Child }) | null = null;
   for (let i = 0; i < RUNS; i++) {
-    const e = await startChild(emulatorArgs(['--json']));
-    const waits = await registerWaits(e);
-    emu.push(waits);
-    if (i === RUNS - 1) pending = { child: e, waits };
-    else {
-      waits.release();
-      await stop(e);
-    }
-    const b = await startChild([here('./baseline-wait.js')]);
-    const held = await registerWaits(b);
-    bare.push(held);
-    held.release();
-    await stop(b);
+    const e = await freshWaits(emulatorArgs(['--json']), true, i === RUNS - 1);
+    emu.push(e);
+    if (i === RUNS - 1) pending = e;
+    bare.push(await freshWaits([here('./baseline-wait.js')], true));
+    emuCpu.push((await freshWaits(emulatorArgs(['--json']), false)).cpuUs);
+    bareCpu.push((await freshWaits([here('./baseline-wait.js')], false)).cpuUs);
   }
   const quiet = await startChild(emulatorArgs(['--json']));
   const [w, q] = await sideBySide(
@@ -196,9 +205,9 @@ async function waiterRows(): Promise<void> {
     '≤ 10 ms',
     ew <= 10,
   );
-  const [ec, bc] = [median(emu.map((r) => r.cpuUs)), median(bare.map((r) => r.cpuUs))];
+  const [ec, bc] = [median(emuCpu), median(bareCpu)];
   row('  main-thread CPU per wait registered (µs)', f(ec, 1), f(bc, 1), bc / ec, '', null);
-  pending!.waits.release();
+  pending!.release();
   await Promise.all([stop(pending!.child), stop(quiet)]);
 }
 
