@@ -184,15 +184,24 @@ const WRITE_BATCH = 64 * 1024;
  */
 export function attachPrinter(on: (l: (e: EmulatorEvent) => void) => () => void, out: NodeJS.WritableStream, f: ConsoleFormat): () => void {
   const formatter = consoleFormatter(f);
-  let pending: string[] = [];
+  // Events are formatted when the turn's lines are written, not as they are heard: a delivery's `delivered` event is
+  // heard before its caller (the control API's answer) goes on, and its line need not be built first. Events are not
+  // changed once emitted, and the formatter takes them in the same order, so the text is the same.
+  let pending: EmulatorEvent[] = [];
   const write = (texts: string[]): void => {
     const text = texts.join('');
     out.write(text, utf8Encoding(text));
   };
   const flush = (): void => {
     if (pending.length === 0) return;
-    const texts = pending;
+    const events = pending;
     pending = [];
+    const texts: string[] = [];
+    for (const event of events) {
+      const text = formatter.format(event);
+      if (text !== '') texts.push(text);
+    }
+    if (texts.length === 0) return;
     let from = 0;
     let size = 0;
     for (let i = 0; i < texts.length; i++) {
@@ -206,14 +215,13 @@ export function attachPrinter(on: (l: (e: EmulatorEvent) => void) => () => void,
     write(texts.slice(from));
   };
   const off = on((event) => {
-    const text = formatter.format(event);
-    if (text === '') return;
     if (pending.length === 0) setImmediate(flush);
-    pending.push(text);
+    pending.push(event);
   });
   return () => {
     off();
-    pending.push(formatter.drain());
     flush();
+    const held = formatter.drain();
+    if (held !== '') write([held]);
   };
 }
