@@ -2,7 +2,7 @@
 // events as text (--json console, feed, replayed history, transcript), and its bytes. A sent message's body is the
 // one part that can be long: when nothing in it needs escaping it goes in as it is, so the stringifier does not walk
 // it character by character (50 KB: one vectorised search per escaped unit costs a quarter of that walk).
-import type { EmulatorEvent } from './events.js';
+import type { EmulatorEvent, OutboxEntry } from './events.js';
 
 /** Below this many UTF-16 units the stringifier's own walk costs less than the searches. */
 const LONG_BODY = 1024;
@@ -17,10 +17,21 @@ const EMPTY_BODY = '"body":""';
 
 const needsNoEscape = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed() && !ESCAPED_UNITS.some((u) => s.includes(u));
 
+/** Entries whose body the transport read as plain ASCII text (CallContext.asciiText), known to need no escape. */
+const plainBodies = new WeakSet<OutboxEntry>();
+
+/**
+ * Say, before its event, that `entry`'s body holds no quote, backslash, control or non-ASCII character: its JSON is
+ * then put together without a search.
+ */
+export function markPlainBody(entry: OutboxEntry): void {
+  plainBodies.add(entry);
+}
+
 export function eventJson(event: EmulatorEvent): string {
   if (event.type !== 'sent') return JSON.stringify(event);
   const body = event.entry.body;
-  if (body === undefined || body.length < LONG_BODY || !needsNoEscape(body)) return JSON.stringify(event);
+  if (body === undefined || body.length < LONG_BODY || !(plainBodies.has(event.entry) || needsNoEscape(body))) return JSON.stringify(event);
   const text = JSON.stringify({ ...event, entry: { ...event.entry, body: '' } });
   const at = text.indexOf(EMPTY_BODY) + EMPTY_BODY.length - 1;
   return `${text.slice(0, at)}${body}${text.slice(at)}`;

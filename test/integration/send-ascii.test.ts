@@ -1,6 +1,7 @@
 // A body read from plain ASCII JSON skips the scans it cannot need (its UTF-8 length is its length, and it holds
 // nothing XML cannot carry); through the real service API it is checked, counted and stored exactly as any other.
 import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { startEmulator, type RunningEmulator } from '../../src/index.js';
 import { getJson, postJson } from '../helpers.js';
@@ -38,4 +39,28 @@ test('long ASCII bodies, plain or escaped, are refused or stored exactly as the 
   const stanza =
     '<message xmlns="jabber:client" from="dev-app@appspot.com/bot" to="carol@example.com" type="chat"><body>a&lt;b&amp;c&gt;d&apos;e</body></message>';
   assert.equal(after.total.data_sent_bytes - before.total.data_sent_bytes, Buffer.byteLength(stanza));
+});
+
+test('--json prints the whole event of a long body, plain or escaped, as its JSON', async () => {
+  const stdout = new PassThrough();
+  let printed = '';
+  stdout.on('data', (d: Buffer) => (printed += d.toString('utf8')));
+  const json = await startEmulator({ port: 0, appYaml: null, console: true, json: true, stdout });
+  try {
+    const plain = 'Someone has sent you a gift on <Example.com> & more. '.repeat(1000);
+    const bodies = [plain, `${plain}"quoted"`, `${plain}\\`, `${plain}\u0085é`];
+    for (const body of bodies) assert.equal((await postJson(json.url, SEND, { jids: 'alice@example.com', body })).status, 200);
+    const entries = (await getJson(json.url, '/v1/outbox')).body.entries;
+    await new Promise((resolve) => setImmediate(resolve));
+    const sentLines = printed.split('\n').filter((l) => l.includes('"type":"sent"'));
+    assert.equal(sentLines.length, bodies.length);
+    sentLines.forEach((line, i) => {
+      const event = JSON.parse(line);
+      assert.equal(line, JSON.stringify(event));
+      assert.equal(event.entry.body, bodies[i]);
+      assert.deepEqual(event.entry, entries[i]);
+    });
+  } finally {
+    await json.close();
+  }
 });

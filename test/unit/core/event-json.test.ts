@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { eventJson, utf8Bytes, utf8Encoding } from '../../../src/core/event-json.js';
+import { eventJson, markPlainBody, utf8Bytes, utf8Encoding } from '../../../src/core/event-json.js';
 import type { EmulatorEvent, OutboxEntry } from '../../../src/core/events.js';
 import { attachPrinter } from '../../../src/console/printer.js';
 
@@ -96,4 +96,27 @@ test('utf8Bytes and the printer write the UTF-8 bytes, ASCII or not', async () =
   for (const b of batches) assert.ok(b.length <= 64 * 1024 || b.toString().split('\n').length === 2, `${b.length} bytes`);
   stop();
   assert.equal(Buffer.concat(chunks).toString('utf8'), [...events, ...many].map((e) => `${JSON.stringify(e)}\n`).join(''));
+});
+
+test('a body marked plain (read as plain ASCII text) is put in without a search; others are searched', () => {
+  const body = 'Someone has sent you a gift on <Example.com> & more. '.repeat(1000);
+  const searched = (e: EmulatorEvent): number => {
+    const original = String.prototype.includes;
+    let calls = 0;
+    String.prototype.includes = function (this: string, ...a: Parameters<typeof original>) {
+      if (this.length === body.length) calls++;
+      return original.apply(this, a);
+    };
+    try {
+      assert.equal(eventJson(e), JSON.stringify(e));
+    } finally {
+      String.prototype.includes = original;
+    }
+    return calls;
+  };
+  const unmarked = sent({ body });
+  assert.ok(searched(unmarked) > 30);
+  const marked = sent({ body });
+  markPlainBody((marked as { entry: OutboxEntry }).entry);
+  assert.equal(searched(marked), 0);
 });
