@@ -219,8 +219,9 @@ export class Outbox {
    * have one reply, kept as its bare id; a list only from the second. */
   private readonly byCause = new Map<string, number | IdList>();
   // Waiters by what they wait for: 'r:<delivery>', 't:<recipient>', 'f:<sender>' or '*', so a new entry meets only
-  // those that might match.
-  private readonly waiters = new Map<string, Set<Waiter>>();
+  // those that might match. A bucket's only waiter (the usual: each test waits for its own user) is kept bare, a Set
+  // only from the second.
+  private readonly waiters = new Map<string, Waiter | Set<Waiter>>();
   readonly cap: number;
   readonly maxBytes: number;
   private readonly after: (ms: number, end: () => void) => () => void;
@@ -305,27 +306,30 @@ export class Outbox {
     const buckets = [...keys.map((k) => `t:${k}`), `f:${jidKey(e.from)}`, '*'];
     if (e.in_reply_to !== null) buckets.push(`r:${e.in_reply_to}`);
     for (const b of buckets) {
-      const set = this.waiters.get(b);
-      if (!set) continue;
-      for (const w of set) {
-        if (!w.test(e)) continue;
-        this.unregister(w);
-        if (w.scanning) w.held = e;
-        else this.settle(w, e);
-      }
+      const held = this.waiters.get(b);
+      if (held === undefined) continue;
+      if (held instanceof Set) for (const w of held) this.meet(w, e);
+      else this.meet(held, e);
     }
   }
 
+  private meet(w: Waiter, e: OutboxEntry): void {
+    if (!w.test(e)) return;
+    this.unregister(w);
+    if (w.scanning) w.held = e;
+    else this.settle(w, e);
+  }
+
   private register(w: Waiter): void {
-    let set = this.waiters.get(w.bucket);
-    if (!set) this.waiters.set(w.bucket, (set = new Set()));
-    set.add(w);
+    const held = this.waiters.get(w.bucket);
+    if (held === undefined) this.waiters.set(w.bucket, w);
+    else if (held instanceof Set) held.add(w);
+    else this.waiters.set(w.bucket, new Set([held, w]));
   }
 
   private unregister(w: Waiter): void {
-    const set = this.waiters.get(w.bucket);
-    if (!set?.delete(w)) return;
-    if (set.size === 0) this.waiters.delete(w.bucket);
+    const held = this.waiters.get(w.bucket);
+    if (held === w || (held instanceof Set && held.delete(w) && held.size === 0)) this.waiters.delete(w.bucket);
   }
 
   /**
@@ -484,12 +488,12 @@ export class Outbox {
   /** Waits pending now (for tests: a wait that ends, however it ends, leaves nothing behind). */
   get waiting(): number {
     let n = 0;
-    for (const set of this.waiters.values()) n += set.size;
+    for (const held of this.waiters.values()) n += held instanceof Set ? held.size : 1;
     return n;
   }
 
   /** Release every waiter (at shutdown), answering null. */
   close(): void {
-    for (const set of [...this.waiters.values()]) for (const w of [...set]) this.settle(w, null);
+    for (const held of [...this.waiters.values()]) for (const w of held instanceof Set ? [...held] : [held]) this.settle(w, null);
   }
 }

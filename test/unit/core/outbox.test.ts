@@ -116,6 +116,21 @@ test('a wait ends once, however it ends, and leaves nothing behind: no waiter, n
   assert.equal((await matched)?.body, 'for bob');
   assert.deepEqual([o.waiting, live(), other.listenerCount('close')], [0, 0, 1]);
   other.emit('close');
+  // Two waits for one recipient: the one that hangs up goes, the other still gets the entry.
+  const first = new EventEmitter();
+  const gone = o.wait({ to: 'dave@example.com' }, 60_000, closeSignal(first));
+  const stays = o.wait({ to: 'dave@example.com', contains: 'hi' }, 60_000);
+  const third = o.wait({ to: 'dave@example.com', contains: 'bye' }, 60_000);
+  assert.equal(o.waiting, 3);
+  first.emit('close');
+  assert.equal(await gone, null);
+  assert.equal(o.waiting, 2);
+  o.add(msg('dave@example.com', 'hi dave'));
+  assert.equal((await stays)?.body, 'hi dave');
+  assert.equal(o.waiting, 1);
+  o.add(msg('dave@example.com', 'bye dave'));
+  assert.equal((await third)?.body, 'bye dave');
+  assert.deepEqual([o.waiting, live()], [0, 0]);
   // Timed out: null, nothing kept.
   const timedOut = o.wait({ to: 'carol@example.com' }, 5, closeSignal(new EventEmitter()));
   assert.equal(await timedOut, null);
