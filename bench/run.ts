@@ -166,6 +166,20 @@ async function freshWaits(args: string[], probed: boolean, keep = false): Promis
   return { ...waits, child };
 }
 
+/** Bytes of heap one pending long-poll keeps alive (bench/wait-heap.ts, in a process of its own). */
+function waitHeap(server: 'emulator' | 'bare'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--expose-gc', here('./wait-heap.js'), server], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    p.stdout.on('data', (d: Buffer) => (text += d));
+    p.on('exit', (code) =>
+      code === 0
+        ? resolve((JSON.parse(text.trim().split('\n').at(-1)!) as { bytesPerWait: number }).bytesPerWait)
+        : reject(new Error(`wait-heap.js exited with ${code}`)),
+    );
+  });
+}
+
 async function waiterRows(): Promise<void> {
   // /healthz while 1,000 waits register, side by side with a bare node:http server holding the same long-polls
   // (bench/baseline-wait.ts), alternating, a fresh server each run; the medians of RUNS runs. On a shared 2-core
@@ -207,6 +221,8 @@ async function waiterRows(): Promise<void> {
   );
   const [ec, bc] = [median(emuCpu), median(bareCpu)];
   row('  main-thread CPU per wait registered (µs)', f(ec, 1), f(bc, 1), bc / ec, '', null);
+  const [eb, bb] = [await waitHeap('emulator'), await waitHeap('bare')];
+  row('  heap kept per pending wait after forced GC (bytes)', f(eb), f(bb), bb / eb, '', null);
   pending!.release();
   await Promise.all([stop(pending!.child), stop(quiet)]);
 }
