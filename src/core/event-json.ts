@@ -28,7 +28,18 @@ export function markPlainBody(entry: OutboxEntry): void {
   plainBodies.add(entry);
 }
 
+/**
+ * The last event serialised and its text: the --json console and the feed each want the event being emitted, one
+ * after the other, so the second gets the first's text (one slot: no event's text outlives the next).
+ */
+let last: { event: EmulatorEvent | null; seq: number; text: string } = { event: null, seq: 0, text: '' };
+
 export function eventJson(event: EmulatorEvent): string {
+  if (event !== last.event || event.seq !== last.seq) last = { event, seq: event.seq, text: serialise(event) };
+  return last.text;
+}
+
+function serialise(event: EmulatorEvent): string {
   if (event.type !== 'sent') return JSON.stringify(event);
   const body = event.entry.body;
   if (body === undefined || body.length < LONG_BODY || !(plainBodies.has(event.entry) || needsNoEscape(body))) return JSON.stringify(event);

@@ -34,8 +34,12 @@ export const FEED_LIMITS: Readonly<FeedLimits> = Object.freeze({
   maxTotalBytes: 64 * 1024 * 1024,
 });
 
-/** Events gathered this long are written together: under load, one write per client for many events. */
-const FLUSH_MS = 10;
+/**
+ * Events gathered this long are written together: under load, one write per client for many events. One display
+ * frame at 60 Hz: the console cannot show an event sooner, and each flush costs a write to every client (100 clients:
+ * a millisecond of the emulator's time).
+ */
+const FLUSH_MS = 16;
 
 /**
  * An unmasked, unfragmented RFC 6455 text frame header for `length` payload bytes. Servers never mask, so one frame

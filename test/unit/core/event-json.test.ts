@@ -120,3 +120,25 @@ test('a body marked plain (read as plain ASCII text) is put in without a search;
   markPlainBody((marked as { entry: OutboxEntry }).entry);
   assert.equal(searched(marked), 0);
 });
+
+test('the console and the feed asking for the same event in turn get one serialisation; each event its own text', () => {
+  const a = sent({ body: 'first' });
+  const b = sent({ body: 'second' });
+  const original = JSON.stringify;
+  let calls = 0;
+  JSON.stringify = ((...x: Parameters<typeof original>) => (calls++, original(...x))) as typeof original;
+  const texts: string[] = [];
+  try {
+    texts.push(eventJson(a), eventJson(a), eventJson(b), eventJson(a));
+    (a as { seq: number }).seq = 99;
+    texts.push(eventJson(a));
+  } finally {
+    JSON.stringify = original;
+  }
+  assert.equal(calls, 4, 'a, b, a again after b, a once stamped anew');
+  assert.deepEqual(
+    texts.map((t) => JSON.parse(t).entry.body),
+    ['first', 'first', 'second', 'first', 'first'],
+  );
+  assert.equal(JSON.parse(texts[4]!).seq, 99);
+});
