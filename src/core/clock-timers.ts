@@ -7,7 +7,7 @@ import type { Clock } from '../domain/clock.js';
 import type { WaitSignal } from './outbox.js';
 
 /** setTimeout's largest delay; a longer one would fire at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface Span {
   /** when it ends on the namespace's clock */

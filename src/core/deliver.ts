@@ -6,6 +6,7 @@ import { urlToHttpOptions } from 'node:url';
 import type FormDataType from 'form-data';
 import { ADMIN_HEADERS, type Part } from '../domain/inbound.js';
 import { randomHex, type Random } from '../domain/random.js';
+import { MAX_TIMER_MS } from './clock-timers.js';
 import type { Exchange } from './events.js';
 
 export interface PostOutcome {
@@ -163,14 +164,14 @@ function deadline(timeoutMs: number, giveUp: () => void): () => void {
     const now = performance.now();
     for (const w of list) {
       if (w.due > now) {
-        lane!.timer = setTimeout(sweep, w.due - now).unref();
+        lane!.timer = setTimeout(sweep, Math.min(w.due - now, MAX_TIMER_MS)).unref();
         return;
       }
       list.delete(w);
       w.giveUp();
     }
   };
-  lane.timer ??= setTimeout(sweep, timeoutMs).unref();
+  lane.timer ??= setTimeout(sweep, Math.min(timeoutMs, MAX_TIMER_MS)).unref();
   return () => void list.delete(entry);
 }
 

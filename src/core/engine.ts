@@ -175,9 +175,12 @@ export class Engine implements ControlPort {
    */
   waitFor(options: WaitOptions, signal?: WaitSignal): Promise<OutboxEntry> {
     const started = performance.now();
-    const { timeoutMs = DEFAULT_WAIT_MS, ...filter } = options;
     let waiting: Promise<OutboxEntry | null>;
+    let timeoutMs: number;
+    let filter: OutboxFilter;
     try {
+      // Inside the try: missing options are refused as a rejection too, never a synchronous throw.
+      ({ timeoutMs = DEFAULT_WAIT_MS, ...filter } = options);
       waiting = this.outboxStore.wait(filter, timeoutMs, signal);
     } catch (e) {
       // A bad filter is refused as a rejection, as an async function would.
@@ -217,7 +220,13 @@ export class Engine implements ControlPort {
    * sent before the wait began did not "arrive within the time".
    */
   async expectNone({ timeoutMs = DEFAULT_WAIT_MS, since = this.outboxStore.lastId, ...filter }: WaitOptions, signal?: WaitSignal): Promise<void> {
+    const started = performance.now();
     const entry = await this.outboxStore.wait({ ...filter, since }, timeoutMs, signal);
+    // Released by shutdown before its time: the check did not run its course, so it did not pass.
+    if (!entry && this.closed)
+      throw new TimeoutError(
+        `the emulator shut down after ${Math.round(performance.now() - started)} ms of the ${timeoutMs} ms negative wait; nothing matching ${describeFilter(filter)} had arrived, but the check was cut short`,
+      );
     if (entry) {
       throw new AssertionFailedError(
         `expected nothing matching ${describeFilter(filter)} within ${timeoutMs} ms, but the app sent #${entry.id} to ${entry.to.join(', ')}${entry.body !== undefined ? `: ${JSON.stringify(entry.body)}` : ` (${entry.kind})`}`,
@@ -467,11 +476,12 @@ export class Engine implements ControlPort {
   private loopBack(entry: OutboxEntry, recipients: string[]): void {
     if (!isDeliverableMessageType(entry.type ?? '')) return;
     // The app's own addresses among the recipients, each once, found before the body is read (most sends have none).
-    let own: string[] | null = null;
+    // A Set, not an array's includes: a send may name thousands of the app's own addresses.
+    let own: Set<string> | null = null;
     for (const to of recipients) {
       const r = parseJid(to);
-      if (!r.ok || classifyAppAddress(r.jid, this.app.appId) === null || own?.includes(to) || !routeInbound(to, this.app).ok) continue;
-      (own ??= []).push(to);
+      if (!r.ok || classifyAppAddress(r.jid, this.app.appId) === null || own?.has(to) || !routeInbound(to, this.app).ok) continue;
+      (own ??= new Set()).add(to);
     }
     if (own === null) return;
     // A raw-XML message comes back as the text of its <body>, or not at all.

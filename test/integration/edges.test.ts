@@ -91,3 +91,60 @@ test('an HTTP long-poll cut off by shutdown gets the coded answer, not an empty 
   assert.match(got, /^HTTP\/1\.1 408 /);
   assert.match(got, /"code":"TIMEOUT","message":"the emulator shut down after \d+ ms of the 60000 ms wait/);
 });
+
+test('a negative wait cut short by shutdown fails with TIMEOUT instead of passing', async () => {
+  const { em, close } = await startEmulatorWithApp();
+  const checking = em.expectNone({ to: 'nobody@example.com', timeoutMs: 600_000 }).then(
+    () => assert.fail('a check that did not run its course passed'),
+    (e: Error & { code?: string }) => e,
+  );
+  await close();
+  const e = await checking;
+  assert.equal(e.code, 'TIMEOUT');
+  assert.match(e.message, /shut down after \d+ ms of the 600000 ms negative wait; .*cut short/);
+});
+
+test('an HTTP expect_none cut off by shutdown answers 408 TIMEOUT, not 200 ok', async () => {
+  const { em, close } = await startEmulatorWithApp();
+  const started = new Promise<void>((resolve) => {
+    const onStart = (): void => {
+      diagnostics_channel.unsubscribe('http.server.request.start', onStart);
+      resolve();
+    };
+    diagnostics_channel.subscribe('http.server.request.start', onStart);
+  });
+  const answer = raw(em.port, 'GET /v1/outbox/expect_none?to=nobody@example.com&timeout_ms=60000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  await started;
+  await close();
+  const got = await answer;
+  assert.match(got, /^HTTP\/1\.1 408 /);
+  assert.match(got, /"code":"TIMEOUT","message":"the emulator shut down after \d+ ms of the 60000 ms negative wait/);
+  assert.doesNotMatch(got, /"ok":true/);
+});
+
+test('waitFor without options is a rejected promise, never a synchronous throw', async () => {
+  const { em, close } = await startEmulatorWithApp();
+  let waiting: Promise<unknown> | undefined;
+  assert.doesNotThrow(() => {
+    waiting = em.waitFor(null as unknown as Parameters<typeof em.waitFor>[0]);
+  });
+  await assert.rejects(waiting!);
+  await close();
+});
+
+test('a delivery timeout past setTimeout\'s range waits, without a TimeoutOverflowWarning or a spinning timer', async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error): void => void warnings.push(w.name);
+  process.on('warning', onWarning);
+  try {
+    const { em, close } = await startEmulatorWithApp({ deliveryTimeoutMs: 3_000_000_000 });
+    const r = await em.injectMessage({ from: 'alice@example.com/phone', body: 'hello' });
+    assert.equal(r.delivered, true);
+    // Warnings are emitted on a later tick: let one full turn pass before looking.
+    await new Promise((resolve) => setImmediate(resolve));
+    await close();
+    assert.deepEqual(warnings.filter((n) => n === 'TimeoutOverflowWarning'), []);
+  } finally {
+    process.off('warning', onWarning);
+  }
+});

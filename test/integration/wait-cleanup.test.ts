@@ -34,10 +34,15 @@ function open(method: string, path: string, body?: unknown): { answer: Promise<{
 
 /** Until the emulator holds exactly `waits` pending waits and `spans` timers. */
 async function holding(waits: number, spans: number): Promise<void> {
-  while (engine.outboxStore.waiting !== waits || engine.timers.size !== spans) await new Promise((r) => setImmediate(r));
+  // Bounded, so a regression fails the test with what is left instead of spinning the file forever.
+  const until = performance.now() + 30_000;
+  while (engine.outboxStore.waiting !== waits || engine.timers.size !== spans) {
+    if (performance.now() > until) assert.fail(`still ${engine.outboxStore.waiting} waits and ${engine.timers.size} timers; expected ${waits} and ${spans}`);
+    await new Promise((r) => setImmediate(r));
+  }
 }
 
-test('long-polls whose clients hang up leave no waiter and no timer; the one still open gets its entry', async () => {
+test('long-polls whose clients hang up leave no waiter and no timer; the one still open gets its entry', { timeout: 60_000 }, async () => {
   const dropped = Array.from({ length: 40 }, (_, i) => open('GET', `/v1/outbox/wait?to=nobody${i}@example.com&timeout_ms=600000`));
   dropped.push(open('GET', '/v1/outbox/expect_none?to=nobody@example.com&timeout_ms=600000'));
   dropped.push(open('POST', '/v1/outbox/expect_sequence', { steps: [{ to: 'nobody@example.com' }], timeout_ms: 600_000 }));
@@ -54,7 +59,7 @@ test('long-polls whose clients hang up leave no waiter and no timer; the one sti
   await holding(0, 0);
 });
 
-test('a long-poll that times out answers 408 TIMEOUT naming its filter and window, and keeps nothing', async () => {
+test('a long-poll that times out answers 408 TIMEOUT naming its filter and window, and keeps nothing', { timeout: 60_000 }, async () => {
   const { status, body } = await getJson(em.url, '/v1/outbox/wait?to=carol@example.com&timeout_ms=30');
   assert.equal(status, 408);
   assert.equal(body.error.code, 'TIMEOUT');
