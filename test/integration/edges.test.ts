@@ -132,7 +132,7 @@ test('waitFor without options is a rejected promise, never a synchronous throw',
   await close();
 });
 
-test('a delivery timeout past setTimeout\'s range waits, without a TimeoutOverflowWarning or a spinning timer', async () => {
+test("a delivery timeout past setTimeout's range waits, without a TimeoutOverflowWarning or a spinning timer", async () => {
   const warnings: string[] = [];
   const onWarning = (w: Error): void => void warnings.push(w.name);
   process.on('warning', onWarning);
@@ -143,7 +143,10 @@ test('a delivery timeout past setTimeout\'s range waits, without a TimeoutOverfl
     // Warnings are emitted on a later tick: let one full turn pass before looking.
     await new Promise((resolve) => setImmediate(resolve));
     await close();
-    assert.deepEqual(warnings.filter((n) => n === 'TimeoutOverflowWarning'), []);
+    assert.deepEqual(
+      warnings.filter((n) => n === 'TimeoutOverflowWarning'),
+      [],
+    );
   } finally {
     process.off('warning', onWarning);
   }
