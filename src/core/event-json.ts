@@ -29,14 +29,21 @@ export function markPlainBody(entry: OutboxEntry): void {
 }
 
 /**
- * The last event serialised and its text: the --json console and the feed each want the event being emitted, one
- * after the other, so the second gets the first's text (one slot: no event's text outlives the next).
+ * The latest events serialised and their texts: the feed serialises an event as it is emitted and the --json console
+ * when the turn's lines are written, so the console finds the feed's text. A few turns' worth (RECENT), oldest out
+ * first: no event's text is kept for long.
  */
-let last: { event: EmulatorEvent | null; seq: number; text: string } = { event: null, seq: 0, text: '' };
+const recent = new Map<EmulatorEvent, { seq: number; text: string }>();
+const RECENT = 256;
 
 export function eventJson(event: EmulatorEvent): string {
-  if (event !== last.event || event.seq !== last.seq) last = { event, seq: event.seq, text: serialise(event) };
-  return last.text;
+  const known = recent.get(event);
+  if (known && known.seq === event.seq) return known.text;
+  const text = serialise(event);
+  recent.delete(event);
+  if (recent.size >= RECENT) recent.delete(recent.keys().next().value!);
+  recent.set(event, { seq: event.seq, text });
+  return text;
 }
 
 function serialise(event: EmulatorEvent): string {

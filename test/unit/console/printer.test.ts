@@ -58,10 +58,14 @@ test("the printer builds no line in the emitter's turn: after it, the lines the 
     { json: false, style: 'devserver', color: false, width: 80 },
   ] as ConsoleFormat[]) {
     // A reply before its delivery's line (held for it), the delivery, a reply to a delivery that never ends.
-    const events = [sent('d1', 1), delivered('d1', 2), sent('d9', 3), { type: 'outbox.cleared', count: 2, seq: 4, time } as EmulatorEvent];
+    // Fresh objects for the printer: the JSON of an event just serialised is remembered (core/event-json.ts).
+    const make = (): EmulatorEvent[] => [sent('d1', 1), delivered('d1', 2), sent('d9', 3), { type: 'outbox.cleared', count: 2, seq: 4, time } as EmulatorEvent];
+    const events = make();
     const reference = consoleFormatter(f);
     read = 0;
-    const lines = events.map((e) => reference.format(e)).join('');
+    const lines = make()
+      .map((e) => reference.format(e))
+      .join('');
     const held = reference.drain();
     const built = read;
     assert.ok(built > 0);

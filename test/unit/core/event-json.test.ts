@@ -121,7 +121,7 @@ test('a body marked plain (read as plain ASCII text) is put in without a search;
   assert.equal(searched(marked), 0);
 });
 
-test('the console and the feed asking for the same event in turn get one serialisation; each event its own text', () => {
+test('the feed and, later in the turn, the console asking for the same events get one serialisation each', () => {
   const a = sent({ body: 'first' });
   const b = sent({ body: 'second' });
   const original = JSON.stringify;
@@ -135,10 +135,25 @@ test('the console and the feed asking for the same event in turn get one seriali
   } finally {
     JSON.stringify = original;
   }
-  assert.equal(calls, 4, 'a, b, a again after b, a once stamped anew');
+  assert.equal(calls, 3, 'a, b, and a once stamped anew');
   assert.deepEqual(
     texts.map((t) => JSON.parse(t).entry.body),
     ['first', 'first', 'second', 'first', 'first'],
   );
   assert.equal(JSON.parse(texts[4]!).seq, 99);
+});
+
+test('only the latest events are remembered: an old one is serialised again', () => {
+  const first = sent({ body: 'first' });
+  eventJson(first);
+  for (let i = 0; i < 300; i++) eventJson(sent({ id: i, body: `n${i}` }));
+  const original = JSON.stringify;
+  let calls = 0;
+  JSON.stringify = ((...x: Parameters<typeof original>) => (calls++, original(...x))) as typeof original;
+  try {
+    assert.equal(JSON.parse(eventJson(first)).entry.body, 'first');
+  } finally {
+    JSON.stringify = original;
+  }
+  assert.equal(calls, 1);
 });
