@@ -220,9 +220,9 @@ async function waiterRows(): Promise<void> {
     ew <= 10,
   );
   const [ec, bc] = [median(emuCpu), median(bareCpu)];
-  row('  main-thread CPU per wait registered (µs)', f(ec, 1), f(bc, 1), bc / ec, '', null);
+  row('  main-thread CPU per wait registered (µs)', f(ec, 1), f(bc, 1), ec / bc, '', null);
   const [eb, bb] = [await waitHeap('emulator'), await waitHeap('bare')];
-  row('  heap kept per pending wait after forced GC (bytes)', f(eb), f(bb), bb / eb, '', null);
+  row('  heap kept per pending wait after forced GC (bytes)', f(eb), f(bb), eb / bb, '', null);
   pending!.release();
   await Promise.all([stop(pending!.child), stop(quiet)]);
 }

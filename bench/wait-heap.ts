@@ -34,6 +34,15 @@ if (process.argv[2] === 'bare') {
 }
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** Until `done`, or fail (naming what it waited for) after 60 s, or if the client process dies while `clientAlive`. */
+async function until(what: string, done: () => boolean, clientAlive = false): Promise<void> {
+  const limit = performance.now() + 60_000;
+  while (!done()) {
+    if (performance.now() > limit) throw new Error(`wait-heap: still waiting for ${what} after 60 s (${held()} waits held)`);
+    if (clientAlive && client.exitCode !== null && !done()) throw new Error(`wait-heap: the client exited with ${client.exitCode} while waiting for ${what}`);
+    await tick();
+  }
+}
 // One request answered first, so what a server builds on its first request is in both figures.
 await fetch(`http://127.0.0.1:${port}/healthz`);
 gc();
@@ -53,11 +62,11 @@ process.stdin.on('end', () => process.exit(0));`,
   ],
   { stdio: ['pipe', 'ignore', 'inherit'] },
 );
-while (held() < N) await tick();
+await until(`${N} pending waits`, () => held() >= N, true);
 gc();
 gc();
 const bytesPerWait = (process.memoryUsage().heapUsed - before) / N;
 client.stdin!.end();
-while (held() > 0) await tick();
+await until('the waits to end after the client hung up', () => held() === 0);
 await close();
 console.log(JSON.stringify({ bytesPerWait }));

@@ -70,6 +70,9 @@ export class Engine implements ControlPort {
   /** the latency the faults of the service call now running asked for (read right after it, synchronously) */
   private latencyMs = 0;
   private closed = false;
+  /** How many times pending waits were released (releaseWaits), and why the last time. */
+  private releases = 0;
+  private releaseReason = '';
 
   constructor(
     readonly options: Readonly<Options>,
@@ -175,6 +178,7 @@ export class Engine implements ControlPort {
    */
   waitFor(options: WaitOptions, signal?: WaitSignal): Promise<OutboxEntry> {
     const started = performance.now();
+    const releases = this.releases;
     let waiting: Promise<OutboxEntry | null>;
     let timeoutMs: number;
     let filter: OutboxFilter;
@@ -188,10 +192,10 @@ export class Engine implements ControlPort {
     }
     return waiting.then((entry) => {
       if (entry) return entry;
-      // Released by shutdown, not by the time-out: say how long it really waited.
-      if (this.closed)
+      // Released by shutdown or a reset, not by the time-out: say so, and how long it really waited.
+      if (this.releases !== releases)
         throw new TimeoutError(
-          `the emulator shut down after ${Math.round(performance.now() - started)} ms of the ${timeoutMs} ms wait; no outbox entry matched ${describeFilter(filter)}`,
+          `${this.releaseReason} after ${Math.round(performance.now() - started)} ms of the ${timeoutMs} ms wait; no outbox entry matched ${describeFilter(filter)}`,
         );
       throw new TimeoutError(`no outbox entry matched ${describeFilter(filter)} within ${timeoutMs} ms`);
     });
@@ -221,11 +225,12 @@ export class Engine implements ControlPort {
    */
   async expectNone({ timeoutMs = DEFAULT_WAIT_MS, since = this.outboxStore.lastId, ...filter }: WaitOptions, signal?: WaitSignal): Promise<void> {
     const started = performance.now();
+    const releases = this.releases;
     const entry = await this.outboxStore.wait({ ...filter, since }, timeoutMs, signal);
-    // Released by shutdown before its time: the check did not run its course, so it did not pass.
-    if (!entry && this.closed)
+    // Released by shutdown or a reset before its time: the check did not run its course, so it did not pass.
+    if (!entry && this.releases !== releases)
       throw new TimeoutError(
-        `the emulator shut down after ${Math.round(performance.now() - started)} ms of the ${timeoutMs} ms negative wait; nothing matching ${describeFilter(filter)} had arrived, but the check was cut short`,
+        `${this.releaseReason} after ${Math.round(performance.now() - started)} ms of the ${timeoutMs} ms negative wait; nothing matching ${describeFilter(filter)} had arrived, but the check was cut short`,
       );
     if (entry) {
       throw new AssertionFailedError(
@@ -304,10 +309,20 @@ export class Engine implements ControlPort {
     return state;
   }
 
+  /**
+   * End every pending wait now, for `reason` (shutdown, a reset, the namespace deleted): each is told what cut it
+   * short, never that its time ran out, and a negative wait cut short fails rather than passes.
+   */
+  releaseWaits(reason: string): void {
+    this.releases++;
+    this.releaseReason = reason;
+    this.outboxStore.close();
+  }
+
   /** Back to a fresh start: outbox, presence, quotas, faults (as configured at start) and clock. */
   async reset(): Promise<void> {
     this.space.journal?.ready('a reset');
-    this.outboxStore.close();
+    this.releaseWaits('the namespace was reset');
     this.clock.reset();
     this.freshState();
     this.releaseHeld();
@@ -847,7 +862,7 @@ export class Engine implements ControlPort {
     this.closed = true;
     this.releaseHeld();
     await Promise.allSettled([...this.inflight]);
-    this.outboxStore.close();
+    this.releaseWaits('the emulator shut down');
     if (this.namespace === DEFAULT_NAMESPACE) this.space.close();
   }
 }

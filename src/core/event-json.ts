@@ -30,20 +30,38 @@ export function markPlainBody(entry: OutboxEntry): void {
 
 /**
  * The latest events serialised and their texts: the feed serialises an event as it is emitted and the --json console
- * when the turn's lines are written, so the console finds the feed's text. A few turns' worth (RECENT), oldest out
- * first: no event's text is kept for long.
+ * when the turn's lines are written, so the console finds the feed's text. A few turns' worth, oldest out first,
+ * bounded in count (RECENT) and in characters (RECENT_CHARS, about 2 MB of text and as much of the events it keeps
+ * alive): a send to 20,000 recipients is a 1 MB text, and an emulator that goes quiet keeps what it last remembered.
+ * A text longer than a quarter of that is not remembered (it is serialised again if asked again).
  */
 const recent = new Map<EmulatorEvent, { seq: number; text: string }>();
 const RECENT = 256;
+const RECENT_CHARS = 1 << 20;
+let recentChars = 0;
+
+function forget(event: EmulatorEvent): void {
+  const known = recent.get(event);
+  if (!known) return;
+  recent.delete(event);
+  recentChars -= known.text.length;
+}
 
 export function eventJson(event: EmulatorEvent): string {
   const known = recent.get(event);
   if (known && known.seq === event.seq) return known.text;
   const text = serialise(event);
-  recent.delete(event);
-  if (recent.size >= RECENT) recent.delete(recent.keys().next().value!);
+  forget(event);
+  if (text.length > RECENT_CHARS / 4) return text;
+  while (recent.size > 0 && (recent.size >= RECENT || recentChars + text.length > RECENT_CHARS)) forget(recent.keys().next().value!);
   recent.set(event, { seq: event.seq, text });
+  recentChars += text.length;
   return text;
+}
+
+/** What the memo holds now (for tests): events and characters of text. */
+export function rememberedJson(): { events: number; chars: number } {
+  return { events: recent.size, chars: recentChars };
 }
 
 function serialise(event: EmulatorEvent): string {

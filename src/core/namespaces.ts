@@ -92,7 +92,7 @@ export class Namespaces {
     const engine = this.engines.get(name);
     if (!engine) return false;
     this.engines.delete(name);
-    engine.outboxStore.close();
+    engine.releaseWaits(`the namespace ${name} was deleted`);
     return true;
   }
 

@@ -105,8 +105,9 @@ export class FeedBroadcast {
 
   flush(): void {
     this.timer = null;
-    this.lastFlush = performance.now();
+    // Only a flush that wrote something counts as load: an empty one (a client connecting) must not hold the next event.
     if (this.pending.length === 0) return;
+    this.lastFlush = performance.now();
     const pending = this.pending;
     this.pending = [];
     // Each group's frames, joined once for all its clients.

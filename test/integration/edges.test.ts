@@ -9,7 +9,7 @@ import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { test } from 'node:test';
 import { startRepl } from '../../src/console/repl.js';
-import { startEmulatorWithApp } from '../helpers.js';
+import { postJson, startEmulatorWithApp } from '../helpers.js';
 
 function raw(port: number, bytes: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -150,4 +150,27 @@ test("a delivery timeout past setTimeout's range waits, without a TimeoutOverflo
   } finally {
     process.off('warning', onWarning);
   }
+});
+
+test('waits released by a reset say so, and a negative wait cut short by it fails', async () => {
+  const { em, close } = await startEmulatorWithApp();
+  const waiting = em.waitFor({ to: 'nobody@example.com', timeoutMs: 600_000 }).then(
+    () => assert.fail('nothing was sent'),
+    (e: Error & { code?: string }) => e,
+  );
+  const checking = em.expectNone({ to: 'nobody@example.com', timeoutMs: 600_000 }).then(
+    () => assert.fail('a check that did not run its course passed'),
+    (e: Error & { code?: string }) => e,
+  );
+  await em.reset();
+  const [w, c] = await Promise.all([waiting, checking]);
+  assert.equal(w.code, 'TIMEOUT');
+  assert.match(w.message, /^the namespace was reset after \d+ ms of the 600000 ms wait; no outbox entry matched/);
+  assert.equal(c.code, 'TIMEOUT');
+  assert.match(c.message, /^the namespace was reset after \d+ ms of the 600000 ms negative wait; .*cut short/);
+  // Waits made after the reset work as before.
+  const after = em.waitFor({ to: 'bob@example.com', timeoutMs: 600_000 });
+  assert.equal((await postJson(em.url, '/v1/xmpp/send_message', { jids: 'bob@example.com', body: 'after' })).status, 200);
+  assert.equal((await after).body, 'after');
+  await close();
 });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { eventJson, markPlainBody, utf8Bytes, utf8Encoding } from '../../../src/core/event-json.js';
+import { eventJson, markPlainBody, rememberedJson, utf8Bytes, utf8Encoding } from '../../../src/core/event-json.js';
 import type { EmulatorEvent, OutboxEntry } from '../../../src/core/events.js';
 import { attachPrinter } from '../../../src/console/printer.js';
 
@@ -156,4 +156,18 @@ test('only the latest events are remembered: an old one is serialised again', ()
     JSON.stringify = original;
   }
   assert.equal(calls, 1);
+});
+
+test('what is remembered is bounded in characters, not only in events: long texts push old ones out, a huge one is not kept', () => {
+  const body = 'x'.repeat(100_000);
+  for (let i = 0; i < 300; i++) eventJson(sent({ id: i, body }));
+  const { events, chars } = rememberedJson();
+  assert.ok(chars <= 1 << 20, `${chars} characters remembered`);
+  assert.ok(events >= 1 && events <= 11, `${events} events of ~100 KB remembered`);
+  // A send to many recipients is a long text: serialised, right, and not kept.
+  const to = Array.from({ length: 20_000 }, (_, i) => `user${i}@example.com`);
+  const huge = sent({ to, statuses: to.map(() => 0) });
+  const before = rememberedJson().chars;
+  assert.equal(eventJson(huge), JSON.stringify(huge));
+  assert.equal(rememberedJson().chars, before);
 });

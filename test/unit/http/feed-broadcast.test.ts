@@ -113,3 +113,22 @@ test('a client of one namespace gets only its events; an event nobody follows is
   assert.equal(calls, 0, 'nobody follows b any more');
   b.close();
 });
+
+test('an empty flush (a client connecting) does not hold the next event; a flush that wrote does, for one frame', () => {
+  const b = new FeedBroadcast();
+  b.add(stuckClient());
+  const delays: number[] = [];
+  const original = globalThis.setTimeout;
+  globalThis.setTimeout = ((fn: () => void, ms?: number) => (delays.push(ms ?? 0), original(fn, 1_000_000).unref())) as typeof setTimeout;
+  try {
+    b.flush(); // what a client's connection does before its hello
+    b.publish(event(1));
+    b.flush();
+    b.publish(event(2));
+  } finally {
+    globalThis.setTimeout = original;
+  }
+  assert.equal(delays[0], 0, 'the first event after the empty flush goes out at once');
+  assert.ok(delays[1]! > 0, 'right after a flush that wrote, frames gather');
+  b.close();
+});
