@@ -258,10 +258,17 @@ export class Engine implements ControlPort {
     signal: AbortSignal,
   ): Promise<OutboxEntry[]> {
     const got: OutboxEntry[] = [];
+    const releases = this.releases;
     let cursor = since;
     for (const [i, step] of steps.entries()) {
       const filter: OutboxFilter = { ...step, ...(conversation !== undefined ? { to: conversation } : {}), since: Math.max(cursor, step.since ?? 0) };
       const entry = signal.aborted ? null : await this.outboxStore.wait(filter, Infinity, signal);
+      // Released by shutdown or a reset: say so, not that the time ran out.
+      if (!entry && this.releases !== releases)
+        throw new TimeoutError(
+          `${this.releaseReason} while waiting for step ${i + 1} of ${steps.length} (${describeFilter(step)})` +
+            `${got.length ? ` after ${got.map((e) => `#${e.id}`).join(', ')}` : ''}; the sequence was cut short`,
+        );
       if (!entry) {
         const sent = this.outboxStore.list({ since: cursor, ...(conversation !== undefined ? { to: conversation } : {}) }).slice(-3);
         throw new TimeoutError(

@@ -152,7 +152,7 @@ test("a delivery timeout past setTimeout's range waits, without a TimeoutOverflo
   }
 });
 
-test('waits released by a reset say so, and a negative wait cut short by it fails', async () => {
+test('waits, expect_sequence and expect_none released by a reset say so, and the negative wait fails', async () => {
   const { em, close } = await startEmulatorWithApp();
   const waiting = em.waitFor({ to: 'nobody@example.com', timeoutMs: 600_000 }).then(
     () => assert.fail('nothing was sent'),
@@ -162,8 +162,14 @@ test('waits released by a reset say so, and a negative wait cut short by it fail
     () => assert.fail('a check that did not run its course passed'),
     (e: Error & { code?: string }) => e,
   );
+  const sequence = em.expectSequence({ steps: [{ to: 'nobody@example.com' }], timeoutMs: 600_000 }).then(
+    () => assert.fail('nothing was sent'),
+    (e: Error & { code?: string }) => e,
+  );
   await em.reset();
-  const [w, c] = await Promise.all([waiting, checking]);
+  const [w, c, q] = await Promise.all([waiting, checking, sequence]);
+  assert.equal(q.code, 'TIMEOUT');
+  assert.match(q.message, /^the namespace was reset while waiting for step 1 of 1 .*; the sequence was cut short/);
   assert.equal(w.code, 'TIMEOUT');
   assert.match(w.message, /^the namespace was reset after \d+ ms of the 600000 ms wait; no outbox entry matched/);
   assert.equal(c.code, 'TIMEOUT');
