@@ -1,7 +1,7 @@
 // Presence and subscriptions: every known JID, editable in place (PUT /v1/presence/:jid); forms that inject
 // presence, subscription requests and error stanzas as if the users' clients had sent them.
 import type { JSX } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { call, compact } from '../api.js';
 import { useFetch, useStore, useThrottled } from '../hooks.js';
 import type { Store } from '../store.js';
@@ -77,7 +77,14 @@ function PresenceRow({ row: given }: { row: Row }): JSX.Element {
   const [outcome, run] = useAction();
   // Edits apply to what is on screen at once, so a second edit does not undo a first one still on its way.
   const [row, setRow] = useState(given);
-  useEffect(() => setRow(given), [given.available, given.show, given.status, given.subscribed, given.invited]);
+  // While an edit is on its way, a refetch that left before it (a change made a moment earlier) must not put the old
+  // values back under the user's click; the edit's own answer, then the next refetch, say what is true.
+  const editing = useRef(0);
+  const latest = useRef(given);
+  latest.current = given;
+  useEffect(() => {
+    if (editing.current === 0) setRow(given);
+  }, [given.available, given.show, given.status, given.subscribed, given.invited]);
   // The status being typed is the page's own until it is sent (on Enter or leaving the field): a refetch that lands
   // meanwhile does not replace the input under the typist; a change from elsewhere shows once it is not being edited.
   const [status, setStatus] = useState(row.status);
@@ -85,15 +92,28 @@ function PresenceRow({ row: given }: { row: Row }): JSX.Element {
   const put = (change: Partial<Row>): void => {
     const next = { ...row, ...change };
     setRow(next);
+    editing.current++;
     void run(async () => {
-      const r = await call<Row>('PUT', `/v1/presence/${encodeURIComponent(row.jid)}`, {
-        available: next.available,
-        show: next.show,
-        status: next.status,
-        // Sent only when toggled: setting a user's presence otherwise counts them as subscribed (they chat with the bot).
-        ...('subscribed' in change ? { subscribed: next.subscribed } : {}),
-      });
-      return { ok: true, text: `${row.jid}: ${describe(r)}${r.status ? ` "${r.status}"` : ''}${r.subscribed ? ', subscribed' : ''}` };
+      let answer: Row | null = null;
+      try {
+        const r = await call<Row>('PUT', `/v1/presence/${encodeURIComponent(row.jid)}`, {
+          available: next.available,
+          show: next.show,
+          status: next.status,
+          // Sent only when toggled: setting a user's presence otherwise counts them as subscribed (they chat with the bot).
+          ...('subscribed' in change ? { subscribed: next.subscribed } : {}),
+        });
+        answer = r;
+        return { ok: true, text: `${row.jid}: ${describe(r)}${r.status ? ` "${r.status}"` : ''}${r.subscribed ? ', subscribed' : ''}` };
+      } finally {
+        // The last edit to come back shows the service's answer (or, if it failed, what the last refetch said).
+        if (--editing.current === 0)
+          setRow(
+            answer
+              ? { ...latest.current, available: answer.available, show: answer.show, status: answer.status, subscribed: answer.subscribed }
+              : latest.current,
+          );
+      }
     });
   };
   return (
