@@ -73,7 +73,8 @@ test('a long-poll released by shutdown says how long it really waited', async ()
   assert.match(e.message, /shut down after \d+ ms of the 600000 ms wait/);
 });
 
-test('an HTTP long-poll cut off by shutdown gets the coded answer, not an empty reply', async () => {
+/** The raw HTTP answer to a GET of `path` (a long-poll) when the emulator shuts down while it waits. */
+async function cutByShutdown(path: string): Promise<string> {
   const { em, close } = await startEmulatorWithApp();
   // Node publishes each request just before the emulator's handler runs; the handler registers its wait
   // synchronously, so once this resolves (a promise job, after that handler) the long-poll is waiting.
@@ -84,10 +85,14 @@ test('an HTTP long-poll cut off by shutdown gets the coded answer, not an empty 
     };
     diagnostics_channel.subscribe('http.server.request.start', onStart);
   });
-  const answer = raw(em.port, 'GET /v1/outbox/wait?timeout_ms=60000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  const answer = raw(em.port, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
   await started;
   await close();
-  const got = await answer;
+  return answer;
+}
+
+test('an HTTP long-poll cut off by shutdown gets the coded answer, not an empty reply', async () => {
+  const got = await cutByShutdown('/v1/outbox/wait?timeout_ms=60000');
   assert.match(got, /^HTTP\/1\.1 408 /);
   assert.match(got, /"code":"TIMEOUT","message":"the emulator shut down after \d+ ms of the 60000 ms wait/);
 });
@@ -105,18 +110,7 @@ test('a negative wait cut short by shutdown fails with TIMEOUT instead of passin
 });
 
 test('an HTTP expect_none cut off by shutdown answers 408 TIMEOUT, not 200 ok', async () => {
-  const { em, close } = await startEmulatorWithApp();
-  const started = new Promise<void>((resolve) => {
-    const onStart = (): void => {
-      diagnostics_channel.unsubscribe('http.server.request.start', onStart);
-      resolve();
-    };
-    diagnostics_channel.subscribe('http.server.request.start', onStart);
-  });
-  const answer = raw(em.port, 'GET /v1/outbox/expect_none?to=nobody@example.com&timeout_ms=60000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
-  await started;
-  await close();
-  const got = await answer;
+  const got = await cutByShutdown('/v1/outbox/expect_none?to=nobody@example.com&timeout_ms=60000');
   assert.match(got, /^HTTP\/1\.1 408 /);
   assert.match(got, /"code":"TIMEOUT","message":"the emulator shut down after \d+ ms of the 60000 ms negative wait/);
   assert.doesNotMatch(got, /"ok":true/);
@@ -124,12 +118,15 @@ test('an HTTP expect_none cut off by shutdown answers 408 TIMEOUT, not 200 ok', 
 
 test('waitFor without options is a rejected promise, never a synchronous throw', async () => {
   const { em, close } = await startEmulatorWithApp();
-  let waiting: Promise<unknown> | undefined;
-  assert.doesNotThrow(() => {
-    waiting = em.waitFor(null as unknown as Parameters<typeof em.waitFor>[0]);
-  });
-  await assert.rejects(waiting!);
-  await close();
+  try {
+    let waiting: Promise<unknown> | undefined;
+    assert.doesNotThrow(() => {
+      waiting = em.waitFor(null as unknown as Parameters<typeof em.waitFor>[0]);
+    });
+    await assert.rejects(waiting!);
+  } finally {
+    await close();
+  }
 });
 
 test("a delivery timeout past setTimeout's range waits, without a TimeoutOverflowWarning or a spinning timer", async () => {
@@ -138,11 +135,14 @@ test("a delivery timeout past setTimeout's range waits, without a TimeoutOverflo
   process.on('warning', onWarning);
   try {
     const { em, close } = await startEmulatorWithApp({ deliveryTimeoutMs: 3_000_000_000 });
-    const r = await em.injectMessage({ from: 'alice@example.com/phone', body: 'hello' });
-    assert.equal(r.delivered, true);
-    // Warnings are emitted on a later tick: let one full turn pass before looking.
-    await new Promise((resolve) => setImmediate(resolve));
-    await close();
+    try {
+      const r = await em.injectMessage({ from: 'alice@example.com/phone', body: 'hello' });
+      assert.equal(r.delivered, true);
+      // Warnings are emitted on a later tick: let one full turn pass before looking.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      await close();
+    }
     assert.deepEqual(
       warnings.filter((n) => n === 'TimeoutOverflowWarning'),
       [],
@@ -154,29 +154,33 @@ test("a delivery timeout past setTimeout's range waits, without a TimeoutOverflo
 
 test('waits, expect_sequence and expect_none released by a reset say so, and the negative wait fails', async () => {
   const { em, close } = await startEmulatorWithApp();
-  const waiting = em.waitFor({ to: 'nobody@example.com', timeoutMs: 600_000 }).then(
-    () => assert.fail('nothing was sent'),
-    (e: Error & { code?: string }) => e,
-  );
-  const checking = em.expectNone({ to: 'nobody@example.com', timeoutMs: 600_000 }).then(
-    () => assert.fail('a check that did not run its course passed'),
-    (e: Error & { code?: string }) => e,
-  );
-  const sequence = em.expectSequence({ steps: [{ to: 'nobody@example.com' }], timeoutMs: 600_000 }).then(
-    () => assert.fail('nothing was sent'),
-    (e: Error & { code?: string }) => e,
-  );
-  await em.reset();
-  const [w, c, q] = await Promise.all([waiting, checking, sequence]);
-  assert.equal(q.code, 'TIMEOUT');
-  assert.match(q.message, /^the namespace was reset while waiting for step 1 of 1 .*; the sequence was cut short/);
-  assert.equal(w.code, 'TIMEOUT');
-  assert.match(w.message, /^the namespace was reset after \d+ ms of the 600000 ms wait; no outbox entry matched/);
-  assert.equal(c.code, 'TIMEOUT');
-  assert.match(c.message, /^the namespace was reset after \d+ ms of the 600000 ms negative wait; .*cut short/);
-  // Waits made after the reset work as before.
-  const after = em.waitFor({ to: 'bob@example.com', timeoutMs: 600_000 });
-  assert.equal((await postJson(em.url, '/v1/xmpp/send_message', { jids: 'bob@example.com', body: 'after' })).status, 200);
-  assert.equal((await after).body, 'after');
-  await close();
+  // Closed whatever happens, so a failing assertion fails the file instead of leaving its servers open.
+  try {
+    const waiting = em.waitFor({ to: 'nobody@example.com', timeoutMs: 600_000 }).then(
+      () => assert.fail('nothing was sent'),
+      (e: Error & { code?: string }) => e,
+    );
+    const checking = em.expectNone({ to: 'nobody@example.com', timeoutMs: 600_000 }).then(
+      () => assert.fail('a check that did not run its course passed'),
+      (e: Error & { code?: string }) => e,
+    );
+    const sequence = em.expectSequence({ steps: [{ to: 'nobody@example.com' }], timeoutMs: 600_000 }).then(
+      () => assert.fail('nothing was sent'),
+      (e: Error & { code?: string }) => e,
+    );
+    await em.reset();
+    const [w, c, q] = await Promise.all([waiting, checking, sequence]);
+    assert.equal(q.code, 'TIMEOUT');
+    assert.match(q.message, /^the namespace was reset while waiting for step 1 of 1 .*; the sequence was cut short/);
+    assert.equal(w.code, 'TIMEOUT');
+    assert.match(w.message, /^the namespace was reset after \d+ ms of the 600000 ms wait; no outbox entry matched/);
+    assert.equal(c.code, 'TIMEOUT');
+    assert.match(c.message, /^the namespace was reset after \d+ ms of the 600000 ms negative wait; .*cut short/);
+    // Waits made after the reset work as before.
+    const after = em.waitFor({ to: 'bob@example.com', timeoutMs: 600_000 });
+    assert.equal((await postJson(em.url, '/v1/xmpp/send_message', { jids: 'bob@example.com', body: 'after' })).status, 200);
+    assert.equal((await after).body, 'after');
+  } finally {
+    await close();
+  }
 });
