@@ -762,7 +762,7 @@ export class Engine implements ControlPort {
             d.parts,
             { 'X-AppEngine-API-Ticket': base.id, 'X-Appengine-Dev-Request-Id': base.id },
             this.options.deliveryTimeoutMs,
-            this.space.agents,
+            this.space.appClient,
             this.space.boundaries,
           );
       exchange = outcome.exchange;

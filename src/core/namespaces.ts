@@ -5,12 +5,13 @@ import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import { randomInt } from 'node:crypto';
+import type { Dispatcher } from 'undici';
 import type { XmppService } from '../domain/app-yaml.js';
 import { BadRequestError } from '../domain/errors.js';
 import type { PresenceFixture } from '../domain/presence.js';
 import { deriveSeed, MAX_SEED, seededRandom } from '../domain/random.js';
 import type { Options } from '../options.js';
-import { Boundaries } from './deliver.js';
+import { appClient, Boundaries } from './deliver.js';
 import type { Engine } from './engine.js';
 import type { EmulatorEvent, EventBody } from './events.js';
 import { Slots } from './slots.js';
@@ -41,7 +42,9 @@ export class Namespaces {
   readonly tickets: TicketBook;
   /** the multipart boundaries of deliveries, from the seed too */
   readonly boundaries: Boundaries;
+  /** for the start-up probe of the app (GET); deliveries go over `appClient` */
   readonly agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  private client: Dispatcher | null = null;
   /** At most this many POSTs to the app at once; the rest wait their turn (a call to 40,000 of the app's own
    * addresses must not open 40,000 sockets) */
   readonly deliveries = new Slots(DELIVERY_CONCURRENCY);
@@ -141,8 +144,14 @@ export class Namespaces {
     return event;
   }
 
+  /** The connections deliveries are POSTed over, opened on the first delivery. */
+  get appClient(): Dispatcher {
+    return (this.client ??= appClient());
+  }
+
   close(): void {
     this.agents.http.destroy();
     this.agents.https.destroy();
+    this.client?.destroy().catch(() => {});
   }
 }

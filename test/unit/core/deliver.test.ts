@@ -3,8 +3,7 @@ import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import type FormDataType from 'form-data';
 import http from 'node:http';
-import https from 'node:https';
-import { Boundaries, encodeParts, joinUrl, postParts } from '../../../src/core/deliver.js';
+import { appClient, Boundaries, CAPTURE_BYTES, encodeParts, joinUrl, postParts } from '../../../src/core/deliver.js';
 import { seededRandom } from '../../../src/domain/random.js';
 
 const part = (value: string) => [{ name: 'body', value, contentType: 'text/plain; charset="UTF-8"' }];
@@ -68,9 +67,9 @@ test('each POST gives up after its own timeout, however many are waiting and wha
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  const client = appClient();
   const boundaries = new Boundaries(seededRandom(1));
-  const post = (path: string, timeoutMs: number) => postParts(`${base}${path}`, part('x'), {}, timeoutMs, agents, boundaries);
+  const post = (path: string, timeoutMs: number) => postParts(`${base}${path}`, part('x'), {}, timeoutMs, client, boundaries);
   try {
     const started = performance.now();
     const long = post('/hang', 400);
@@ -92,8 +91,81 @@ test('each POST gives up after its own timeout, however many are waiting and wha
     assert.ok(performance.now() - laterStarted >= 99);
     assert.ok(performance.now() - started >= 399);
   } finally {
-    agents.http.destroy();
+    await client.destroy();
     for (const res of hanging) res.destroy();
     server.close();
+  }
+});
+
+test('a POST sends the headers the inspector shows, the body they describe, and the URL credentials; the answer is captured as node:http read it', async () => {
+  let seen: { method?: string; url?: string; headers: http.IncomingHttpHeaders; body: Buffer } | null = null;
+  const long = 'é'.repeat(CAPTURE_BYTES); // twice CAPTURE_BYTES in UTF-8
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      seen = { method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks) };
+      res.writeHead(503, [
+        ['X-Shape', 'one'],
+        ['x-shape', 'two'],
+        ['Content-Type', 'text/plain; charset=utf-8'],
+      ]);
+      res.end(long);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  const client = appClient();
+  const boundaries = new Boundaries(seededRandom(5));
+  const url = `http://ann%40x:p%3Ass@127.0.0.1:${port}/_ah/xmpp/message/chat/?v=1`;
+  try {
+    const o = await postParts(url, part('hello'), { 'X-AppEngine-API-Ticket': 't-1' }, 5_000, client, boundaries);
+    assert.equal(o.status, 503);
+    assert.equal(o.reason, `the app answered HTTP 503 (POST ${url})`);
+    const got = seen!;
+    assert.equal(got.method, 'POST');
+    assert.equal(got.url, '/_ah/xmpp/message/chat/?v=1');
+    assert.equal(got.headers.authorization, `Basic ${Buffer.from('ann@x:p:ss').toString('base64')}`);
+    const { body, contentType } = encodeParts(part('hello'), boundaries);
+    assert.ok(got.body.equals(body));
+    // What the inspector shows is what the app got, header for header.
+    const shown = o.exchange!.request;
+    assert.equal(shown.body_bytes, body.length);
+    assert.equal(shown.headers['Content-Type'], contentType);
+    for (const [name, value] of Object.entries(shown.headers)) assert.equal(got.headers[name.toLowerCase()], value, name);
+    assert.equal(got.headers['x-appengine-api-ticket'], 't-1');
+    assert.deepEqual(shown.parts, [{ name: 'body', content_type: 'text/plain; charset="UTF-8"', value: 'hello', truncated: false }]);
+    const answer = o.exchange!.response!;
+    assert.equal(answer.status, 503);
+    assert.equal(answer.headers['x-shape'], 'one, two');
+    assert.equal(answer.headers['content-type'], 'text/plain; charset=utf-8');
+    assert.equal(answer.body_bytes, Buffer.byteLength(long));
+    assert.equal(answer.truncated, true);
+    assert.equal(Buffer.byteLength(answer.body), CAPTURE_BYTES);
+    assert.ok(long.startsWith(answer.body));
+  } finally {
+    await client.destroy();
+    server.close();
+  }
+});
+
+test('a POST to nothing, or to a URL that is not http, is a clear reason, never a throw', async () => {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const client = appClient();
+  const boundaries = new Boundaries(seededRandom(6));
+  try {
+    const refused = await postParts(`http://127.0.0.1:${port}/x`, part('a'), {}, 5_000, client, boundaries);
+    assert.equal(refused.status, null);
+    assert.match(refused.reason!, /^the app could not be reached: nothing is listening at http:\/\/127\.0\.0\.1:\d+ \(connection refused\)/);
+    for (const bad of ['ftp://127.0.0.1/x', 'not a url']) {
+      const o = await postParts(bad, part('a'), {}, 5_000, client, boundaries);
+      assert.equal(o.status, null);
+      assert.equal(o.reason, `the app URL "${bad}" is not a valid URL`);
+    }
+  } finally {
+    await client.destroy();
   }
 });
