@@ -227,11 +227,11 @@ export function postParts(
       if (settled) return;
       settled = true;
       cancel?.();
-      resolve({
-        ...o,
-        durationMs: Math.round((performance.now() - started) * 100) / 100,
-        exchange: { request: (request ??= captured(url, headers, body, parts)), response },
-      });
+      // Built by assignment: V8 (Node 20) adds the fields of `{ ...o, more }` one by one in its runtime (~1 µs).
+      const outcome = o as PostOutcome;
+      outcome.durationMs = Math.round((performance.now() - started) * 100) / 100;
+      outcome.exchange = { request: (request ??= captured(url, headers, body, parts)), response };
+      resolve(outcome);
     };
     let status = 0;
     let answerHeaders: Buffer[] = [];
