@@ -37,6 +37,7 @@ import { ClockTimers } from './clock-timers.js';
 import { buildInfo, type AppInfo, type Endpoints } from './info.js';
 import { DEFAULT_NAMESPACE, NAMESPACE_OUTBOX_SHARE, Namespaces } from './namespaces.js';
 import { describeFilter, Outbox, type OutboxFilter, type OutboxStats, type WaitSignal } from './outbox.js';
+import { afterTurnAnswers } from './turn-end.js';
 import type { EngineAnswer, EngineCall } from '../domain/xmpp-rpc.js';
 
 export interface EngineStats {
@@ -515,10 +516,10 @@ export class Engine implements ControlPort {
       if (depth > this.options.maxLoopDepth) {
         const plan = planMessage(input, { app: this.app, enabled: this.space.enabled });
         const reason = `loop-back not delivered: reply chain ${depth} deep, past --max-loop-depth ${this.options.maxLoopDepth} (the app answers its own messages)`;
-        this.background(`the loop-back to ${to}`, () => this.track(this.deliver({ ...plan, deliver: false, reason } as Plan, depth)));
+        this.followUp(`the loop-back to ${to}`, () => this.track(this.deliver({ ...plan, deliver: false, reason } as Plan, depth)));
         continue;
       }
-      this.background(`the loop-back to ${to}`, () => this.inject('message', input, depth));
+      this.followUp(`the loop-back to ${to}`, () => this.inject('message', input, depth));
     }
   }
 
@@ -527,7 +528,7 @@ export class Engine implements ControlPort {
     if (entry.type === 'error') return;
     for (const to of recipients) {
       if (isAppAddress(to, this.app.appId) || this.presenceBook.lookup(to).available) continue;
-      this.background(`the offline bounce from ${to}`, () => this.inject('error', { from: to, to: entry.from }, 0, undefined, false));
+      this.followUp(`the offline bounce from ${to}`, () => this.inject('error', { from: to, to: entry.from }, 0, undefined, false));
     }
   }
 
@@ -542,6 +543,11 @@ export class Engine implements ControlPort {
     }
   }
 
+  /** A delivery a service call set going: it starts once the call is answered (core/turn-end.ts), as production answered first. */
+  private followUp(what: string, start: () => Promise<unknown>): void {
+    afterTurnAnswers(() => this.background(what, start));
+  }
+
   /** A probe the app sends is answered with the user's current presence, POSTed back, when the user shares it. */
   private answerProbe(jid: string, appJid: string): void {
     if (isAppAddress(jid, this.app.appId) || (this.presenceBook.strict && !this.presenceBook.isSubscribed(jid))) return;
@@ -553,7 +559,7 @@ export class Engine implements ControlPort {
       ...(p.show ? { show: p.show } : {}),
       ...(p.status ? { status: p.status } : {}),
     };
-    this.background(`the answer to a probe of ${jid}`, () => this.inject('presence', answer, 0, undefined, false));
+    this.followUp(`the answer to a probe of ${jid}`, () => this.inject('presence', answer, 0, undefined, false));
   }
 
   sendInvite(input: unknown, ctx: CallContext = JSON_CALL): OutboxEntry {

@@ -11,6 +11,7 @@ import { rejection } from '../core/rejections.js';
 import { EMPTY_SUCCESS, Envelope, moduleOfTicket, RPC_ERROR, XMPP_ERROR, XMPP_METHODS, encodeResponse, type RpcErrorName } from '../domain/xmpp-rpc.js';
 import { sayIfUnexpected, toXmppError } from './errors.js';
 import { checkRequest } from './guard.js';
+import { answerAtTurnEnd } from '../core/turn-end.js';
 
 export type ApiProtocol = Extract<Protocol, 'rpc_http' | 'remote_api'>;
 
@@ -41,10 +42,11 @@ export function serveApiCall(engine: Engine, protocol: ApiProtocol, req: http.In
     // Past the cap the rest is read and dropped, so memory stays bounded and the client still gets its answer.
     if (size <= MAX_ENVELOPE_BYTES) chunks.push(chunk);
   });
-  const reply = (answer: Uint8Array): void => {
-    if (res.destroyed) return;
-    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': answer.length }).end(answer);
-  };
+  const reply = (answer: Uint8Array): void =>
+    answerAtTurnEnd(() => {
+      if (res.destroyed) return;
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': answer.length }).end(answer);
+    });
   req.on('end', () => {
     if (size > MAX_ENVELOPE_BYTES) {
       const detail = `the request is ${size} bytes; the API server takes at most ${MAX_ENVELOPE_BYTES}`;

@@ -9,6 +9,7 @@ import type { EngineCall } from '../domain/xmpp-rpc.js';
 import { sayIfUnexpected, toXmppError } from './errors.js';
 import { checkRequest } from './guard.js';
 import { readJsonBody, writeJson } from './json-body.js';
+import { answerAtTurnEnd } from '../core/turn-end.js';
 
 /** Above the service's 1 MB call limit, so that limit is reported by the call's own check. */
 export const SERVICE_BODY_LIMIT = 1536 * 1024;
@@ -48,11 +49,12 @@ export function serviceApi(root: Engine, listenHost: string): (req: IncomingMess
     // The namespace named by prefix or header, else the one of the delivery whose ticket the call carries.
     const ctx = callContext(req.headers);
     let engine = root;
+    const answer = (status: number, value: unknown): void => answerAtTurnEnd(() => writeJson(res, status, value));
     const refuse = (err: unknown, body?: unknown): void => {
       const x = toXmppError(err);
       engine.emit(rejection(name || '/', 'json', x, body));
       sayIfUnexpected(err, x);
-      writeJson(res, x.httpStatus, x.toBody());
+      answer(x.httpStatus, x.toBody());
     };
     const refused = checkRequest(req, 'service', listenHost);
     if (refused) return (refuse(refused), true);
@@ -71,7 +73,7 @@ export function serviceApi(root: Engine, listenHost: string): (req: IncomingMess
       // Answered after any latency the call's faults add (at once when none do).
       engine.serve(
         () => engine.call(name as EngineCall, body, ctx),
-        (e, result) => (e ? refuse(e, body) : writeJson(res, 200, result)),
+        (e, result) => (e ? refuse(e, body) : answer(200, result)),
       );
     });
     return true;
