@@ -1,6 +1,7 @@
 // The default console: one line per event (time, direction, kind, addresses, status, body cut to the width).
 import type { ChalkInstance } from 'chalk';
 import type { DeliveryResult, EmulatorEvent, OutboxEntry } from '../core/events.js';
+import { bodyHead } from '../core/body-bytes.js';
 import { describeClock } from '../domain/clock.js';
 import { describeFault } from '../domain/faults.js';
 import { describeClient, describePresence } from '../domain/presence.js';
@@ -100,6 +101,8 @@ interface Parts {
   body: string;
   /** a message body: shown in quotes, so leading and trailing spaces show */
   quoted?: boolean;
+  /** a message the app sent: its body is the entry's, read only as far as the line shows (`body` is '') */
+  entry?: OutboxEntry;
   /** the whole line in one colour (refusals are red) */
   tone?: (s: string) => string;
 }
@@ -123,8 +126,18 @@ function partsOf(event: EmulatorEvent, c: ChalkInstance): Parts {
       const e = event.entry;
       const kind = e.kind === 'presence' ? 'presence' : e.kind;
       const message = e.kind === 'message';
-      const body = message ? (e.body ?? '') : sentBody(e);
-      return { time, direction: APP_TO_USER, kind, addresses: `${e.from} → ${e.to.join(', ')}`, status: sentStatus(e, c), body, quoted: message };
+      // A message's body is only read as far as the line can show (a long one may be kept as bytes, see body-bytes.ts).
+      const body = message ? '' : sentBody(e);
+      return {
+        time,
+        direction: APP_TO_USER,
+        kind,
+        addresses: `${e.from} → ${e.to.join(', ')}`,
+        status: sentStatus(e, c),
+        body,
+        quoted: message,
+        ...(message ? { entry: e } : {}),
+      };
     }
     case 'rejected':
       return {
@@ -187,7 +200,7 @@ export function formatLine(event: EmulatorEvent, c: ChalkInstance, width: number
     const room = Math.max(width, used + MIN_BODY);
     // Only what can show is quoted, flattened and cut: a 100 KB body costs what a line does (its prefix is a view,
     // not a copy). The prefix holds more code points than the room, so a cut body still gets its ellipsis.
-    const cut = p.body.length > 2 * room ? p.body.slice(0, 2 * room) : p.body;
+    const cut = p.entry ? bodyHead(p.entry, 2 * room) : p.body.length > 2 * room ? p.body.slice(0, 2 * room) : p.body;
     line = `${head}  ${fit(flat(p.quoted ? `"${cut}"` : cut), used, room)}`;
   }
   return p.tone ? p.tone(line) : line;

@@ -1,6 +1,7 @@
 // The console: one line per event (default), the old dev server's blocks (`--console devserver`), or JSON lines.
+import type { Writable } from 'node:stream';
 import { Chalk, type ChalkInstance } from 'chalk';
-import { eventJson, utf8Encoding } from '../core/event-json.js';
+import { eventJson, eventJsonParts, utf8Encoding } from '../core/event-json.js';
 import type { EmulatorEvent, OutboxEntry, DeliveryResult } from '../core/events.js';
 import { describeClock } from '../domain/clock.js';
 import { describeFault } from '../domain/faults.js';
@@ -111,13 +112,21 @@ const MAX_HELD = 1000;
  */
 export interface ConsoleFormatter {
   format(event: EmulatorEvent): string;
+  /** --json: the same text as format, a body kept as bytes left as its bytes (written as they are, not as a string) */
+  pieces?(event: EmulatorEvent): Array<string | Buffer>;
   /** what is still held (replies whose delivery never finished), to print on the way out */
   drain(): string;
 }
 
 export function consoleFormatter(f: ConsoleFormat): ConsoleFormatter {
   const c = chalkFor(f.color);
-  if (f.json) return { format: (event) => `${eventJson(event)}\n`, drain: () => '' };
+  if (f.json) {
+    const pieces = (event: EmulatorEvent): Array<string | Buffer> => {
+      const json = eventJsonParts(event);
+      return typeof json === 'string' ? [`${json}\n`] : [json.head, json.body, `${json.tail}\n`];
+    };
+    return { format: (event) => `${eventJson(event)}\n`, pieces, drain: () => '' };
+  }
   // The human styles leave `call` (a read) out: the dev server printed no reads.
   if (f.style === 'devserver') return { format: (event) => (event.type === 'call' ? '' : `${formatEvent(event, c)}\n`), drain: () => '' };
   const held = new Map<string, EmulatorEvent[]>();
@@ -188,16 +197,29 @@ export function attachPrinter(on: (l: (e: EmulatorEvent) => void) => () => void,
   // heard before its caller (the control API's answer) goes on, and its line need not be built first. Events are not
   // changed once emitted, and the formatter takes them in the same order, so the text is the same.
   let pending: EmulatorEvent[] = [];
-  const write = (texts: string[]): void => {
-    const text = texts.join('');
-    out.write(text, utf8Encoding(text));
+  const write = (texts: Array<string | Buffer>): void => {
+    if (texts.every((t) => typeof t === 'string')) {
+      const text = texts.join('');
+      return void out.write(text, utf8Encoding(text));
+    }
+    // A body's bytes between its line's texts: one writev, the bytes never copied into a string.
+    const stream = out as Partial<Writable> & NodeJS.WritableStream;
+    stream.cork?.();
+    for (const t of texts)
+      if (typeof t === 'string') stream.write(t, utf8Encoding(t));
+      else stream.write(t);
+    stream.uncork?.();
   };
   const flush = (): void => {
     if (pending.length === 0) return;
     const events = pending;
     pending = [];
-    const texts: string[] = [];
+    const texts: Array<string | Buffer> = [];
     for (const event of events) {
+      if (formatter.pieces) {
+        texts.push(...formatter.pieces(event));
+        continue;
+      }
       const text = formatter.format(event);
       if (text !== '') texts.push(text);
     }

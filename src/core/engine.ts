@@ -32,6 +32,7 @@ import { joinUrl, postParts, type PostOutcome } from './deliver.js';
 import type { DeliveryResult, EmulatorEvent, EventBody, EventListener, Exchange, OutboxEntry, XmppSessionEvent } from './events.js';
 import { JSON_CALL, type CallContext } from './call-context.js';
 import { probeApp, type ProbeResult } from './app-probe.js';
+import { OFF_HEAP_BODY, keepBodyOffHeap } from './body-bytes.js';
 import { markPlainBody } from './event-json.js';
 import { ClockTimers } from './clock-timers.js';
 import { buildInfo, type AppInfo, type Endpoints } from './info.js';
@@ -480,7 +481,8 @@ export class Engine implements ControlPort {
     const valid = req.jids.filter((_, i) => statuses[i] === NO_ERROR);
     const bytes = valid.length > 0 ? messageStanzaBytes({ from, to: valid[0]!, type: req.messageType, body: req.body, rawXml: req.rawXml }, req.bodyBytes) : 0;
     if (valid.length > 0) this.quotas.checkMessage(valid.length, bytes);
-    const entry = this.draft({ kind: 'message', from, to: req.jids, body: req.body, type: req.messageType, raw_xml: req.rawXml, statuses }, version, ctx);
+    const draft = this.draft({ kind: 'message', from, to: req.jids, body: req.body, type: req.messageType, raw_xml: req.rawXml, statuses }, version, ctx);
+    const entry = ctx.asciiText && req.body.length >= OFF_HEAP_BODY ? keepBodyOffHeap(draft) : draft;
     if (ctx.asciiText) markPlainBody(entry);
     this.commit(entry, () => {
       if (valid.length > 0) this.quotas.chargeMessage(valid.length, bytes);

@@ -1,6 +1,7 @@
 // The recent events, bounded in count and bytes: a subscriber that (re)connects with ?since=SEQ gets what it
 // missed, so the console neither loses nor doubles anything across a reconnect. Events are kept as they are (a
 // `sent` event shares its entry with the outbox) and serialised only when replayed: keeping costs no JSON.
+import { bodyBytesOf } from './body-bytes.js';
 import { eventJson } from './event-json.js';
 import type { EmulatorEvent } from './events.js';
 import { DEFAULT_NAMESPACE } from './namespaces.js';
@@ -20,10 +21,16 @@ export function approxBytes(value: unknown, depth = 0): number {
   if (value === null || typeof value !== 'object' || depth > 4) return 8;
   // Bytes (an /rpc_http call's request) are counted, not walked element by element.
   if (ArrayBuffer.isView(value)) return value.byteLength + 32;
+  // A body kept as bytes (body-bytes.ts) is counted as the string it reads as, not built to be counted.
+  const kept = bodyBytesOf(value);
   let n = 32;
   // Own keys only, and no array per object walked (this runs for every event kept).
   if (Array.isArray(value)) for (const v of value) n += 8 + approxBytes(v, depth + 1);
-  else for (const k in value) if (Object.hasOwn(value, k)) n += 8 + approxBytes((value as Record<string, unknown>)[k], depth + 1);
+  else
+    for (const k in value) {
+      if (!Object.hasOwn(value, k)) continue;
+      n += 8 + (kept !== undefined && k === 'body' ? 2 * kept.length + 16 : approxBytes((value as Record<string, unknown>)[k], depth + 1));
+    }
   return n;
 }
 

@@ -3,6 +3,7 @@
 import { BadRequestError } from '../domain/errors.js';
 import { bareJid } from '../domain/jid.js';
 import type { OutboxKind } from '../domain/vocabulary.js';
+import { bodyLength } from './body-bytes.js';
 import type { OutboxEntry } from './events.js';
 
 import type { Pattern } from '../domain/pattern.js';
@@ -68,7 +69,7 @@ function recipientKeys(to: string[]): string[] {
  * storage) plus a fixed overhead for the object, its array and its index slots. An upper bound, cheap to compute.
  */
 export function entryBytes(e: Omit<OutboxEntry, 'id'>): number {
-  let chars = e.from.length + (e.body?.length ?? 0) + (e.status?.length ?? 0) + (e.type?.length ?? 0);
+  let chars = e.from.length + bodyLength(e) + (e.status?.length ?? 0) + (e.type?.length ?? 0);
   // The delivery id and its slot in the reply index.
   if (e.in_reply_to) chars += e.in_reply_to.length + 64;
   for (const t of e.to) chars += t.length + 16;

@@ -2,7 +2,7 @@
 // a few milliseconds go to each client in one write. A client follows every namespace or one: each group (every
 // namespace, or one) gets its frames joined once per flush. Memory is bounded per client and in total.
 import type { Socket } from 'node:net';
-import { eventJson, utf8Bytes } from '../core/event-json.js';
+import { eventJsonParts, utf8Bytes } from '../core/event-json.js';
 import type { EmulatorEvent } from '../core/events.js';
 import { DEFAULT_NAMESPACE } from '../core/namespaces.js';
 
@@ -95,8 +95,10 @@ export class FeedBroadcast {
   publish(event: EmulatorEvent): void {
     const namespace = namespaceOf(event);
     if (!this.groups.has(EVERY) && !this.groups.has(namespace)) return;
-    const payload = utf8Bytes(eventJson(event));
-    this.pending.push({ namespace, frame: [textFrameHeader(payload.length), payload] });
+    const json = eventJsonParts(event);
+    // A body kept as bytes goes into the frame as they are (plain ASCII: its UTF-8), between the texts around it.
+    const payload = typeof json === 'string' ? [utf8Bytes(json)] : [utf8Bytes(json.head), json.body, utf8Bytes(json.tail)];
+    this.pending.push({ namespace, frame: [textFrameHeader(payload.reduce((n, b) => n + b.length, 0)), ...payload] });
     if (this.timer) return;
     // The first event after a quiet spell goes out at once; under load, frames gather for FLUSH_MS.
     const wait = Math.max(0, this.lastFlush + FLUSH_MS - performance.now());
