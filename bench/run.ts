@@ -285,15 +285,20 @@ async function latencyRows(): Promise<void> {
         },
       );
     });
-  const sides = { helper: viaHelper, direct, undici: directUndici, control: viaControl, two: twoDirect };
   const all = { helper: [] as number[], direct: [] as number[], undici: [] as number[], control: [] as number[], two: [] as number[] };
-  for (const fn of Object.values(sides)) await latencies(300, fn);
-  // Slices of 100, the sides taken in turn (the order reversed every other slice), so each side's median comes from
-  // the same minutes as its baseline's: the machine's state moves the p50 more than most changes do.
-  for (let i = 0; i < RUNS * 10; i++) {
-    const order = Object.keys(sides) as Array<keyof typeof sides>;
-    for (const k of i % 2 ? order.reverse() : order) all[k].push(...(await latencies(100, sides[k])));
-  }
+  // Each row's sides in slices of 100, taken in turn (the order reversed every other slice), so a side's median comes
+  // from the same minutes as its baseline's: the machine's state moves the p50 more than most changes do. The two
+  // rows are measured one after the other: the emulator child's own work after a slice (its console, its collector)
+  // must not fall into the in-process row's slices.
+  const inTurn = async (sides: Partial<Record<keyof typeof all, () => Promise<void>>>): Promise<void> => {
+    for (const fn of Object.values(sides)) await latencies(300, fn);
+    const order = Object.keys(sides) as Array<keyof typeof all>;
+    for (let i = 0; i < RUNS * 10; i++) {
+      for (const k of i % 2 ? [...order].reverse() : order) all[k].push(...(await latencies(100, sides[k]!)));
+    }
+  };
+  await inTurn({ helper: viaHelper, direct, undici: directUndici });
+  await inTurn({ control: viaControl, two: twoDirect });
   await client.close();
   const ms = (xs: number[], p: number): string => f(percentile(xs, p), 3);
   const r1 = median(all.helper) / median(all.direct);

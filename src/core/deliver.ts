@@ -270,8 +270,9 @@ export function postParts(
         },
       },
     );
-    // The request is on its way (undici writes it in this call when a kept-alive socket is free): the inspector's
-    // copy and the deadline are set up while the app works on it.
+    // The request is dispatched: a new connection is written on once open; a kept-alive one after one turn of the
+    // event loop, in its check phase (undici first lets the loop see whether the app closed the idle socket).
+    // Doing this part later still (an immediate after that write) was no faster in A/B.
     if (settled) return;
     request = captured(url, headers, body, parts);
     cancel = deadline(timeoutMs, () => {
