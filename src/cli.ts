@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Command, CommanderError, Option } from 'commander';
 import { banner, readyLine } from './console/banner.js';
-import { chalkFor, CONSOLE_WIDTH, consoleFormatter, type ConsoleFormat } from './console/printer.js';
+import { chalkFor, CONSOLE_WIDTH, consoleFormatter, flushConsole, type ConsoleFormat } from './console/printer.js';
 import { showMessages } from './console/messages.js';
 import { watchApp } from './console/app-probe.js';
 import { startRepl, type Repl } from './console/repl.js';
@@ -206,6 +206,10 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number | undefine
     },
   });
   const em = await startEmulator({ ...options, stdout: out, color });
+  // The console gathers its lines under load (console/printer.ts): whatever else is written goes after them, and
+  // what is gathered when the process exits (an uncaught error included) is written first.
+  const flush = (): void => flushConsole(out);
+  process.once('exit', flush);
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
@@ -213,6 +217,7 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number | undefine
     em.close().then(
       () => process.exit(0),
       (e: Error) => {
+        flush();
         io.stderr.write(`xmpp-emu: the emulator did not close cleanly: ${e.message}\n`);
         process.exit(1);
       },
@@ -224,13 +229,15 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number | undefine
   // The banner names the default get_presence really answers: a presence file's "default" wins over the option.
   const fileDefault = (await em.listPresence()).default;
   const info = { ...em.info(), default_presence: fileDefault.available ? fileDefault.show || 'available' : 'unavailable' } as ReturnType<typeof em.info>;
+  flush();
   io.stdout.write(options.json ? `${readyLine(em.info())}\n` : banner(info, VERSION, chalkFor(color), await em.xmppCertificate().catch(() => null)));
   const c = chalkFor(color);
-  watchApp(options.appUrl, (line, answers) =>
+  watchApp(options.appUrl, (line, answers) => {
+    flush();
     out.write(
       options.json ? `${JSON.stringify({ event: 'app', url: options.appUrl, answers, message: line })}\n` : `${(answers ? c.green : c.yellow)(line)}\n`,
-    ),
-  );
+    );
+  });
   const wantRepl = flags.repl === false ? false : isTty(io.stdin) && !options.json;
   if (wantRepl) {
     repl = startRepl({
@@ -240,6 +247,7 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number | undefine
       appJid: defaultAppJid(options.appId),
       historyFile: historyFile(io),
       console: true,
+      beforeOutput: flush,
       color,
       terminal: true,
     });

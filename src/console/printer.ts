@@ -187,9 +187,31 @@ export function chalkFor(color: boolean): ChalkInstance {
 const WRITE_BATCH = 64 * 1024;
 
 /**
- * Write each event to `out`: JSON lines, or the human format (coloured when `color`). Lines are gathered and
- * written once per turn of the event loop, in order: under load, one write instead of one per call. Batches stay
- * small: joining a turn's 50 KB lines into one string took fresh pages (faulted in) for every write.
+ * Under load, lines gather this long and go out in one write: one display frame at 60 Hz, as the live feed's frames
+ * (http/feed-broadcast.ts). Each write is a system call and wakes whoever reads the console (a terminal, a pipe).
+ */
+const GATHER_MS = 16;
+
+/** Past this many characters gathered, they are written at once: a flood of long lines is not held in memory. */
+const MAX_GATHERED = 1024 * 1024;
+
+/** Each attached printer's flush, by the stream it writes to (see flushConsole). */
+const flushes = new WeakMap<NodeJS.WritableStream, () => void>();
+
+/**
+ * Write at once whatever the printer attached to `out` has gathered. Whoever else writes to the same terminal (the
+ * REPL, the CLI's own lines) calls this first, so that the console's lines come before theirs, as they happened.
+ */
+export function flushConsole(out: NodeJS.WritableStream): void {
+  flushes.get(out)?.();
+}
+
+/**
+ * Write each event to `out`: JSON lines, or the human format (coloured when `color`). Events are formatted at the end
+ * of their turn of the event loop, in order. The lines are written then when the console has been quiet for GATHER_MS
+ * (the first event after a pause shows at once); under load they gather and go in one write every GATHER_MS. The
+ * stop function writes everything, as does flushConsole. Batches stay small: joining a turn's 50 KB lines into one
+ * string took fresh pages (faulted in) for every write.
  */
 export function attachPrinter(on: (l: (e: EmulatorEvent) => void) => () => void, out: NodeJS.WritableStream, f: ConsoleFormat): () => void {
   const formatter = consoleFormatter(f);
@@ -197,6 +219,11 @@ export function attachPrinter(on: (l: (e: EmulatorEvent) => void) => () => void,
   // heard before its caller (the control API's answer) goes on, and its line need not be built first. Events are not
   // changed once emitted, and the formatter takes them in the same order, so the text is the same.
   let pending: EmulatorEvent[] = [];
+  // Lines formatted and not yet written, in order.
+  let gathered: Array<string | Buffer> = [];
+  let size = 0;
+  let timer: NodeJS.Timeout | null = null;
+  let lastWrite = -Infinity;
   const write = (texts: Array<string | Buffer>): void => {
     if (texts.every((t) => typeof t === 'string')) {
       const text = texts.join('');
@@ -210,39 +237,64 @@ export function attachPrinter(on: (l: (e: EmulatorEvent) => void) => () => void,
       else stream.write(t);
     stream.uncork?.();
   };
-  const flush = (): void => {
+  const gather = (text: string | Buffer): void => {
+    gathered.push(text);
+    size += text.length;
+  };
+  const format = (): void => {
     if (pending.length === 0) return;
     const events = pending;
     pending = [];
-    const texts: Array<string | Buffer> = [];
     for (const event of events) {
       if (formatter.pieces) {
-        texts.push(...formatter.pieces(event));
+        formatter.pieces(event).forEach(gather);
         continue;
       }
       const text = formatter.format(event);
-      if (text !== '') texts.push(text);
+      if (text !== '') gather(text);
     }
-    if (texts.length === 0) return;
+  };
+  const writeGathered = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (gathered.length === 0) return;
+    // Taken before writing: a write may come back here (the REPL writes the console's lines before its own).
+    const texts = gathered;
+    gathered = [];
+    size = 0;
+    lastWrite = performance.now();
     let from = 0;
-    let size = 0;
+    let batch = 0;
     for (let i = 0; i < texts.length; i++) {
-      if (size > 0 && size + texts[i]!.length > WRITE_BATCH) {
+      if (batch > 0 && batch + texts[i]!.length > WRITE_BATCH) {
         write(texts.slice(from, i));
         from = i;
-        size = 0;
+        batch = 0;
       }
-      size += texts[i]!.length;
+      batch += texts[i]!.length;
     }
     write(texts.slice(from));
   };
+  const endOfTurn = (): void => {
+    format();
+    if (gathered.length === 0) return;
+    const wait = lastWrite + GATHER_MS - performance.now();
+    if (wait <= 0 || size >= MAX_GATHERED) writeGathered();
+    else timer ??= setTimeout(writeGathered, wait);
+  };
+  const flush = (): void => {
+    format();
+    writeGathered();
+  };
+  flushes.set(out, flush);
   const off = on((event) => {
-    if (pending.length === 0) setImmediate(flush);
+    if (pending.length === 0) setImmediate(endOfTurn);
     pending.push(event);
   });
   return () => {
     off();
     flush();
+    if (flushes.get(out) === flush) flushes.delete(out);
     const held = formatter.drain();
     if (held !== '') write([held]);
   };

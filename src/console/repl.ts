@@ -37,6 +37,8 @@ export interface ReplOptions {
    * says. false for `xmpp-emu repl`, which prints the app's replies and each result itself.
    */
   console: boolean;
+  /** called before the REPL writes anything (a line, its prompt): `start` writes out the console's gathered lines */
+  beforeOutput?: () => void;
   color: boolean;
   terminal: boolean;
 }
@@ -118,10 +120,12 @@ export function startRepl(o: ReplOptions): Repl {
   rl.on('SIGINT', () => rl.close());
   const prompt = (): void => {
     if (!o.terminal) return;
+    o.beforeOutput?.();
     rl.setPrompt(c.bold(`${from} → ${to}> `));
     rl.prompt(true);
   };
   const print = (text: string): void => {
+    o.beforeOutput?.();
     if (o.terminal) {
       readline.clearLine(o.output as NodeJS.WritableStream & { isTTY?: boolean } as never, 0);
       readline.cursorTo(o.output as never, 0);

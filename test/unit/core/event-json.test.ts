@@ -85,16 +85,17 @@ test('utf8Bytes and the printer write the UTF-8 bytes, ASCII or not', async () =
   const stop = attachPrinter((l) => (listeners.push(l), () => undefined), out, { json: true, style: 'lines', color: false, width: 80 });
   const events = [sent({ body: 'x'.repeat(3000) }), sent({ body: `é😀${'y'.repeat(3000)}` }), sent({ body: 'short' })];
   for (const e of events) listeners.forEach((l) => l(e));
-  // A turn's lines are written in batches of at most 64 KB (one longer line alone), in order.
+  // Lines are written in batches of at most 64 KB (one longer line alone), in order.
   const many = Array.from({ length: 40 }, (_, i) => sent({ id: i, body: `${i}:${'z'.repeat((i * 7919) % 70_000)}` }));
   await new Promise((resolve) => setImmediate(resolve));
   const before = chunks.length;
   for (const e of many) listeners.forEach((l) => l(e));
+  // (gathered after the write above, or over 1 MB and written at the turn's end: stop writes whatever is left)
   await new Promise((resolve) => setImmediate(resolve));
+  stop();
   const batches = chunks.slice(before);
   assert.ok(batches.length > 1 && batches.length < many.length, `${batches.length} writes`);
   for (const b of batches) assert.ok(b.length <= 64 * 1024 || b.toString().split('\n').length === 2, `${b.length} bytes`);
-  stop();
   assert.equal(Buffer.concat(chunks).toString('utf8'), [...events, ...many].map((e) => `${JSON.stringify(e)}\n`).join(''));
 });
 
