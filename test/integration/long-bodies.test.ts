@@ -76,7 +76,8 @@ test('every surface shows a long body exactly, kept as bytes or not', async () =
       assert.equal(formatLine(event, chalkFor(false), 120), formatLine({ ...event, entry: { ...entry! } }, chalkFor(false), 120));
     }
     await live.until(() => live.texts.filter((t) => t.includes('"type":"sent"')).length === BODIES.length);
-    await new Promise((resolve) => setImmediate(resolve));
+    // The console gathers its lines under load (console/printer.ts): wait until they are written.
+    while (printed.split('\n').filter((l) => l.includes('"type":"sent"')).length < BODIES.length) await new Promise((r) => stdout.once('data', r));
     const lines = printed.split('\n').filter((l) => l.includes('"type":"sent"'));
     const frames = live.texts.filter((t) => t.includes('"type":"sent"'));
     assert.equal(lines.length, BODIES.length);
@@ -115,7 +116,8 @@ test('the human console cuts a kept body as any other', async () => {
   const em = await startEmulator({ port: 0, appYaml: null, console: true, stdout, color: false });
   try {
     for (const [body] of BODIES) assert.equal((await postJson(em.url, SEND, { jids: 'alice@example.com', body })).status, 200);
-    await new Promise((resolve) => setImmediate(resolve));
+    // The console gathers its lines under load (console/printer.ts): wait until they are written.
+    while (printed.split('\n').filter((l) => l.includes('alice@example.com')).length < BODIES.length) await new Promise((r) => stdout.once('data', r));
     const entries = await em.outbox();
     const lines = printed.split('\n').filter((l) => l.includes('alice@example.com'));
     assert.equal(lines.length, BODIES.length);

@@ -51,7 +51,8 @@ test('--json prints the whole event of a long body, plain or escaped, as its JSO
     const bodies = [plain, `${plain}"quoted"`, `${plain}\\`, `${plain}\u0085é`];
     for (const body of bodies) assert.equal((await postJson(json.url, SEND, { jids: 'alice@example.com', body })).status, 200);
     const entries = (await getJson(json.url, '/v1/outbox')).body.entries;
-    await new Promise((resolve) => setImmediate(resolve));
+    // The console gathers its lines under load (console/printer.ts): wait until they are written.
+    while (printed.split('\n').filter((l) => l.includes('"type":"sent"')).length < bodies.length) await new Promise((r) => stdout.once('data', r));
     const sentLines = printed.split('\n').filter((l) => l.includes('"type":"sent"'));
     assert.equal(sentLines.length, bodies.length);
     sentLines.forEach((line, i) => {
