@@ -269,7 +269,7 @@ async function latencyRows(): Promise<void> {
   };
   // For reference only: the same pre-built request sent with the HTTP client the emulator uses (undici), so the
   // emulator's own work can be told apart from its choice of client.
-  const client = appClient();
+  const client = appClient(10_000);
   const target = new URL(`http://127.0.0.1:${app.port}/_ah/xmpp/message/chat/`);
   const directUndici = (): Promise<void> =>
     new Promise((resolve, reject) => {

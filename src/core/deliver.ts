@@ -110,7 +110,11 @@ export function encodeParts(parts: Part[], boundaries: Boundaries): { body: Buff
 
 /** Why a request to the app failed, in words. */
 export function unreachable(e: NodeJS.ErrnoException, target: URL): string {
-  return e.code === 'ECONNREFUSED' ? `nothing is listening at ${target.origin} (connection refused)` : `${e.code ?? ''} ${e.message}`.trim();
+  if (e.code === 'ECONNREFUSED') return `nothing is listening at ${target.origin} (connection refused)`;
+  // undici's name for the app closing the connection before its answer; node:http's (which deliveries used before) is
+  // plainer, and the one a developer will search for.
+  if (e.code === 'UND_ERR_SOCKET') return 'ECONNRESET socket hang up';
+  return `${e.code ?? ''} ${e.message}`.trim();
 }
 
 export function joinUrl(base: string, path: string): string {
@@ -152,14 +156,26 @@ function targetOf(url: string): Target | null {
 }
 
 /**
+ * The one file of undici that deliveries load. It is not the package's public entry point (its index takes ~140 ms to
+ * load, this ~40 ms), so package.json pins undici's exact version: a release that moved it would otherwise break
+ * every delivery of an `npm install` that does not read the lock (the README's tarball install).
+ */
+export const UNDICI_AGENT = 'undici/lib/dispatcher/agent.js';
+
+/**
  * The connections deliveries go over: undici's Agent (kept-alive sockets per origin), loaded on the first delivery.
  * node:http's client cost ~45 µs more CPU per POST than undici on this path (request object, header checks, the
  * socket handed over a tick later, the parser and IncomingMessage stream): more than the emulator's own work per
- * delivery. Only the Agent's module (~40 ms to load, the package's index ~140 ms).
+ * delivery.
+ *
+ * `--delivery-timeout` alone limits a POST, as it did with node:http (which has no limits of its own): undici's
+ * waits for the answer's headers and body (300 s each by default) are off, and its connect timeout (10 s by default)
+ * is the delivery timeout, so a connection that never opens is dropped when the POST gives up (whichever of the
+ * two fires first, the reason is the delivery timeout's).
  */
-export function appClient(): Dispatcher {
-  const Agent = load('undici/lib/dispatcher/agent.js') as typeof UndiciAgent;
-  return new Agent();
+export function appClient(deliveryTimeoutMs: number): Dispatcher {
+  const Agent = load(UNDICI_AGENT) as typeof UndiciAgent;
+  return new Agent({ connectTimeout: deliveryTimeoutMs, headersTimeout: 0, bodyTimeout: 0 });
 }
 
 /**
@@ -233,6 +249,10 @@ export function postParts(
       outcome.exchange = { request: (request ??= captured(url, headers, body, parts)), response };
       resolve(outcome);
     };
+    const giveUp = (): void => {
+      finish({ status: null, reason: `the app did not answer within ${timeoutMs} ms (POST ${url})` });
+      abort?.(new Error('timed out'));
+    };
     let status = 0;
     let answerHeaders: Buffer[] = [];
     const kept: Buffer[] = [];
@@ -266,7 +286,8 @@ export function postParts(
           finish(status >= 200 && status < 300 ? { status } : { status, reason: `the app answered HTTP ${status} (POST ${url})` });
         },
         onError: (e: NodeJS.ErrnoException) => {
-          finish({ status: null, reason: `the app could not be reached: ${unreachable(e, target.url)} (POST ${url})` });
+          if (e.code === 'UND_ERR_CONNECT_TIMEOUT') giveUp();
+          else finish({ status: null, reason: `the app could not be reached: ${unreachable(e, target.url)} (POST ${url})` });
         },
       },
     );
@@ -275,10 +296,7 @@ export function postParts(
     // Doing this part later still (an immediate after that write) was no faster in A/B.
     if (settled) return;
     request = captured(url, headers, body, parts);
-    cancel = deadline(timeoutMs, () => {
-      finish({ status: null, reason: `the app did not answer within ${timeoutMs} ms (POST ${url})` });
-      abort?.(new Error('timed out'));
-    });
+    cancel = deadline(timeoutMs, giveUp);
   });
 }
 
@@ -296,13 +314,44 @@ function captured(url: string, headers: Record<string, string>, body: Buffer, pa
   };
 }
 
-/** The answer's headers as node:http's message.headers read them: names in lower case, repeated ones joined. */
-function headersOf(raw: Buffer[]): Record<string, string> {
+/**
+ * Answer headers that node:http keeps only the first of when repeated (its IncomingMessage rules, Node 20): the
+ * inspector showed what node:http read before deliveries moved to undici, and shows the same now.
+ */
+const SINGLE = new Set([
+  'content-type',
+  'content-length',
+  'user-agent',
+  'referer',
+  'host',
+  'authorization',
+  'proxy-authorization',
+  'if-modified-since',
+  'if-unmodified-since',
+  'from',
+  'location',
+  'max-forwards',
+  'retry-after',
+  'etag',
+  'last-modified',
+  'server',
+  'age',
+  'expires',
+]);
+
+/**
+ * The answer's headers as node:http's message.headers read them: names in lower case; of a repeated header in SINGLE
+ * the first, of Cookie the values joined with "; ", of any other the values joined with ", " (Set-Cookie too: node:http
+ * lists them, and the inspector showed that list joined so).
+ */
+export function headersOf(raw: Buffer[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toString('latin1').toLowerCase();
     const value = raw[i + 1]!.toString('latin1');
-    out[name] = name in out ? `${out[name]}, ${value}` : value;
+    const before = out[name];
+    if (before === undefined) out[name] = value;
+    else if (!SINGLE.has(name)) out[name] = `${before}${name === 'cookie' ? '; ' : ', '}${value}`;
   }
   return out;
 }

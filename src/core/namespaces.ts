@@ -146,7 +146,7 @@ export class Namespaces {
 
   /** The connections deliveries are POSTed over, opened on the first delivery. */
   get appClient(): Dispatcher {
-    return (this.client ??= appClient());
+    return (this.client ??= appClient(this.options.deliveryTimeoutMs));
   }
 
   close(): void {

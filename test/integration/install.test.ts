@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { UNDICI_AGENT } from '../../src/core/deliver.js';
 import { killAll, runProcess } from '../cli-process.js';
 import { readmeBlocks, repoRoot } from '../readme-blocks.js';
 
@@ -66,6 +67,13 @@ before(async () => {
 test('the installed xmpp-emu answers --help from a folder outside the clone', async () => {
   const { stdout } = await run(bin, ['--help'], { cwd: elsewhere });
   for (const command of ['start', 'send', 'messages', 'exec', 'run']) assert.match(stdout, new RegExp(`\\n  ${command}\\b`));
+});
+
+test('the installed package finds the undici file its deliveries load, at the version package.json pins', () => {
+  const installed = createRequire(path.join(prefix, 'lib', 'node_modules', 'xmpp-emu', 'package.json'));
+  assert.ok(installed.resolve(UNDICI_AGENT).startsWith(prefix));
+  const { dependencies } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  assert.equal((installed('undici/package.json') as { version: string }).version, dependencies.undici);
 });
 
 test('a round trip outside the clone: installed SDK in the app, installed CLI to start and to send', async () => {

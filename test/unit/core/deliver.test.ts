@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import type FormDataType from 'form-data';
 import http from 'node:http';
-import { appClient, Boundaries, CAPTURE_BYTES, encodeParts, joinUrl, postParts } from '../../../src/core/deliver.js';
+import { appClient, Boundaries, CAPTURE_BYTES, encodeParts, joinUrl, postParts, UNDICI_AGENT } from '../../../src/core/deliver.js';
 import { seededRandom } from '../../../src/domain/random.js';
 
 const part = (value: string) => [{ name: 'body', value, contentType: 'text/plain; charset="UTF-8"' }];
@@ -67,7 +68,7 @@ test('each POST gives up after its own timeout, however many are waiting and wha
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  const client = appClient();
+  const client = appClient(400);
   const boundaries = new Boundaries(seededRandom(1));
   const post = (path: string, timeoutMs: number) => postParts(`${base}${path}`, part('x'), {}, timeoutMs, client, boundaries);
   try {
@@ -115,7 +116,7 @@ test('a POST sends the headers the inspector shows, the body they describe, and 
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
-  const client = appClient();
+  const client = appClient(5_000);
   const boundaries = new Boundaries(seededRandom(5));
   const url = `http://ann%40x:p%3Ass@127.0.0.1:${port}/_ah/xmpp/message/chat/?v=1`;
   try {
@@ -154,7 +155,7 @@ test('a POST to nothing, or to a URL that is not http, is a clear reason, never 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  const client = appClient();
+  const client = appClient(5_000);
   const boundaries = new Boundaries(seededRandom(6));
   try {
     const refused = await postParts(`http://127.0.0.1:${port}/x`, part('a'), {}, 5_000, client, boundaries);
@@ -168,4 +169,94 @@ test('a POST to nothing, or to a URL that is not http, is a clear reason, never 
   } finally {
     await client.destroy();
   }
+});
+
+test("the inspector's copy of the app's answer headers is node:http's reading of them, repeated headers and all", async () => {
+  const answer: Array<[string, string]> = [
+    ['Content-Type', 'text/plain'],
+    ['content-type', 'text/html'],
+    ['Set-Cookie', 'a=1'],
+    ['set-cookie', 'b=2'],
+    ['Cookie', 'c=3'],
+    ['cookie', 'd=4'],
+    ['X-Shape', 'one'],
+    ['x-shape', 'two'],
+    ['Location', '/first'],
+    ['Location', '/second'],
+    ['ETag', '"e1"'],
+    ['etag', '"e2"'],
+    ['Server', 's1'],
+    ['Server', 's2'],
+    ['Age', '1'],
+    ['Age', '2'],
+    ['Expires', 'never'],
+    ['Expires', 'soon'],
+    ['Retry-After', '1'],
+    ['Retry-After', '2'],
+    ['Vary', 'a'],
+    ['Vary', 'b'],
+    ['WWW-Authenticate', 'Basic'],
+    ['WWW-Authenticate', 'Bearer'],
+  ];
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, answer);
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/_ah/xmpp/message/chat/`;
+  const client = appClient(5_000);
+  try {
+    const viaNode = await new Promise<http.IncomingHttpHeaders>((resolve, reject) => {
+      const req = http.request(url, { method: 'POST', agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.headers));
+      });
+      req.on('error', reject);
+      req.end('x');
+    });
+    const o = await postParts(url, part('hello'), {}, 5_000, client, new Boundaries(seededRandom(8)));
+    const expected: Record<string, string> = {};
+    for (const [name, value] of Object.entries(viaNode)) if (value !== undefined) expected[name] = Array.isArray(value) ? value.join(', ') : value;
+    delete expected.connection; // node:http's one-off request closed its connection; the delivery's is kept alive
+    const got = { ...o.exchange!.response!.headers };
+    delete got.connection;
+    delete got['keep-alive'];
+    assert.deepEqual(got, expected);
+    assert.equal(got['content-type'], 'text/plain');
+    assert.equal(got['set-cookie'], 'a=1, b=2');
+    assert.equal(got.cookie, 'c=3; d=4');
+  } finally {
+    await client.destroy();
+    server.close();
+  }
+});
+
+test('an app that closes the connection without answering: the reason says the socket hung up, as node:http did', async () => {
+  const server = http.createServer((req) => req.socket.destroy());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/x`;
+  const client = appClient(5_000);
+  try {
+    const o = await postParts(url, part('a'), {}, 5_000, client, new Boundaries(seededRandom(9)));
+    assert.equal(o.status, null);
+    assert.equal(o.reason, `the app could not be reached: ECONNRESET socket hang up (POST ${url})`);
+  } finally {
+    await client.destroy();
+    server.close();
+  }
+});
+
+test("undici, whose internal file deliveries load, is pinned to one version: package.json's is exact, the lock's the same", () => {
+  const require = createRequire(import.meta.url);
+  const root = new URL('../../../../', import.meta.url);
+  const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { dependencies: Record<string, string> };
+  const lock = JSON.parse(readFileSync(new URL('package-lock.json', root), 'utf8')) as { packages: Record<string, { version: string }> };
+  const pinned = pkg.dependencies.undici!;
+  assert.match(pinned, /^\d+\.\d+\.\d+$/, `undici ${pinned} is a range: an install without the lock may get a release without ${UNDICI_AGENT}`);
+  assert.equal(lock.packages['node_modules/undici']!.version, pinned);
+  assert.equal((require('undici/package.json') as { version: string }).version, pinned);
+  require.resolve(UNDICI_AGENT);
 });
