@@ -38,7 +38,7 @@ import { ClockTimers } from './clock-timers.js';
 import { buildInfo, type AppInfo, type Endpoints } from './info.js';
 import { DEFAULT_NAMESPACE, NAMESPACE_OUTBOX_SHARE, Namespaces } from './namespaces.js';
 import { describeFilter, Outbox, type OutboxFilter, type OutboxStats, type WaitSignal } from './outbox.js';
-import { afterTurnAnswers } from './turn-end.js';
+import { afterTurnAnswers, flushTurnEnd } from './turn-end.js';
 import type { EngineAnswer, EngineCall } from '../domain/xmpp-rpc.js';
 
 export interface EngineStats {
@@ -71,6 +71,10 @@ export class Engine implements ControlPort {
   private held: Array<() => void> = [];
   /** the latency the faults of the service call now running asked for (read right after it, synchronously) */
   private latencyMs = 0;
+  /** service calls a latency fault holds, each answered (and its follow-ups started) by calling it */
+  private readonly latent = new Set<() => void>();
+  /** while serve() runs a call: what the call sets going, queued after its answer */
+  private callFollowUps: Array<() => void> | null = null;
   private closed = false;
   /** How many times pending waits were released (releaseWaits), and why the last time. */
   private releases = 0;
@@ -405,10 +409,14 @@ export class Engine implements ControlPort {
 
   /**
    * Run a service call, then hand its answer (or error) to `done` after the latency its faults asked for: at once,
-   * synchronously, when none did. The call runs synchronously, so the latency it leaves is its own.
+   * synchronously, when none did. The call runs synchronously, so the latency it leaves is its own. What the call set
+   * going (followUp) is queued after its answer, so it reaches the app after the answer under a latency fault too.
+   * close() ends a latency at once: a call that took effect is answered, and what it caused is started.
    */
   serve<T>(call: () => T, done: (error: unknown, value?: T) => void): void {
     this.latencyMs = 0;
+    const outer = this.callFollowUps;
+    this.callFollowUps = [];
     let value: T | undefined;
     let error: unknown = null;
     try {
@@ -416,9 +424,17 @@ export class Engine implements ControlPort {
     } catch (e) {
       error = e;
     }
-    const ms = this.latencyMs;
-    if (ms > 0) this.timers.after(ms, () => done(error, value));
-    else done(error, value);
+    const followUps = this.callFollowUps;
+    this.callFollowUps = outer;
+    const ms = this.closed ? 0 : this.latencyMs;
+    if (ms === 0) return answerThen(done, error, value, followUps);
+    const release = (): void => {
+      cancel();
+      this.latent.delete(release);
+      answerThen(done, error, value, followUps);
+    };
+    const cancel = this.timers.after(ms, release);
+    this.latent.add(release);
   }
 
   /**
@@ -545,9 +561,11 @@ export class Engine implements ControlPort {
     }
   }
 
-  /** A delivery a service call set going: it starts once the call is answered (core/turn-end.ts), as production answered first. */
+  /** A delivery a service call set going: it starts once the call is answered (serve, core/turn-end.ts), as production answered first. */
   private followUp(what: string, start: () => Promise<unknown>): void {
-    afterTurnAnswers(() => this.background(what, start));
+    const begin = (): void => this.background(what, start);
+    if (this.callFollowUps) this.callFollowUps.push(begin);
+    else afterTurnAnswers(begin);
   }
 
   /** A probe the app sends is answered with the user's current presence, POSTed back, when the user shares it. */
@@ -873,12 +891,21 @@ export class Engine implements ControlPort {
           .map((e) => e.close()),
       );
     }
+    // What calls did before now is answered and started first (latency-held answers, the turn's queue), so close awaits it.
+    for (const release of [...this.latent]) release();
+    flushTurnEnd();
     this.closed = true;
     this.releaseHeld();
     await Promise.allSettled([...this.inflight]);
     this.releaseWaits('the emulator shut down');
     if (this.namespace === DEFAULT_NAMESPACE) this.space.close();
   }
+}
+
+/** Hand a call's answer over (queued for the turn's end), then queue what the call set going behind it. */
+function answerThen<T>(done: (error: unknown, value?: T) => void, error: unknown, value: T | undefined, followUps: Array<() => void>): void {
+  done(error, value);
+  for (const start of followUps) afterTurnAnswers(start);
 }
 
 function reasonOf(jid: string): string {

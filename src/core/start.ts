@@ -11,6 +11,7 @@ import { Engine, type EngineStats } from './engine.js';
 import { DEFAULT_NAMESPACE } from './namespaces.js';
 import type { AppInfo, Endpoints } from './info.js';
 import { Transcript } from './transcript.js';
+import { flushTurnEnd } from './turn-end.js';
 
 /** One namespace of a running emulator: its own outbox, presence, quotas, faults and clock. */
 export interface NamespacedEmulator extends ControlPort {
@@ -139,6 +140,8 @@ export async function startEmulator(input: StartOptions = {}): Promise<RunningEm
       // Long-polls the engine released answer within the promise jobs now queued ("the emulator shut down after N
       // ms"); one turn of the loop lets them write that answer before their connections are ended.
       await new Promise((resolve) => setImmediate(resolve));
+      // Calls read since engine.close() are answered before their connections end (core/turn-end.ts).
+      flushTurnEnd();
       server.closeAllConnections();
       destroyConnections();
       await stopped;
