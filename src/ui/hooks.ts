@@ -11,14 +11,16 @@ export function useStore(store: Store): Store {
 }
 
 /** GET a control API path of the namespace on screen, again whenever `key` or the namespace changes; keeps the
- * last answer while reloading. */
-export function useFetch<T>(path: string, key: unknown): { data: T | null; error: string | null } {
-  const [state, setState] = useState<{ data: T | null; error: string | null }>({ data: null, error: null });
+ * last answer while reloading. `sentAt` is when the request behind `data` left (performance.now()), so a view can
+ * tell an answer that left before an edit of its own from one that saw it. */
+export function useFetch<T>(path: string, key: unknown): { data: T | null; error: string | null; sentAt: number } {
+  const [state, setState] = useState<{ data: T | null; error: string | null; sentAt: number }>({ data: null, error: null, sentAt: 0 });
   useEffect(() => {
     let live = true;
+    const sentAt = performance.now();
     call<T>('GET', path).then(
-      (data) => live && setState({ data, error: null }),
-      (e: Error & { code?: string }) => live && setState((s) => ({ data: s.data, error: `${e.code ?? 'ERROR'}: ${e.message}` })),
+      (data) => live && setState({ data, error: null, sentAt }),
+      (e: Error & { code?: string }) => live && setState((s) => ({ ...s, error: `${e.code ?? 'ERROR'}: ${e.message}` })),
     );
     return () => {
       live = false;

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Locator, Page, Route } from 'playwright-core';
 import { startEchoBot, type RunningBot } from '../../fixtures/echo-bot/bot.js';
 import { engineOf } from '../../src/core/start.js';
 import { startEmulator, type RunningEmulator } from '../../src/index.js';
@@ -102,6 +102,48 @@ describe('the web console', { skip: chromiumMissing() }, () => {
     await statusSays(page, 'bob@example.com: unavailable');
     assert.equal((await postJson(em.url, '/v1/xmpp/get_presence', { jid: 'bob@example.com' })).body.presence[0].available, false);
     await shot('presence');
+  });
+
+  test('a presence listing that left before an edit and lands after its answer does not undo the edit', async () => {
+    // bob is unavailable (the test before). From here the page's presence listings are held, each answered with what
+    // the service said when it left.
+    const isListing = (url: URL): boolean => url.pathname.endsWith('/v1/presence');
+    const held: Array<() => Promise<void>> = [];
+    let heard!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (heard = resolve));
+    const hold = async (route: Route): Promise<void> => {
+      if (route.request().method() !== 'GET') return route.continue();
+      const response = await route.fetch();
+      held.push(() => route.fulfill({ response }));
+      heard();
+    };
+    await page.route(isListing, hold);
+    const box = page.getByLabel('bob@example.com available', { exact: true });
+    try {
+      // A change made elsewhere makes the page refetch; that listing (bob unavailable) is held.
+      const carol = await fetch(`${em.url}/v1/presence/carol@example.com`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ available: true }),
+      });
+      assert.equal(carol.status, 200);
+      await firstHeld;
+      // bob is made available; the edit's answer comes back while the older listing is still on its way.
+      const answered = page.waitForResponse((r) => r.request().method() === 'PUT' && r.url().includes('/v1/presence/bob%40example.com'));
+      await box.check();
+      assert.equal((await answered).status(), 200);
+      await held[0]!();
+      // The listing's answer is in; let the page render it and run its effects (two frames and a task each).
+      await page.evaluate(
+        () => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(() => requestAnimationFrame(() => setTimeout(resolve))))),
+      );
+      assert.equal(await box.isChecked(), true, 'the listing from before the edit put bob back to unavailable');
+    } finally {
+      await page.unroute(isListing, hold);
+      for (const release of held.slice(1)) await release();
+    }
+    assert.equal((await postJson(em.url, '/v1/xmpp/get_presence', { jid: 'bob@example.com' })).body.presence[0].available, true);
+    assert.equal(await box.isChecked(), true);
   });
 
   test("the inspector of a delivery shows the multipart POST and the app's answer", async () => {

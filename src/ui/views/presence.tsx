@@ -19,7 +19,7 @@ export function Presence({ store }: { store: Store }): JSX.Element {
     store.events.findLast((e) => e.type === 'config')?.seq ?? 0,
   );
   const presenceSeq = useThrottled(changedAt, 150);
-  const { data, error } = useFetch<PresenceListing>('/v1/presence', presenceSeq);
+  const { data, error, sentAt } = useFetch<PresenceListing>('/v1/presence', presenceSeq);
   const [added, setAdded] = useState<string[]>([]);
   const listed = new Map((data?.jids ?? []).map((r) => [r.jid, r]));
   const defaults: Row = { jid: '', ...(data?.default ?? { available: true, show: '', status: '' }), subscribed: false, invited: false };
@@ -53,7 +53,7 @@ export function Presence({ store }: { store: Store }): JSX.Element {
           </thead>
           <tbody>
             {rows.map((r) => (
-              <PresenceRow key={r.jid} row={r} />
+              <PresenceRow key={r.jid} row={r} listedAt={sentAt} />
             ))}
           </tbody>
         </table>
@@ -73,18 +73,20 @@ function describe(p: PresenceState): string {
   return p.available ? `available${p.show ? ` (${p.show})` : ''}` : 'unavailable';
 }
 
-function PresenceRow({ row: given }: { row: Row }): JSX.Element {
+function PresenceRow({ row: given, listedAt }: { row: Row; listedAt: number }): JSX.Element {
   const [outcome, run] = useAction();
   // Edits apply to what is on screen at once, so a second edit does not undo a first one still on its way.
   const [row, setRow] = useState(given);
-  // While an edit is on its way, a refetch that left before it (a change made a moment earlier) must not put the old
-  // values back under the user's click; the edit's own answer, then the next refetch, say what is true.
+  // A listing whose request left before the row's latest edit (a refetch for a change made a moment earlier) must not
+  // put the old values back under the user's click, whether it lands while the edit is on its way or just after its
+  // answer: the edit's answer, then the refetch its own presence event brings, say what is true.
   const editing = useRef(0);
+  const editSentAt = useRef(-1);
   const latest = useRef(given);
   latest.current = given;
   useEffect(() => {
-    if (editing.current === 0) setRow(given);
-  }, [given.available, given.show, given.status, given.subscribed, given.invited]);
+    if (editing.current === 0 && listedAt > editSentAt.current) setRow(given);
+  }, [given.available, given.show, given.status, given.subscribed, given.invited, listedAt]);
   // The status being typed is the page's own until it is sent (on Enter or leaving the field): a refetch that lands
   // meanwhile does not replace the input under the typist; a change from elsewhere shows once it is not being edited.
   const [status, setStatus] = useState(row.status);
@@ -93,6 +95,7 @@ function PresenceRow({ row: given }: { row: Row }): JSX.Element {
     const next = { ...row, ...change };
     setRow(next);
     editing.current++;
+    editSentAt.current = performance.now();
     void run(async () => {
       let answer: Row | null = null;
       try {
