@@ -256,26 +256,21 @@ async function latencyRows(): Promise<void> {
   const helper = await startEmulator({ port: 0, appUrl: `http://127.0.0.1:${app.port}`, appYaml: null });
   const delivery = await capturedDelivery();
   const inject = JSON.stringify({ from: 'alice@example.com/phone', body: 'hello bot' });
-  const json = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(inject) };
+  const json = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(inject)) };
   const ok = (s: number): void => {
     if (s !== 200) throw new Error(`answered ${s}`);
   };
   const viaHelper = async (): Promise<void> => ok((await helper.injectMessage({ from: 'alice@example.com/phone', body: 'hello bot' })).status ?? 0);
-  const viaControl = async (): Promise<void> => ok(await post(emu.port, '/v1/inbound/message', inject, json));
-  const direct = async (): Promise<void> => ok(await post(app.port, '/_ah/xmpp/message/chat/', delivery.body, delivery.headers));
-  const twoDirect = async (): Promise<void> => {
-    ok(await post(node.port, SEND, SMALL, { 'content-type': 'application/json', 'content-length': SMALL.length }));
-    await direct();
-  };
-  // For reference only: the same pre-built request sent with the HTTP client the emulator uses (undici), so the
-  // emulator's own work can be told apart from its choice of client.
+  // Direct legs go through undici, the fastest client for the same bytes and the one the emulator delivers with: the
+  // delivery's baseline is the captured request, pre-built, through it (node:http's client: a reference row). The
+  // control API is called through it too, and its baseline is two such round trips: the same call's bytes to a bare
+  // node:http server, then the delivery's baseline.
   const client = appClient(10_000);
-  const target = new URL(`http://127.0.0.1:${app.port}/_ah/xmpp/message/chat/`);
-  const directUndici = (): Promise<void> =>
+  const viaUndici = (port: number, path: string, body: string | Buffer, headers: Record<string, string>): Promise<void> =>
     new Promise((resolve, reject) => {
       let status = 0;
       client.dispatch(
-        { origin: target.origin, path: target.pathname, method: 'POST', headers: delivery.headers, body: delivery.body },
+        { origin: `http://127.0.0.1:${port}`, path, method: 'POST', headers, body },
         {
           onConnect: () => {},
           onHeaders: (s) => ((status = s), true),
@@ -285,7 +280,14 @@ async function latencyRows(): Promise<void> {
         },
       );
     });
-  const all = { helper: [] as number[], direct: [] as number[], undici: [] as number[], control: [] as number[], two: [] as number[] };
+  const viaControl = (): Promise<void> => viaUndici(emu.port, '/v1/inbound/message', inject, json);
+  const direct = (): Promise<void> => viaUndici(app.port, '/_ah/xmpp/message/chat/', delivery.body, delivery.headers);
+  const directNode = async (): Promise<void> => ok(await post(app.port, '/_ah/xmpp/message/chat/', delivery.body, delivery.headers));
+  const twoDirect = async (): Promise<void> => {
+    await viaUndici(node.port, SEND, inject, json);
+    await direct();
+  };
+  const all = { helper: [] as number[], direct: [] as number[], node: [] as number[], control: [] as number[], two: [] as number[] };
   // Each row's sides in slices of 100, taken in turn (the order reversed every other slice), so a side's median comes
   // from the same minutes as its baseline's: the machine's state moves the p50 more than most changes do. The two
   // rows are measured one after the other: the emulator child's own work after a slice (its console, its collector)
@@ -297,14 +299,14 @@ async function latencyRows(): Promise<void> {
       for (const k of i % 2 ? [...order].reverse() : order) all[k].push(...(await latencies(100, sides[k]!)));
     }
   };
-  await inTurn({ helper: viaHelper, direct, undici: directUndici });
+  await inTurn({ helper: viaHelper, direct, node: directNode });
   await inTurn({ control: viaControl, two: twoDirect });
   await client.close();
   const ms = (xs: number[], p: number): string => f(percentile(xs, p), 3);
   const r1 = median(all.helper) / median(all.direct);
   row('inject → delivered p50, test helper (ms)', ms(all.helper, 50), ms(all.direct, 50), r1, '≤ 1.15', r1 <= 1.15);
   row('  p99', ms(all.helper, 99), ms(all.direct, 99), percentile(all.helper, 99) / percentile(all.direct, 99), '', null);
-  row('  vs the pre-built POST through undici (ms)', ms(all.helper, 50), ms(all.undici, 50), median(all.helper) / median(all.undici), '', null);
+  row("  vs the pre-built POST through node:http's client (ms)", ms(all.helper, 50), ms(all.node, 50), median(all.helper) / median(all.node), '', null);
   const r2 = median(all.control) / median(all.two);
   row('inject → delivered p50, control API (ms)', ms(all.control, 50), ms(all.two, 50), r2, '≤ 1.15', r2 <= 1.15);
   row('  p99', ms(all.control, 99), ms(all.two, 99), percentile(all.control, 99) / percentile(all.two, 99), '', null);
@@ -414,7 +416,9 @@ console.log(`
 Throughput rows: req/s and the server's main-thread CPU µs per request; the ratio is baseline CPU ÷ emulator CPU.
 Baselines: a bare node:http server reading and parsing the same JSON (bench/baseline-node.ts); a bare express
 endpoint (bench/baseline-server.ts); for deliveries, the exact request the emulator sends, captured once and posted
-pre-built to the same bare node:http app (bench/app-server.ts); the control API's baseline is two such round trips.
+pre-built to the same bare node:http app (bench/app-server.ts) through undici, the client the emulator delivers with
+(node:http's client: a reference row); the control API, called through undici too, has for baseline two round trips:
+the same call's bytes to a bare node:http server, then that pre-built POST.
 The feed and waits rows compare the emulator with itself (100 WebSocket clients or 1,000 pending waits, or none);
 /healthz while waits register is compared with a bare node:http server holding the same long-polls (bench/baseline-wait.ts).
 Scale rows run in one process with --expose-gc (bench/scale.ts). Load average at the end: ${os
