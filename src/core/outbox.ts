@@ -3,7 +3,7 @@
 import { BadRequestError } from '../domain/errors.js';
 import { bareJid } from '../domain/jid.js';
 import type { OutboxKind } from '../domain/vocabulary.js';
-import { bodyLength } from './body-bytes.js';
+import { bodyContains, bodyLength, bodyText } from './body-bytes.js';
 import type { OutboxEntry } from './events.js';
 
 import type { Pattern } from '../domain/pattern.js';
@@ -118,8 +118,9 @@ export function compileFilter(f: OutboxFilter): Test {
     const same = jidTest(f.from);
     tests.push((e) => same(e.from));
   }
-  if (f.contains !== undefined) tests.push((e) => (e.body ?? '').includes(f.contains!));
-  if (f.matches !== undefined) tests.push((e) => f.matches!.test(e.body ?? ''));
+  // A kept (off-heap) body is searched as bytes, and decoded at most once however many patterns test it.
+  if (f.contains !== undefined) tests.push(bodyContains(f.contains));
+  if (f.matches !== undefined) tests.push((e) => f.matches!.test(bodyText(e)));
   // One test (the usual wait: a recipient) is the filter itself: no array and no closure around it kept per wait.
   if (tests.length === 1) return tests[0]!;
   return (e) => tests.every((t) => t(e));
