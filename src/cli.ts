@@ -198,10 +198,12 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number | undefine
   // A reader that goes away (`start --json | head -1`) ends the output, never the service.
   let outputGone = false;
   io.stdout.on('error', () => (outputGone = true));
+  // A chunk counts as written once stdout has written it, so this stream's queue (writableLength, 'drain') is what
+  // stdout has not written yet: the printer bounds it (CONSOLE_BACKLOG_MAX) and `stop` waits for it.
   const out = new Writable({
     write(chunk: Buffer, _enc, cb) {
       if (repl) repl.print(String(chunk).replace(/\n$/, ''));
-      else if (!outputGone) io.stdout.write(chunk);
+      else if (!outputGone) return void io.stdout.write(chunk, () => cb());
       cb();
     },
   });
@@ -215,11 +217,11 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number | undefine
     if (stopping) return;
     stopping = true;
     em.close().then(
-      () => process.exit(0),
+      () => exitWhenWritten(out, io, 0),
       (e: Error) => {
         flush();
         io.stderr.write(`xmpp-emu: the emulator did not close cleanly: ${e.message}\n`);
-        process.exit(1);
+        exitWhenWritten(out, io, 1);
       },
     );
   };
@@ -254,6 +256,34 @@ async function runStart(flags: StartFlags, io: CliIO): Promise<number | undefine
     repl.closed.then(stop, stop);
   }
   return undefined;
+}
+
+/** How long `stop` waits for a slow reader of stdout (or stderr) to take the console's last lines. */
+const EXIT_DRAIN_MS = 5000;
+
+/**
+ * Exit once stdout and stderr have written what they were given: process.exit drops what Node still queues for a
+ * pipe whose reader is slow (`start --json | jq`). A reader that does not catch up within EXIT_DRAIN_MS is not waited
+ * for longer; stderr says how much was not written.
+ */
+function exitWhenWritten(lines: Writable, io: CliIO, code: number): void {
+  const timer = setTimeout(() => {
+    const bytes = lines.writableLength + ((io.stdout as Partial<Writable>).writableLength ?? 0);
+    io.stderr.write(`xmpp-emu: stdout was not read for ${EXIT_DRAIN_MS / 1000} s; exiting with ${bytes} bytes of console output not written\n`, () =>
+      process.exit(code),
+    );
+  }, EXIT_DRAIN_MS);
+  // end() finishes once every console chunk was written by stdout; an empty write's callback comes after what each
+  // stream already queued (the banner, the REPL's output, the close-failure message).
+  let waiting = 3;
+  const written = (): void => {
+    if (--waiting > 0) return;
+    clearTimeout(timer);
+    process.exit(code);
+  };
+  lines.end(written);
+  io.stdout.write('', written);
+  io.stderr.write('', written);
 }
 
 function historyFile(io: CliIO, flag?: string): string {

@@ -195,6 +195,25 @@ const GATHER_MS = 16;
 /** Past this many characters gathered, they are written at once: a flood of long lines is not held in memory. */
 const MAX_GATHERED = 1024 * 1024;
 
+/**
+ * Past this many bytes waiting to be written (the stream's queue plus what is gathered), new lines are dropped and
+ * counted instead: a stdout nobody reads (a stopped pager, a stuck log shipper) does not grow the process without end.
+ * The outbox, the history and the feed keep every event regardless; the console says how many lines it dropped.
+ */
+export const CONSOLE_BACKLOG_MAX = 4 * 1024 * 1024;
+
+/** The line that says what was dropped, in the console's own format. */
+export function droppedNotice(lines: number, json: boolean): string {
+  const message = `console: ${lines} line${lines === 1 ? '' : 's'} dropped because stdout was not being read (the outbox, history and feed keep every event)`;
+  return json ? `${JSON.stringify({ event: 'console.dropped', lines, message })}\n` : `${message}\n`;
+}
+
+const newlines = (texts: Array<string | Buffer>): number => {
+  let n = 0;
+  for (const t of texts) if (typeof t === 'string') for (let i = t.indexOf('\n'); i !== -1; i = t.indexOf('\n', i + 1)) n++;
+  return n;
+};
+
 /** Each attached printer's flush, by the stream it writes to (see flushConsole). */
 const flushes = new WeakMap<NodeJS.WritableStream, () => void>();
 
@@ -237,9 +256,37 @@ export function attachPrinter(on: (l: (e: EmulatorEvent) => void) => () => void,
       else stream.write(t);
     stream.uncork?.();
   };
+  // Lines dropped since stdout stopped taking them (CONSOLE_BACKLOG_MAX); said in one line once it has caught up.
+  let dropped = 0;
+  const queued = (): number => (out as Partial<Writable>).writableLength ?? 0;
   const gather = (text: string | Buffer): void => {
     gathered.push(text);
     size += text.length;
+  };
+  const sayDropped = (): void => {
+    if (dropped === 0) return;
+    gather(droppedNotice(dropped, f.json));
+    dropped = 0;
+  };
+  // One event's texts, all or none: a JSON line's head, body and tail go together.
+  const offer = (texts: Array<string | Buffer>): void => {
+    let bytes = 0;
+    for (const t of texts) bytes += t.length;
+    // Over the cap with lines gathered: they go to the stream first, which then says whether it is keeping up.
+    if (dropped === 0 && size > 0 && queued() + size + bytes > CONSOLE_BACKLOG_MAX) writeGathered();
+    // Only a stream that asked to be waited for is (it will say 'drain'): a lone long line to an idle stream goes.
+    const behind = (out as Partial<Writable>).writableNeedDrain === true && queued() + size + bytes > CONSOLE_BACKLOG_MAX;
+    if (dropped > 0 || behind) {
+      // 'drain' comes when the stream's queue is empty: everything before the drop was written, the notice is next.
+      if (dropped === 0)
+        (out as Partial<Writable>).once?.('drain', () => {
+          sayDropped();
+          endOfTurn();
+        });
+      dropped += newlines(texts);
+      return;
+    }
+    texts.forEach(gather);
   };
   const format = (): void => {
     if (pending.length === 0) return;
@@ -247,11 +294,11 @@ export function attachPrinter(on: (l: (e: EmulatorEvent) => void) => () => void,
     pending = [];
     for (const event of events) {
       if (formatter.pieces) {
-        formatter.pieces(event).forEach(gather);
+        offer(formatter.pieces(event));
         continue;
       }
       const text = formatter.format(event);
-      if (text !== '') gather(text);
+      if (text !== '') offer([text]);
     }
   };
   const writeGathered = (): void => {
@@ -297,5 +344,8 @@ export function attachPrinter(on: (l: (e: EmulatorEvent) => void) => () => void,
     if (flushes.get(out) === flush) flushes.delete(out);
     const held = formatter.drain();
     if (held !== '') write([held]);
+    // Stopping with lines still dropped (stdout never caught up): the count is the last thing written.
+    if (dropped > 0) write([droppedNotice(dropped, f.json)]);
+    dropped = 0;
   };
 }
