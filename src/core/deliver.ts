@@ -257,6 +257,16 @@ export function postParts(
     let answerHeaders: Buffer[] = [];
     const kept: Buffer[] = [];
     let bytes = 0;
+    const answered = (): void => {
+      response = {
+        status,
+        headers: headersOf(answerHeaders),
+        body: Buffer.concat(kept).toString('utf8'),
+        body_bytes: bytes,
+        truncated: bytes > CAPTURE_BYTES,
+      };
+      finish(status >= 200 && status < 300 ? { status } : { status, reason: `the app answered HTTP ${status} (POST ${url})` });
+    };
     client.dispatch(
       { origin: target.origin, path: target.path, method: 'POST', headers, body },
       {
@@ -275,18 +285,12 @@ export function postParts(
           bytes += c.length;
           return true;
         },
-        onComplete: () => {
-          response = {
-            status,
-            headers: headersOf(answerHeaders),
-            body: Buffer.concat(kept).toString('utf8'),
-            body_bytes: bytes,
-            truncated: bytes > CAPTURE_BYTES,
-          };
-          finish(status >= 200 && status < 300 ? { status } : { status, reason: `the app answered HTTP ${status} (POST ${url})` });
-        },
+        onComplete: answered,
         onError: (e: NodeJS.ErrnoException) => {
           if (e.code === 'UND_ERR_CONNECT_TIMEOUT') giveUp();
+          // The app answered, then closed before the end of its body: its status stands, as with node:http before
+          // (the inspector shows the body as far as it came).
+          else if (status !== 0) answered();
           else finish({ status: null, reason: `the app could not be reached: ${unreachable(e, target.url)} (POST ${url})` });
         },
       },
@@ -342,10 +346,12 @@ const SINGLE = new Set([
 /**
  * The answer's headers as node:http's message.headers read them: names in lower case; of a repeated header in SINGLE
  * the first, of Cookie the values joined with "; ", of any other the values joined with ", " (Set-Cookie too: node:http
- * lists them, and the inspector showed that list joined so).
+ * lists them, and the inspector showed that list joined so). One difference: a header named __proto__, which node:http
+ * drops, is kept, as the app sent it.
  */
 export function headersOf(raw: Buffer[]): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: a header named constructor, toString or __proto__ is the app's, not Object.prototype's.
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toString('latin1').toLowerCase();
     const value = raw[i + 1]!.toString('latin1');

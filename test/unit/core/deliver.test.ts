@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import type FormDataType from 'form-data';
 import http from 'node:http';
+import net from 'node:net';
 import { appClient, Boundaries, CAPTURE_BYTES, encodeParts, joinUrl, postParts, UNDICI_AGENT } from '../../../src/core/deliver.js';
 import { seededRandom } from '../../../src/domain/random.js';
 
@@ -259,4 +260,68 @@ test("undici, whose internal file deliveries load, is pinned to one version: pac
   assert.equal(lock.packages['node_modules/undici']!.version, pinned);
   assert.equal((require('undici/package.json') as { version: string }).version, pinned);
   require.resolve(UNDICI_AGENT);
+});
+
+/** An app on a raw socket: once the request's head is in, it writes `answer` and closes the connection. */
+async function rawApp(answer: string): Promise<{ url: string; close: () => void }> {
+  const server = net.createServer((s) => {
+    let head = '';
+    s.on('data', (d: Buffer) => {
+      if (s.writableEnded) return;
+      head += d.toString('latin1');
+      if (head.includes('\r\n\r\n')) s.end(answer);
+    });
+    s.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/x`, close: () => server.close() };
+}
+
+test('an app that answers and closes before the end of its body: its status stands and the body is shown as far as it came, as with node:http', async () => {
+  for (const [status, reason] of [
+    [200, undefined],
+    [503, 'the app answered HTTP 503'],
+  ] as const) {
+    const app = await rawApp(`HTTP/1.1 ${status} X\r\nContent-Length: 10\r\nX-Shape: cut\r\n\r\nab`);
+    const client = appClient(5_000);
+    try {
+      const o = await postParts(app.url, part('a'), {}, 5_000, client, new Boundaries(seededRandom(10)));
+      assert.equal(o.status, status);
+      assert.equal(o.reason, reason && `${reason} (POST ${app.url})`);
+      const answer = o.exchange!.response!;
+      assert.equal(answer.status, status);
+      assert.equal(answer.body, 'ab');
+      assert.equal(answer.body_bytes, 2);
+      assert.equal(answer.truncated, false);
+      assert.equal(answer.headers['x-shape'], 'cut');
+    } finally {
+      await client.destroy();
+      app.close();
+    }
+  }
+});
+
+test("answer headers named like Object.prototype's members (constructor, toString, __proto__) are the app's values", async () => {
+  const app = await rawApp(
+    'HTTP/1.1 200 OK\r\nConstructor: x\r\ntoString: y\r\n__proto__: z\r\nValueOf: w\r\nhasOwnProperty: v\r\nConstructor: x2\r\nContent-Length: 2\r\n\r\nok',
+  );
+  const client = appClient(5_000);
+  try {
+    const o = await postParts(app.url, part('a'), {}, 5_000, client, new Boundaries(seededRandom(11)));
+    const h = o.exchange!.response!.headers;
+    assert.equal(h.constructor, 'x, x2');
+    assert.equal(h.tostring, 'y');
+    assert.equal(h.valueof, 'w');
+    assert.equal(h.hasownproperty, 'v');
+    assert.ok(Object.hasOwn(h, '__proto__'));
+    assert.equal(Object.getOwnPropertyDescriptor(h, '__proto__')!.value, 'z');
+    // Only what the app sent: nothing inherited reads as a header.
+    assert.equal(h.toString, undefined);
+    assert.equal(h.isPrototypeOf, undefined);
+    assert.deepEqual(Object.keys(h).sort(), ['__proto__', 'constructor', 'content-length', 'hasownproperty', 'tostring', 'valueof']);
+    assert.equal(JSON.parse(JSON.stringify(h)).constructor, 'x, x2');
+  } finally {
+    await client.destroy();
+    app.close();
+  }
 });
