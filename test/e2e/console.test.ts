@@ -140,7 +140,12 @@ describe('the web console', { skip: chromiumMissing() }, () => {
       assert.equal(await box.isChecked(), true, 'the listing from before the edit put bob back to unavailable');
     } finally {
       await page.unroute(isListing, hold);
-      for (const release of held.slice(1)) await release();
+      // Later listings are only let go: one the page has given up on meanwhile (a newer listing replaced it) is
+      // already handled by Playwright, which refuses a second answer (seen under load in landings).
+      for (const release of held.slice(1))
+        await release().catch((e: unknown) => {
+          if (!String(e).includes('Route is already handled')) throw e;
+        });
     }
     assert.equal((await postJson(em.url, '/v1/xmpp/get_presence', { jid: 'bob@example.com' })).body.presence[0].available, true);
     assert.equal(await box.isChecked(), true);
