@@ -19,7 +19,6 @@ export const OFF_HEAP_BODY = 32 * 1024;
  * deepStrictEqual do not see (a WeakMap would cost the collector an ephemeron per entry). */
 const BYTES = Symbol('body bytes');
 type Kept = { [BYTES]?: Buffer };
-const keptBytes = (entry: object): Buffer | undefined => (entry as Kept)[BYTES];
 
 /** The getter every kept entry shares (one shared function keeps their hidden classes shared too). */
 function body(this: object): string {
@@ -60,7 +59,7 @@ export function keepBodyOffHeap(entry: OutboxEntry): OutboxEntry {
 
 /** The body's bytes when `entry` keeps them off the heap (plain ASCII: latin1 and UTF-8 alike), else undefined. */
 export function bodyBytesOf(entry: object): Buffer | undefined {
-  return keptBytes(entry);
+  return (entry as Kept)[BYTES];
 }
 
 /**
@@ -72,7 +71,7 @@ export function bodyBytesOf(entry: object): Buffer | undefined {
 export function bodyContains(text: string): (entry: { body?: string }) => boolean {
   const needle = /[\u0080-\uffff]/.test(text) ? null : Buffer.from(text, 'latin1');
   return (entry) => {
-    const bytes = keptBytes(entry);
+    const bytes = bodyBytesOf(entry);
     if (bytes) return needle !== null && bytes.includes(needle);
     return (entry.body ?? '').includes(text);
   };
@@ -89,7 +88,7 @@ const forgetDecoded = (): void => {
 
 /** entry.body ('' when there is none), a kept body decoded at most once per entry in a synchronous run. */
 export function bodyText(entry: { body?: string }): string {
-  const bytes = keptBytes(entry);
+  const bytes = bodyBytesOf(entry);
   if (!bytes) return entry.body ?? '';
   if (bytes !== decodedBytes) {
     if (decodedBytes === undefined) queueMicrotask(forgetDecoded);
@@ -101,12 +100,12 @@ export function bodyText(entry: { body?: string }): string {
 
 /** entry.body.length without building the body. */
 export function bodyLength(entry: { body?: string }): number {
-  return keptBytes(entry)?.length ?? entry.body?.length ?? 0;
+  return bodyBytesOf(entry)?.length ?? entry.body?.length ?? 0;
 }
 
 /** entry.body.slice(0, end) without building the whole body ('' when there is none). */
 export function bodyHead(entry: OutboxEntry, end: number): string {
-  const bytes = keptBytes(entry);
+  const bytes = bodyBytesOf(entry);
   if (bytes) return bytes.toString('latin1', 0, Math.min(end, bytes.length));
   const b = entry.body ?? '';
   return b.length > end ? b.slice(0, end) : b;
@@ -114,7 +113,7 @@ export function bodyHead(entry: OutboxEntry, end: number): string {
 
 /** A copy of `entry` with an empty body, in the same key order, without building its body. */
 export function withEmptyBody(entry: OutboxEntry): OutboxEntry {
-  if (!keptBytes(entry)) return { ...entry, body: '' };
+  if (!bodyBytesOf(entry)) return { ...entry, body: '' };
   const out = {} as Record<string, unknown>;
   for (const k in entry) out[k] = k === 'body' ? '' : entry[k as keyof OutboxEntry];
   return out as unknown as OutboxEntry;

@@ -15,9 +15,12 @@ interface Kept {
   bytes: number;
 }
 
+/** What a string of `length` characters holds: two bytes a character and its header. */
+const stringBytes = (length: number): number => 2 * length + 16;
+
 /** Roughly what a value holds in memory: two bytes per character of its strings plus a little per field. O(fields). */
 export function approxBytes(value: unknown, depth = 0): number {
-  if (typeof value === 'string') return 2 * value.length + 16;
+  if (typeof value === 'string') return stringBytes(value.length);
   if (value === null || typeof value !== 'object' || depth > 4) return 8;
   // Bytes (an /rpc_http call's request) are counted, not walked element by element.
   if (ArrayBuffer.isView(value)) return value.byteLength + 32;
@@ -29,7 +32,7 @@ export function approxBytes(value: unknown, depth = 0): number {
   else
     for (const k in value) {
       if (!Object.hasOwn(value, k)) continue;
-      n += 8 + (kept !== undefined && k === 'body' ? 2 * kept.length + 16 : approxBytes((value as Record<string, unknown>)[k], depth + 1));
+      n += 8 + (kept !== undefined && k === 'body' ? stringBytes(kept.length) : approxBytes((value as Record<string, unknown>)[k], depth + 1));
     }
   return n;
 }

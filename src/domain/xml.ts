@@ -1,7 +1,7 @@
 // XML text rules: escaping, the characters XML 1.0 can carry, and well-formedness by a real parser (saxes).
 import { createRequire } from 'node:module';
 import type { SaxesParser as Parser } from 'saxes';
-import { byteCensus } from './byte-census.js';
+import { byteCensus, type ByteCensus } from './byte-census.js';
 
 // Loaded on first use: most runs never validate raw XML, and start-up time matters.
 const load = createRequire(import.meta.url);
@@ -42,8 +42,13 @@ export function escapeAttr(s: string): string {
 /** What escaping each character adds to the UTF-8 byte count of character data; the ASCII ones apart. */
 const TEXT_ESCAPE_EXTRA: ReadonlyArray<[string, number]> = Object.entries(TEXT_ESCAPES).map(([c, e]) => [c, Buffer.byteLength(e) - Buffer.byteLength(c)]);
 const ASCII_ESCAPE_EXTRA = TEXT_ESCAPE_EXTRA.filter(([c]) => c.charCodeAt(0) < 0x80);
-/** What escaping adds to long ASCII text, counted in one SIMD pass (null without WebAssembly: indexOf below). */
-const asciiEscapes = byteCensus(new Map(ASCII_ESCAPE_EXTRA.map(([c, extra]) => [c.charCodeAt(0), extra])));
+/**
+ * What escaping adds to long ASCII text, counted in one SIMD pass (null without WebAssembly: indexOf below). Built on
+ * the first long text, not at start-up (compiling and instantiating the module takes about a millisecond).
+ */
+let asciiEscapes: ByteCensus | null | undefined;
+const asciiCensus = (): ByteCensus | null =>
+  asciiEscapes === undefined ? (asciiEscapes = byteCensus(new Map(ASCII_ESCAPE_EXTRA.map(([c, extra]) => [c.charCodeAt(0), extra])))) : asciiEscapes;
 /** From this length the census costs less than one indexOf per escaped character. */
 const CENSUS_FROM = 1024;
 
@@ -52,7 +57,10 @@ const CENSUS_FROM = 1024;
  * each escape adds. One indexOf per escaped character (vectorised) costs less than a regular expression's walk.
  */
 export function escapedTextBytes(s: string, utf8Bytes = Buffer.byteLength(s, 'utf8')): number {
-  if (utf8Bytes === s.length && s.length >= CENSUS_FROM && asciiEscapes) return utf8Bytes + asciiEscapes(s);
+  if (utf8Bytes === s.length && s.length >= CENSUS_FROM) {
+    const census = asciiCensus();
+    if (census) return utf8Bytes + census(s);
+  }
   let n = utf8Bytes;
   // As many UTF-8 bytes as units: ASCII text, where only the ASCII escapes can occur.
   for (const [c, extra] of utf8Bytes === s.length ? ASCII_ESCAPE_EXTRA : TEXT_ESCAPE_EXTRA)
